@@ -1,0 +1,30 @@
+# Two entry points for a fresh machine with Python 3.11+ and make: `make run`, `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SCENARIO ?= scenarios/xianghubao.toml
+RESULTS  ?= results/xianghubao.h5
+
+.PHONY: run test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	mkdir -p results
+	$(BIN)/mutualsim run $(SCENARIO) --out $(RESULTS)
+	$(BIN)/mutualsim plot $(RESULTS) --out results/plots
+	$(BIN)/mutualsim summary $(RESULTS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine tests benchmarks examples
+
+clean:
+	rm -rf results .pytest_cache .hypothesis

@@ -1,0 +1,34 @@
+"""mutualsim: an actuarial Monte Carlo engine for online mutual-aid platforms.
+
+Public names are imported on first use, so ``import engine`` does no work.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "load_scenario_set": "engine.scenario",
+    "load_scenario": "engine.scenario",
+    "Scenario": "engine.scenario",
+    "ScenarioSet": "engine.scenario",
+    "build_inputs": "engine.inputs",
+    "ModelInputs": "engine.inputs",
+    "simulate_paths": "engine.simulate",
+    "run_chunks": "engine.simulate",
+    "ResultsWriter": "engine.store",
+    "open_results": "engine.store",
+    "summarize": "engine.summary",
+    "InputError": "engine.errors",
+    "ScenarioError": "engine.errors",
+}
+
+__all__ = ["__version__", *sorted(_PUBLIC)]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

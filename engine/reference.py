@@ -1,0 +1,247 @@
+"""The quarter step in plain numpy, vectorised across paths: the model's reference.
+
+Order of events within quarter ``t`` (the one place it is written; the numba kernel
+follows it step for step)
+--------------------------------------------------------------------------------------
+State per path: members ``N[s, a, d]`` (sex, age-quarter, duration), the anti-selection
+factor ``m``, the costs per member of the last ``k`` quarters (``c`` below is their mean,
+``k = cost_window_quarters``; before the first quarter they are ``c_ref``), persons ever
+joined ``C``, the reserve ``R`` and what a sharer has paid this calendar year ``y``.
+
+1. **Joins.** ``λ = growth(N, C) · exp(−ε (c / c_ref − 1)) · G_t`` where ``G_t`` is the
+   negative-binomial mixing multiplier (Gamma with mean 1 and variance ``dispersion``; 1
+   when the dispersion is 0). Joins per (sex, age-quarter) cell are
+   ``Poisson(λ · π[s, a])``; they enter at duration 0. Joiners dilute the anti-selection
+   factor: ``m ← (m N + J) / (N + J)``.
+2. **Deaths.** ``Binomial(N, qd[s, a])``.
+3. **Diagnoses.** ``Binomial(N, 1 − exp(−h[s, a, d] · g_t · m))`` where ``h`` is the
+   quarterly hazard of ``incidence / cancer_share · selection[d]`` and
+   ``g_t = (1 + trend)^(t/4) · shock_t``. Diagnoses at ``d ≥ waiting`` are claims; those at
+   ``d < waiting`` are not paid. All diagnosed members leave. Claims per (sex, age-quarter)
+   split into mild ones by ``Binomial(claims, mild_share)``. Aid
+   ``A = Σ (claims − mild) · benefit[a] + mild · mild_amount``.
+4. **Lapses.** ``ℓ_d = min(1, ℓ_base[d] · (c / c_ref)^η)``; ``Binomial(N, ℓ_d)``. Before the
+   draw, the anti-selection factor becomes ``m ← m · (1 + α E / S)`` with
+   ``E = Σ_d n_d max(0, ℓ_d − ℓ_base[d])`` (expected cost-driven leavers) and
+   ``S = Σ_d n_d (1 − ℓ_d)`` (expected stayers): cost-driven leavers carry ``(1 − α)`` times
+   the pool's incidence, so the stayers' average rises.
+5. **Sharers** are counted now (after lapses, before ageing): all members, or those at
+   ``d ≥ waiting`` (``sharers = "eligible"``).
+6. **Ageing and duration.** Every member moves one age-quarter on; those past ``age_max``
+   leave (``aged_out``). Durations advance, ``d → min(d + 1, D)``.
+7. **Cost sharing and reserve** (:mod:`engine.sharing`): ``c* = A (1 + f) / S``, caps,
+   shortfall, reserve with interest and loading, solvency gap; what a sharer paid enters
+   the cost window.
+
+Roll-forward identity (tested): ``members_end = members_start + joins − deaths − claims −
+diagnosed_in_waiting − lapses − aged_out``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import growth, samplers, sharing, streams
+from engine.inputs import ModelInputs
+from engine.units import prob_from_hazard
+from engine.variables import VARIABLES
+
+_ALL_VARIABLES = tuple(v.name for v in VARIABLES)
+
+
+class KeyedDraws:
+    """Exact random draws from the keyed streams of ``seed`` (the simulation)."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def binomial(self, n, p, t: int, kind: int, path, cell):
+        return samplers.binomial(n, p, streams.Stream(self.seed, t, kind), path, cell)
+
+    def poisson(self, lam, t: int, kind: int, path, cell):
+        return samplers.poisson(lam, streams.Stream(self.seed, t, kind), path, cell)
+
+
+class MeanDraws:
+    """Each draw replaced by its mean (``n p``, ``λ``): the step then gives the expected path.
+
+    The expectation is exact while the step is linear in the state: no cost feedback
+    (both elasticities and anti-selection 0), caps that do not bind and a fixed or
+    innovation-only growth model; otherwise it is the first-order (mean-field) path.
+    """
+
+    def binomial(self, n, p, t, kind, path, cell):
+        return n * np.asarray(p, dtype=np.float64)
+
+    def poisson(self, lam, t, kind, path, cell):
+        return np.asarray(lam, dtype=np.float64)
+
+
+@dataclass
+class State:
+    """Per-path state of a chunk of ``P`` paths (arrays are updated in place)."""
+
+    members: np.ndarray          # (P, S, A, Dn) int64
+    antiselection: np.ndarray    # (P,) float
+    cost_window_yuan: np.ndarray  # (P, k) float: what a sharer paid in the last k quarters
+    ever_joined: np.ndarray      # (P,) int64
+    reserve_yuan: np.ndarray     # (P,) float
+    paid_this_year_yuan: np.ndarray  # (P,) float
+
+
+def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
+    """Every path starts from the scenario's initial members, reserve and a neutral cost.
+
+    ``dtype=float`` gives the state of the expected path (:class:`MeanDraws`).
+    """
+    members = np.broadcast_to(inputs.initial_members.astype(dtype),
+                              (n_paths, *inputs.initial_members.shape)).copy()
+    total = int(inputs.initial_members.sum())
+    return State(
+        members=members,
+        antiselection=np.ones(n_paths),
+        cost_window_yuan=np.full((n_paths, inputs.cost_window_quarters),
+                                 inputs.reference_cost_yuan_q),
+        ever_joined=np.full(n_paths, total, dtype=dtype),
+        reserve_yuan=np.full(n_paths, inputs.reserve_initial_yuan),
+        paid_this_year_yuan=np.zeros(n_paths),
+    )
+
+
+def perceived_cost(state: State) -> np.ndarray:
+    """``c``: mean cost per member over the window, summed in a fixed order."""
+    window = state.cost_window_yuan
+    total = np.zeros(window.shape[0])
+    for j in range(window.shape[1]):
+        total = total + window[:, j]
+    return total / window.shape[1]
+
+
+def lapse_probabilities(inputs: ModelInputs, cost_prev_yuan: np.ndarray) -> np.ndarray:
+    """``ℓ[p, d] = min(1, ℓ_base[d] · (c_p / c_ref)^η)``."""
+    ratio = np.power(cost_prev_yuan / inputs.reference_cost_yuan_q,
+                     inputs.lapse_cost_elasticity)
+    return np.minimum(1.0, inputs.lapse_base_q[None, :] * ratio[:, None])
+
+
+def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.ndarray,
+                 join_gamma: np.ndarray, out: dict[str, np.ndarray]) -> None:
+    """Advance ``state`` by quarter ``t`` and write column ``t`` of ``out``.
+
+    ``draws`` is :class:`KeyedDraws` (simulation) or :class:`MeanDraws` (expected path);
+    ``paths`` are the global path indices (the streams' counters); ``join_gamma`` the
+    joins' mixing multipliers for this quarter, one per path.
+    """
+    N = state.members
+    cell = inputs.cell_id[None]                      # (1, S, A, Dn)
+    p_col = paths[:, None, None, None]
+    cell_sa = inputs.cell_id[None, :, :, 0]          # (1, S, A): cells of duration 0
+
+    # 1. joins
+    cost_prev = perceived_cost(state)
+    start_total = N.sum(axis=(1, 2, 3))
+    lam = growth.expected_joins(inputs.growth_model, t, start_total, state.ever_joined,
+                                inputs.market_potential, inputs.innovation_q,
+                                inputs.imitation_q, inputs.joins_series)
+    lam = lam * growth.join_damping(cost_prev, inputs.reference_cost_yuan_q,
+                                    inputs.join_cost_elasticity) * join_gamma
+    joins_cells = draws.poisson(lam[:, None, None] * inputs.join_mix[None], t, streams.JOINS,
+                                paths[:, None, None], cell_sa)
+    joins = joins_cells.sum(axis=(1, 2))
+    grown = start_total + joins
+    state.antiselection = np.where(
+        grown > 0, (state.antiselection * start_total + joins) / np.maximum(grown, 1),
+        state.antiselection)
+    N[:, :, :, 0] += joins_cells
+    state.ever_joined += joins
+
+    # 2. deaths
+    deaths_cells = draws.binomial(N, inputs.death_q[None, :, :, None], t, streams.DEATHS,
+                                  p_col, cell)
+    N -= deaths_cells
+
+    # 3. diagnoses
+    hazard = (inputs.diagnosis_hazard_q[None] * inputs.hazard_factor[t]
+              * state.antiselection[:, None, None, None])
+    diagnosed = draws.binomial(N, prob_from_hazard(hazard), t, streams.DIAGNOSES, p_col, cell)
+    N -= diagnosed
+    W = inputs.waiting_quarters
+    claims_sa = diagnosed[:, :, :, W:].sum(axis=3)
+    mild_sa = draws.binomial(claims_sa, inputs.mild_share, t, streams.MILD,
+                             paths[:, None, None], cell_sa)
+    aid = (((claims_sa - mild_sa) * inputs.benefit_yuan[None, None, :]).sum(axis=(1, 2))
+           + mild_sa.sum(axis=(1, 2)) * inputs.mild_yuan)
+
+    # 4. lapses, after updating the anti-selection factor from the expected leavers
+    lapse_q = lapse_probabilities(inputs, cost_prev)                     # (P, Dn)
+    by_duration = N.sum(axis=(1, 2))                                     # (P, Dn)
+    excess, stayers = np.zeros(len(paths)), np.zeros(len(paths))
+    for d in range(inputs.n_durations):                                  # fixed order
+        n_d = by_duration[:, d].astype(np.float64)
+        excess += n_d * np.maximum(0.0, lapse_q[:, d] - inputs.lapse_base_q[d])
+        stayers += n_d * (1.0 - lapse_q[:, d])
+    lift = np.where(stayers > 0, inputs.antiselection * excess / np.where(stayers > 0,
+                                                                         stayers, 1.0), 0.0)
+    state.antiselection = state.antiselection * (1.0 + lift)
+    lapses_cells = draws.binomial(N, lapse_q[:, None, None, :], t, streams.LAPSES, p_col, cell)
+    N -= lapses_cells
+
+    # 5. sharers
+    sharers = N[:, :, :, W:].sum(axis=(1, 2, 3)) if inputs.sharers_eligible_only \
+        else N.sum(axis=(1, 2, 3))
+
+    # 6. ageing and duration
+    aged_out = N[:, :, -1, :].sum(axis=(1, 2))
+    N[:, :, 1:, :] = N[:, :, :-1, :].copy()
+    N[:, :, 0, :] = 0
+    D = inputs.n_durations - 1
+    if D > 0:
+        N[:, :, :, D] += N[:, :, :, D - 1]
+        N[:, :, :, 1:D] = N[:, :, :, 0:D - 1].copy()
+        N[:, :, :, 0] = 0
+
+    # 7. sharing and reserve
+    if inputs.year_starts[t]:
+        state.paid_this_year_yuan = np.zeros(len(paths))
+    money = sharing.share_costs(
+        aid, sharers, state.paid_this_year_yuan, state.reserve_yuan,
+        fee_rate=inputs.fee_rate, cap_per_quarter_yuan=inputs.cap_per_quarter_yuan,
+        cap_per_year_yuan=inputs.cap_per_year_yuan, shortfall_rule=inputs.shortfall_rule,
+        loading_yuan_q=inputs.loading_yuan_q, reserve_growth_q=inputs.reserve_growth_q)
+    state.reserve_yuan = money["reserve"]
+    state.paid_this_year_yuan = money["paid_this_year"]
+    state.cost_window_yuan[:, t % inputs.cost_window_quarters] = money["cost_per_member"]
+
+    claims = claims_sa.sum(axis=(1, 2))
+    columns = {
+        "members": N.sum(axis=(1, 2, 3)),
+        "joins": joins,
+        "lapses": lapses_cells.sum(axis=(1, 2, 3)),
+        "deaths": deaths_cells.sum(axis=(1, 2, 3)),
+        "claims": claims,
+        "aid": aid,
+        "diagnosed_in_waiting": diagnosed[:, :, :, :W].sum(axis=(1, 2, 3)),
+        "mild_claims": mild_sa.sum(axis=(1, 2)),
+        "aged_out": aged_out,
+        "sharers": sharers,
+        "expected_joins": lam,
+        "antiselection_factor": state.antiselection,
+        **{k: money[k] for k in ("cost_per_member", "required_cost_per_member", "shortfall",
+                                 "aid_paid", "platform_funding", "fee_revenue", "reserve",
+                                 "solvency_gap")},
+    }
+    for name, values in columns.items():
+        out[name][:, t] = values
+
+
+def expected_path(inputs: ModelInputs) -> dict[str, np.ndarray]:
+    """The expected path (see :class:`MeanDraws`): one value per variable and quarter."""
+    out = {name: np.zeros((1, inputs.quarters)) for name in _ALL_VARIABLES}
+    state = initial_state(inputs, 1, dtype=np.float64)
+    paths = np.zeros(1, dtype=np.int64)
+    draws = MeanDraws()
+    for t in range(inputs.quarters):
+        step_quarter(inputs, state, t, draws, paths, np.ones(1), out)
+    return {k: v[0] for k, v in out.items()}

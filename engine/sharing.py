@@ -1,0 +1,79 @@
+"""Cost sharing, caps, the shortfall rule and the reserve (DESIGN §1.6–7), per path.
+
+Notes
+-----
+For one quarter with aid ``A`` (yuan), fee rate ``f`` and ``S`` sharers:
+
+* required cost per sharer ``c* = A (1 + f) / S`` (0 when ``A = 0``; unbounded when ``S = 0``);
+* allowed per sharer ``a = min(cap_q, cap_y − y)`` where ``y`` is what a sharer has paid in
+  the calendar year so far (reset each Q1);
+* charged ``c = min(c*, a)``, and members also pay the reserve loading ``L``:
+  ``cost_per_member = c + L``;
+* shortfall ``G = A (1 + f) − c S`` (exactly 0 when the cap does not bind).
+
+Who meets ``G``:
+
+``reserve``
+    ``R ← (R − G + L S) · (1 + i)^(1/4)``; the reserve may go negative (a debt that accrues
+    at the same rate); the solvency gap is ``max(0, −R)``.
+``haircut``
+    Benefits are cut pro rata: aid paid ``A − G / (1 + f)``; ``R ← (R + L S)(1 + i)^(1/4)``.
+``platform``
+    The platform pays ``G`` (``platform_funding``); ``R ← (R + L S)(1 + i)^(1/4)``.
+
+Fee revenue is ``f`` times the aid paid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RESERVE, HAIRCUT, PLATFORM = 0, 1, 2
+
+
+def share_costs(aid_yuan, sharers, paid_this_year_yuan, reserve_yuan, *, fee_rate: float,
+                cap_per_quarter_yuan: float, cap_per_year_yuan: float, shortfall_rule: int,
+                loading_yuan_q: float, reserve_growth_q: float) -> dict:
+    """One quarter's sharing for each path; returns per-path arrays (yuan).
+
+    Keys: ``required_cost_per_member``, ``cost_per_member`` (charged + loading),
+    ``shortfall``, ``aid_paid``, ``platform_funding``, ``fee_revenue``, ``reserve`` (end of
+    quarter), ``solvency_gap`` and ``paid_this_year`` (updated).
+    """
+    aid = np.asarray(aid_yuan, dtype=np.float64)
+    sharers_f = np.asarray(sharers, dtype=np.float64)
+    required_total = aid * (1.0 + fee_rate)
+    has_sharers = sharers_f > 0
+    safe = np.where(has_sharers, sharers_f, 1.0)
+    required = np.where(has_sharers, required_total / safe,
+                        np.where(required_total > 0, np.inf, 0.0))
+    allowed = np.maximum(0.0, np.minimum(cap_per_quarter_yuan,
+                                         cap_per_year_yuan - paid_this_year_yuan))
+    binds = required > allowed
+    charged = np.where(binds, allowed, required)
+    charged = np.where(has_sharers, charged, 0.0)
+    shortfall = np.where(binds, required_total - charged * sharers_f, 0.0)
+    loading_total = loading_yuan_q * sharers_f
+    if shortfall_rule == RESERVE:
+        reserve = (reserve_yuan - shortfall + loading_total) * reserve_growth_q
+        aid_paid = aid
+        platform = np.zeros_like(aid)
+    elif shortfall_rule == HAIRCUT:
+        reserve = (reserve_yuan + loading_total) * reserve_growth_q
+        aid_paid = aid - shortfall / (1.0 + fee_rate)
+        platform = np.zeros_like(aid)
+    else:
+        reserve = (reserve_yuan + loading_total) * reserve_growth_q
+        aid_paid = aid
+        platform = shortfall
+    return {
+        "required_cost_per_member": required,
+        "cost_per_member": charged + np.where(has_sharers, loading_yuan_q, 0.0),
+        "shortfall": shortfall,
+        "aid_paid": aid_paid,
+        "platform_funding": platform,
+        "fee_revenue": fee_rate * aid_paid,
+        "reserve": reserve,
+        "solvency_gap": np.maximum(0.0, -reserve),
+        "paid_this_year": paid_this_year_yuan + charged,
+    }

@@ -1,0 +1,196 @@
+"""Results files: HDF5 laid out as netCDF-4 (DESIGN §4), written chunk by chunk.
+
+Layout: dimensions ``scenario``, ``path``, ``quarter`` (and ``chunk``); coordinates
+``scenario`` (names), ``path`` (indices), ``quarter`` (labels like "2020Q3") and one
+coordinate per swept key along ``scenario`` (named by the dotted key); one variable per
+quantity of :mod:`engine.variables` with dims ``(scenario, path, quarter)``, ``units`` and
+``long_name``; ``chunk_done (scenario, chunk)`` records which chunks of paths are written.
+HDF5 chunks are ``(1, chunk_paths, quarters)``, gzip-compressed, so reading one variable
+across all paths touches one HDF5 chunk per path chunk. Attributes carry provenance: the
+scenario file's text, seed, generator, versions, start and end time.
+
+The file is written under ``TARGET.part`` and renamed to ``TARGET`` once complete, so the
+target name never holds a half-written file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+from pathlib import Path
+
+import h5netcdf
+import h5py
+import numpy as np
+
+from engine import streams
+from engine.errors import ResultsError
+from engine.variables import VARIABLES
+
+COMPRESSION_LEVEL = 4
+
+
+def engine_version() -> str:
+    from engine import __version__
+    return __version__
+
+
+def part_path(target: Path) -> Path:
+    return target.with_name(target.name + ".part")
+
+
+def check_output_path(target: str | Path) -> Path:
+    """Fail early (exit 2) when the results cannot be written where asked."""
+    path = Path(target)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ResultsError.one(str(path), "--out", "folder does not exist", str(folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ResultsError.one(str(path), "--out", "folder is not writable", str(folder))
+    if path.is_dir():
+        raise ResultsError.one(str(path), "--out", "is a folder, not a file name", str(path))
+    return path
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _versions() -> dict[str, str]:
+    import numba
+    import scipy
+    return {
+        "engine_version": engine_version(),
+        "numpy_version": np.__version__,
+        "numba_version": numba.__version__,
+        "scipy_version": scipy.__version__,
+        "h5py_version": h5py.__version__,
+        "h5netcdf_version": h5netcdf.__version__,
+        "python_version": platform.python_version(),
+    }
+
+
+class ResultsWriter:
+    """Writes a scenario set's results chunk by chunk; :meth:`finish` renames into place.
+
+    Parameters
+    ----------
+    target : final file name
+    scenario_set : the :class:`~engine.scenario.ScenarioSet` run
+    n_paths, chunk_paths : paths per scenario and per chunk
+    seed : root seed
+    quarter_labels : labels of the quarters
+    extra_attrs : more provenance (backend, command line, ...)
+    """
+
+    def __init__(self, target: str | Path, scenario_set, n_paths: int, chunk_paths: int,
+                 seed: int, quarter_labels, extra_attrs: dict | None = None):
+        self.target = Path(target)
+        self.part = part_path(self.target)
+        self.n_scenarios = len(scenario_set.scenarios)
+        self.n_paths = n_paths
+        self.chunk_paths = chunk_paths
+        self.n_chunks = -(-n_paths // chunk_paths)
+        self.quarters = len(quarter_labels)
+        self._file = h5netcdf.File(self.part, "w")
+        f = self._file
+        f.dimensions = {"scenario": self.n_scenarios, "path": n_paths,
+                        "quarter": self.quarters, "chunk": self.n_chunks}
+        names = np.array([s.name for s in scenario_set.scenarios], dtype=object)
+        v = f.create_variable("scenario", ("scenario",), dtype=h5py.string_dtype())
+        v[:] = names
+        v.attrs["long_name"] = "scenario name"
+        v = f.create_variable("path", ("path",), data=np.arange(n_paths, dtype=np.int64))
+        v.attrs["long_name"] = "Monte Carlo path index (the streams' path counter)"
+        v = f.create_variable("quarter", ("quarter",), dtype=h5py.string_dtype())
+        v[:] = np.array(list(quarter_labels), dtype=object)
+        v.attrs["long_name"] = "calendar quarter"
+        swept = list(scenario_set.swept_keys)
+        for key in swept:
+            values = [s.swept[key] for s in scenario_set.scenarios]
+            if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in values):
+                v = f.create_variable(key, ("scenario",), data=np.array(values, dtype=float))
+            else:
+                v = f.create_variable(key, ("scenario",), dtype=h5py.string_dtype())
+                v[:] = np.array([str(x) for x in values], dtype=object)
+            v.attrs["long_name"] = f"swept scenario key {key}"
+        coords = " ".join(swept)
+        chunks = (1, min(chunk_paths, n_paths), self.quarters)
+        for var in VARIABLES:
+            v = f.create_variable(var.name, ("scenario", "path", "quarter"), dtype=var.dtype,
+                                  chunks=chunks, compression="gzip",
+                                  compression_opts=COMPRESSION_LEVEL)
+            v.attrs["units"] = var.units
+            v.attrs["long_name"] = var.long_name
+            if coords:
+                v.attrs["coordinates"] = coords
+        v = f.create_variable("chunk_done", ("scenario", "chunk"), dtype=np.int8,
+                              data=np.zeros((self.n_scenarios, self.n_chunks), dtype=np.int8))
+        v.attrs["long_name"] = "1 when the chunk's paths are written"
+        v.attrs["units"] = "1"
+        base = scenario_set.base
+        attrs = {
+            "title": f"mutualsim results: {base.scenario.name}",
+            "Conventions": "CF-1.8",
+            "scenario_file": scenario_set.file,
+            "scenario_toml": scenario_set.text,
+            "scenario_description": base.scenario.description,
+            "swept_keys": ",".join(swept),
+            "sweep_method": scenario_set.method,
+            "seed": np.uint64(seed),
+            "generator": streams.GENERATOR,
+            "generator_version": streams.GENERATOR_VERSION,
+            "paths": np.int64(n_paths),
+            "chunk_paths": np.int64(chunk_paths),
+            "start_quarter": base.scenario.start,
+            "start_time": _now(),
+            **_versions(),
+            **(extra_attrs or {}),
+        }
+        for k, val in attrs.items():
+            f.attrs[k] = val
+
+    def write(self, scenario: int, chunk_index: int, start: int,
+              data: dict[str, np.ndarray]) -> None:
+        """Write one chunk's per-(path, quarter) arrays and mark the chunk done."""
+        f = self._file
+        stop = start + next(iter(data.values())).shape[0]
+        for var in VARIABLES:
+            f.variables[var.name][scenario, start:stop, :] = data[var.name]
+        f.variables["chunk_done"][scenario, chunk_index] = 1
+        f.flush()
+
+    def finish(self) -> Path:
+        """Record the end time, close, and rename the file into place."""
+        self._file.attrs["end_time"] = _now()
+        self._file.close()
+        os.replace(self.part, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        """Close and delete the partial file (nothing is left at the target name)."""
+        try:
+            self._file.close()
+        finally:
+            self.part.unlink(missing_ok=True)
+
+
+def open_results(path: str | Path):
+    """Open a results file with xarray (``engine="h5netcdf"``), or raise ``ResultsError``."""
+    import xarray as xr
+
+    p = Path(path)
+    if not p.is_file():
+        raise ResultsError.one(str(p), "", "results file not found", has_got=False)
+    try:
+        ds = xr.open_dataset(p, engine="h5netcdf")
+    except Exception as exc:  # noqa: BLE001 - any reader failure means "not our file"
+        raise ResultsError.one(str(p), "", f"not a readable results file ({exc})",
+                               has_got=False) from None
+    missing = [v.name for v in VARIABLES[:11] if v.name not in ds]
+    if missing or "generator" not in ds.attrs:
+        ds.close()
+        raise ResultsError.one(str(p), "", "not a mutualsim results file (missing "
+                               f"{', '.join(missing) or 'provenance'})", has_got=False)
+    return ds

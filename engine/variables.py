@@ -1,0 +1,58 @@
+"""The per-(scenario, path, quarter) results: names, types, units and meanings (DESIGN §4).
+
+The first eleven are the contract's; the rest extend it (documented in README, "Results").
+Counts are persons in the quarter (stocks at its end); money is yuan in the quarter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    dtype: type
+    units: str
+    long_name: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("members", np.int64, "persons", "members at the end of the quarter"),
+    Variable("joins", np.int64, "persons", "members who joined in the quarter"),
+    Variable("lapses", np.int64, "persons", "members who lapsed in the quarter"),
+    Variable("deaths", np.int64, "persons", "members who died in the quarter (other than claims)"),
+    Variable("claims", np.int64, "persons", "diagnoses past the waiting period: aided claims"),
+    Variable("aid", np.float64, "yuan", "aid due on the quarter's claims, before any haircut"),
+    Variable("cost_per_member", np.float64, "yuan per member",
+             "what each sharer paid for the quarter (capped share plus reserve loading)"),
+    Variable("shortfall", np.float64, "yuan",
+             "aid plus fee that the caps left unfunded in the quarter"),
+    Variable("reserve", np.float64, "yuan", "reserve at the end of the quarter"),
+    Variable("solvency_gap", np.float64, "yuan", "max(0, -reserve) at the end of the quarter"),
+    Variable("fee_revenue", np.float64, "yuan", "management fee earned on aid paid"),
+    # Extensions of the contract.
+    Variable("diagnosed_in_waiting", np.int64, "persons",
+             "diagnoses in the waiting period (not paid; the member leaves)"),
+    Variable("mild_claims", np.int64, "persons", "claims paid at the mild amount"),
+    Variable("aged_out", np.int64, "persons", "members who passed the plan's maximum age"),
+    Variable("sharers", np.int64, "persons", "members who shared the quarter's cost"),
+    Variable("required_cost_per_member", np.float64, "yuan per member",
+             "aid plus fee divided by sharers, before caps"),
+    Variable("aid_paid", np.float64, "yuan", "aid paid to claimants after any haircut"),
+    Variable("platform_funding", np.float64, "yuan", "shortfall paid by the platform"),
+    Variable("expected_joins", np.float64, "persons",
+             "expected joins of the growth model after cost damping"),
+    Variable("antiselection_factor", np.float64, "1",
+             "multiplier on incidence from cost-driven lapse of healthier members"),
+)
+BY_NAME = {v.name: v for v in VARIABLES}
+CONTRACT = ("members", "joins", "lapses", "deaths", "claims", "aid", "cost_per_member",
+            "shortfall", "reserve", "solvency_gap", "fee_revenue")
+
+
+def empty_outputs(n_paths: int, quarters: int) -> dict[str, np.ndarray]:
+    """Zeroed per-(path, quarter) arrays for every variable."""
+    return {v.name: np.zeros((n_paths, quarters), dtype=v.dtype) for v in VARIABLES}
