@@ -152,7 +152,7 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     joins = joins_cells.sum(axis=(1, 2))
     grown = start_total + joins
     state.antiselection = np.where(
-        grown > 0, (state.antiselection * start_total + joins) / np.maximum(grown, 1),
+        grown > 0, (state.antiselection * start_total + joins) / np.where(grown > 0, grown, 1),
         state.antiselection)
     N[:, :, :, 0] += joins_cells
     state.ever_joined += joins

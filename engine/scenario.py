@@ -21,6 +21,12 @@ from engine.errors import InputError, Problem, Problems, ScenarioError
 from engine.schema import REQUIRED, SCHEMA, Key
 from engine.units import parse_quarter
 
+_BUILTIN_TABLES = {
+    "incidence.table": tables.INCIDENCE_TABLES,
+    "mortality.table": tables.MORTALITY_TABLES,
+    "population.initial_age_mix": tables.MIX_TABLES,
+    "growth.joiner_age_mix": tables.MIX_TABLES,
+}
 MAX_DURATION_QUARTERS = 63   # duration cells are keyed with 6 bits (engine.streams)
 SWEEP_LIMIT = 10_000         # scenarios in one set
 
@@ -275,11 +281,16 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _num(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _range_text(spec: Key) -> str:
-    lo = "" if spec.lo == -math.inf else (f"> {spec.lo:g}" if spec.lo_open else f"≥ {spec.lo:g}")
-    hi = "" if spec.hi == math.inf else f"≤ {spec.hi:g}"
+    lo = "" if spec.lo == -math.inf else (f"> {_num(spec.lo)}" if spec.lo_open
+                                          else f"≥ {_num(spec.lo)}")
+    hi = "" if spec.hi == math.inf else f"≤ {_num(spec.hi)}"
     if lo and hi:
-        return f"in {'(' if spec.lo_open else '['}{spec.lo:g}, {spec.hi:g}]"
+        return f"in {'(' if spec.lo_open else '['}{_num(spec.lo)}, {_num(spec.hi)}]"
     return lo or hi
 
 
@@ -297,7 +308,9 @@ def _check_number(spec: Key, v: Any, key: str, problems: Problems, integer: bool
     if not integer and not _is_number(v):
         problems.add(key, "must be a number", v)
         return None
-    if not _in_range(spec, float(v)) or (integer and not (spec.lo <= v <= spec.hi)):
+    # Integers are compared exactly: a 64-bit seed does not survive a float conversion.
+    inside = spec.lo <= v <= spec.hi if integer else _in_range(spec, float(v))
+    if not inside:
         problems.add(key, f"must be {_range_text(spec)}", v)
         return None
     return int(v) if integer else float(v)
@@ -351,8 +364,14 @@ def _check(spec: Key, v: Any, key: str, problems: Problems, base_dir: Path) -> A
                 out[int(year)] = float(amount)
         return out
     if kind == "table_ref":
+        builtins = _BUILTIN_TABLES[key]
         if not isinstance(v, str) or not v:
             problems.add(key, "must be a built-in table name or a CSV path", v)
+            return None
+        path = Path(v) if Path(v).is_absolute() else base_dir / v
+        if v not in builtins and (path.suffix.lower() != ".csv" or not path.is_file()):
+            problems.add(key, f"not a built-in table ({', '.join(builtins)}) nor an existing "
+                         "CSV file", v)
             return None
         return v
     raise AssertionError(f"unknown key kind {kind}")  # schema bug, not user input

@@ -49,9 +49,9 @@ def share_costs(aid_yuan, sharers, paid_this_year_yuan, reserve_yuan, *, fee_rat
                         np.where(required_total > 0, np.inf, 0.0))
     allowed = np.maximum(0.0, np.minimum(cap_per_quarter_yuan,
                                          cap_per_year_yuan - paid_this_year_yuan))
-    binds = required > allowed
-    charged = np.where(binds, allowed, required)
-    charged = np.where(has_sharers, charged, 0.0)
+    # Unfunded when a cap binds, or when aid is due and nobody is left to share it.
+    binds = (required > allowed) | (~has_sharers & (required_total > 0))
+    charged = np.where(has_sharers, np.where(binds, allowed, required), 0.0)
     shortfall = np.where(binds, required_total - charged * sharers_f, 0.0)
     loading_total = loading_yuan_q * sharers_f
     if shortfall_rule == RESERVE:

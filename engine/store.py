@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
+import tempfile
 from pathlib import Path
 
 import h5netcdf
@@ -46,10 +47,16 @@ def check_output_path(target: str | Path) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ResultsError.one(str(path), "--out", "folder does not exist", str(folder))
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ResultsError.one(str(path), "--out", "folder is not writable", str(folder))
     if path.is_dir():
         raise ResultsError.one(str(path), "--out", "is a folder, not a file name", str(path))
+    # Probe by writing: permission bits alone miss read-only file systems (and root).
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".mutualsim-probe-")
+    except OSError:
+        raise ResultsError.one(str(path), "--out", "folder is not writable",
+                               str(folder)) from None
+    os.close(fd)
+    os.unlink(probe)
     return path
 
 

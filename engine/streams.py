@@ -7,7 +7,7 @@ the Philox4x32-10 block cipher (Salmon et al., "Parallel random numbers: as easy
 * key     ``(seed mod 2**32, seed div 2**32)``
 * counter ``(path, kind · 2**24 + quarter, cell, attempt)``
 
-to four 32-bit words, read as two uniforms with 53 random bits each. A path's numbers
+to four 32-bit words, read as two uniforms with 52 random bits each. A path's numbers
 therefore never depend on which other paths, scenarios, threads, chunks or machines ran
 with it, and scenarios of a set share their noise (common random numbers): the scenario is
 not part of the key.
@@ -46,7 +46,7 @@ PHILOX_M1 = 0xCD9E8D57
 PHILOX_W0 = 0x9E3779B9
 PHILOX_W1 = 0xBB67AE85
 MASK32 = 0xFFFFFFFF
-TWO_POW_M53 = 2.0 ** -53
+TWO_POW_M52 = 2.0 ** -52
 MAX_QUARTER = 2 ** 24 - 1
 
 
@@ -91,13 +91,14 @@ def philox4x32(c0, c1, c2, c3, k0: int, k1: int, rounds: int = 10):
 
 
 def words_to_uniform(hi, lo):
-    """Two 32-bit words → a uniform in (0, 1) with 53 random bits: ``(x + 1/2) · 2**-53``.
+    """Two 32-bit words → a uniform in (0, 1) with 52 random bits: ``(x + 1/2) · 2**-52``.
 
-    ``x = hi · 2**21 + lo // 2**11``. Never 0 or 1, so logarithms of it are finite.
+    ``x = hi · 2**20 + lo // 2**12``; ``x + 1/2`` is exact in a double, so the result is
+    never 0 or 1 and logarithms of it and of ``1 − u`` are finite.
     """
-    x = (np.asarray(hi, np.uint64) << np.uint64(21)) | (np.asarray(lo, np.uint64)
-                                                         >> np.uint64(11))
-    return (x.astype(np.float64) + 0.5) * TWO_POW_M53
+    x = (np.asarray(hi, np.uint64) << np.uint64(20)) | (np.asarray(lo, np.uint64)
+                                                         >> np.uint64(12))
+    return (x.astype(np.float64) + 0.5) * TWO_POW_M52
 
 
 def uniform_pair(seed: int, path, quarter: int, kind: int, cell, attempt):
