@@ -27,6 +27,8 @@ Damping by last quarter's cost per member ``c`` against the reference ``c_ref``:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 BASS, LOGISTIC, FIXED = 0, 1, 2
@@ -46,5 +48,11 @@ def expected_joins(model: int, t: int, members, ever_joined, market_potential: f
 
 
 def join_damping(cost_prev_yuan, reference_cost_yuan: float, elasticity: float):
-    """``exp(−ε (c / c_ref − 1))``: fewer joins when last quarter's cost was high."""
-    return np.exp(-elasticity * (np.asarray(cost_prev_yuan) / reference_cost_yuan - 1.0))
+    """``exp(−ε (c / c_ref − 1))``: fewer joins when last quarter's cost was high.
+
+    One value per path, each with the C library's ``exp`` (as the numba kernel uses), so
+    that both backends give the same bits; numpy's vectorised ``exp`` may differ in the
+    last one.
+    """
+    x = -elasticity * (np.asarray(cost_prev_yuan, dtype=np.float64) / reference_cost_yuan - 1.0)
+    return np.array([math.exp(v) for v in x.ravel()]).reshape(x.shape)

@@ -39,6 +39,7 @@ diagnosed_in_waiting − lapses − aged_out``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,9 +121,12 @@ def perceived_cost(state: State) -> np.ndarray:
 
 
 def lapse_probabilities(inputs: ModelInputs, cost_prev_yuan: np.ndarray) -> np.ndarray:
-    """``ℓ[p, d] = min(1, ℓ_base[d] · (c_p / c_ref)^η)``."""
-    ratio = np.power(cost_prev_yuan / inputs.reference_cost_yuan_q,
-                     inputs.lapse_cost_elasticity)
+    """``ℓ[p, d] = min(1, ℓ_base[d] · (c_p / c_ref)^η)``.
+
+    The power is taken per path with the C library's ``pow`` (as in the numba kernel).
+    """
+    eta = inputs.lapse_cost_elasticity
+    ratio = np.array([math.pow(x, eta) for x in cost_prev_yuan / inputs.reference_cost_yuan_q])
     return np.minimum(1.0, inputs.lapse_base_q[None, :] * ratio[:, None])
 
 

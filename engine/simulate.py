@@ -18,7 +18,7 @@ from engine.inputs import ModelInputs, build_inputs
 from engine.samplers import gamma
 from engine.variables import empty_outputs
 
-BACKENDS = ("numpy",)
+BACKENDS = ("numba", "numpy")
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,66 @@ def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}")
     paths = np.arange(start, start + count, dtype=np.int64)
-    out = empty_outputs(count, inputs.quarters)
     multipliers = join_multipliers(inputs, seed, paths)
+    if backend == "numba":
+        return _simulate_numba(inputs, seed, start, multipliers)
+    out = empty_outputs(count, inputs.quarters)
     state = reference.initial_state(inputs, count)
     draws = reference.KeyedDraws(seed)
     for t in range(inputs.quarters):
         reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t], out)
+    return out
+
+
+def kernel_arguments(inputs: ModelInputs, seed: int) -> tuple:
+    """The numba kernel's arguments after ``path_start``, except the outputs and multipliers."""
+    from engine import kernel as K
+
+    k0, k1 = streams.seed_key(seed)
+    kinds = (streams.JOINS, streams.DEATHS, streams.DIAGNOSES, streams.MILD, streams.LAPSES)
+    words = np.array([[streams.quarter_kind_word(t, kind) for t in range(inputs.quarters)]
+                      for kind in kinds], dtype=np.int64)
+    fp = np.zeros(15)
+    fp[K.P_MARKET] = inputs.market_potential
+    fp[K.P_INNOVATION] = inputs.innovation_q
+    fp[K.P_IMITATION] = inputs.imitation_q
+    fp[K.P_JOIN_ELASTICITY] = inputs.join_cost_elasticity
+    fp[K.P_LAPSE_ELASTICITY] = inputs.lapse_cost_elasticity
+    fp[K.P_REF_COST] = inputs.reference_cost_yuan_q
+    fp[K.P_ANTISELECTION] = inputs.antiselection
+    fp[K.P_FEE] = inputs.fee_rate
+    fp[K.P_CAP_Q] = inputs.cap_per_quarter_yuan
+    fp[K.P_CAP_Y] = inputs.cap_per_year_yuan
+    fp[K.P_RESERVE0] = inputs.reserve_initial_yuan
+    fp[K.P_RESERVE_GROWTH] = inputs.reserve_growth_q
+    fp[K.P_LOADING] = inputs.loading_yuan_q
+    fp[K.P_MILD_SHARE] = inputs.mild_share
+    fp[K.P_MILD_YUAN] = inputs.mild_yuan
+    ip = np.zeros(5, dtype=np.int64)
+    ip[K.Q_MODEL] = inputs.growth_model
+    ip[K.Q_WAITING] = inputs.waiting_quarters
+    ip[K.Q_ELIGIBLE_ONLY] = int(inputs.sharers_eligible_only)
+    ip[K.Q_RULE] = inputs.shortfall_rule
+    ip[K.Q_WINDOW] = inputs.cost_window_quarters
+    c = np.ascontiguousarray
+    return (k0, k1, words, fp, ip, c(inputs.cell_id.astype(np.int64)), c(inputs.death_q),
+            c(inputs.diagnosis_hazard_q), c(inputs.hazard_factor), c(inputs.lapse_base_q),
+            c(inputs.benefit_yuan.astype(np.float64)), c(inputs.join_mix),
+            c(inputs.initial_members), c(inputs.joins_series), )
+
+
+def _simulate_numba(inputs: ModelInputs, seed: int, start: int,
+                    multipliers: np.ndarray) -> dict[str, np.ndarray]:
+    from engine import kernel as K
+
+    count, T = multipliers.shape
+    out_int = np.zeros((len(K.INT_VARIABLES), count, T), dtype=np.int64)
+    out_float = np.zeros((len(K.FLOAT_VARIABLES), count, T))
+    args = kernel_arguments(inputs, seed)
+    K.simulate_chunk(start, *args, np.ascontiguousarray(multipliers),
+                     np.ascontiguousarray(inputs.year_starts), out_int, out_float)
+    out = {name: out_int[j] for j, name in enumerate(K.INT_VARIABLES)}
+    out.update({name: out_float[j] for j, name in enumerate(K.FLOAT_VARIABLES)})
     return out
 
 
