@@ -9,12 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 from engine.errors import InputError, ResultsError
-
-DEFAULT_CHUNK = 256
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,11 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario file (TOML)")
     run.add_argument("--paths", type=_positive_int, help="paths per scenario (default: file)")
     run.add_argument("--seed", type=_seed, help="root seed (default: file)")
-    run.add_argument("--chunk", type=_positive_int, default=DEFAULT_CHUNK,
-                     help=f"paths per chunk (default {DEFAULT_CHUNK})")
-    run.add_argument("--backend", choices=("numpy",), default="numpy",
-                     help="simulation backend")
+    run.add_argument("--threads", type=_positive_int,
+                     help="numba threads (default: all cores)")
+    run.add_argument("--chunk", type=_positive_int,
+                     help="paths per chunk (default 1000 with numba, 250 with numpy)")
+    run.add_argument("--backend", choices=("numba", "numpy"), default="numba",
+                     help="numba kernel (default) or the numpy reference; same results")
     run.add_argument("--out", help="results file (default results/<scenario>.h5)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue an interrupted run of the same scenario, seed and paths")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     val = sub.add_parser("validate", help="check scenario files")
@@ -82,56 +83,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_run(args) -> int:
-    from tqdm import tqdm
+    from engine.runner import RunRequest, default_output, run
 
-    from engine.scenario import load_scenario_set
-    from engine.simulate import run_chunks
-    from engine.store import ResultsWriter, check_output_path
-
-    scenario_set = load_scenario_set(args.scenario)
-    base = scenario_set.base
-    if args.out is None:
-        Path("results").mkdir(exist_ok=True)
-        out = Path("results") / f"{Path(args.scenario).stem}.h5"
-    else:
-        out = Path(args.out)
-    check_output_path(out)
-    n_paths = args.paths or base.scenario.paths
-    seed = base.scenario.seed if args.seed is None else args.seed
-    chunk = min(args.chunk, n_paths)
-    labels = _labels(base)
-    total = n_paths * len(scenario_set.scenarios)
-    writer = ResultsWriter(out, scenario_set, n_paths, chunk, seed, labels,
-                           {"backend": args.backend,
-                            "command": "mutualsim " + " ".join(sys.argv[1:])})
-    started = time.perf_counter()
-    bar = tqdm(total=total, unit="path", disable=args.quiet, dynamic_ncols=True,
-               desc=base.scenario.name)
+    request = RunRequest(
+        scenario=args.scenario,
+        out=Path(args.out) if args.out else default_output(args.scenario),
+        paths=args.paths, seed=args.seed, chunk=args.chunk, backend=args.backend,
+        threads=args.threads, resume=args.resume, quiet=args.quiet,
+        command="mutualsim " + " ".join(sys.argv[1:]))
     try:
-        for c, data in run_chunks(scenario_set.scenarios, n_paths, seed, chunk, args.backend):
-            writer.write(c.scenario, c.index, c.start, data)
-            bar.update(c.count)
-        bar.close()
-        writer.finish()
+        report = run(request)
     except KeyboardInterrupt:
-        bar.close()
-        writer.abort()
-        print(f"interrupted: nothing written to {out}", file=sys.stderr)
+        print(f"interrupted: nothing written to {request.out}; finished chunks are kept, "
+              "run again with --resume to complete it", file=sys.stderr)
         return 130
-    except BaseException:
-        bar.close()
-        writer.abort()
-        raise
-    elapsed = time.perf_counter() - started
-    if not args.quiet:
-        print(f"wrote {out}: {len(scenario_set.scenarios)} scenario(s) × {n_paths} paths × "
-              f"{len(labels)} quarters in {elapsed:.1f} s ({total / elapsed:,.0f} paths/s)")
+    finally:
+        for note in request.notes:
+            print(f"note: {note}", file=sys.stderr)
+    if report.already_complete:
+        print(f"{report.out} is already complete")
+    elif not args.quiet:
+        total = report.paths * report.scenarios
+        print(f"wrote {report.out}: {report.scenarios} scenario(s) × {report.paths} paths × "
+              f"{report.quarters} quarters in {report.seconds:.1f} s "
+              f"({total / report.seconds:,.0f} paths/s"
+              + (f"; {report.chunks_reused} chunk(s) resumed" if report.chunks_reused else "")
+              + ")")
     return 0
-
-
-def _labels(scenario) -> list[str]:
-    from engine.units import quarter_labels
-    return quarter_labels(scenario.scenario.start, scenario.scenario.quarters)
 
 
 def cmd_validate(args) -> int:

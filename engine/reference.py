@@ -175,8 +175,10 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     claims_sa = diagnosed[:, :, :, W:].sum(axis=3)
     mild_sa = draws.binomial(claims_sa, inputs.mild_share, t, streams.MILD,
                              paths[:, None, None], cell_sa)
-    aid = (((claims_sa - mild_sa) * inputs.benefit_yuan[None, None, :]).sum(axis=(1, 2))
-           + mild_sa.sum(axis=(1, 2)) * inputs.mild_yuan)
+    # Summed cell by cell in (sex, age) order, as the kernel does, so that amounts with
+    # fractions of a yuan agree to the last bit too (cumsum adds sequentially).
+    severe = ((claims_sa - mild_sa) * inputs.benefit_yuan[None, None, :]).reshape(len(paths), -1)
+    aid = np.cumsum(severe, axis=1)[:, -1] + mild_sa.sum(axis=(1, 2)) * inputs.mild_yuan
 
     # 4. lapses, after updating the anti-selection factor from the expected leavers
     lapse_q = lapse_probabilities(inputs, cost_prev)                     # (P, Dn)
