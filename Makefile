@@ -28,3 +28,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf results .pytest_cache .hypothesis
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.bench

@@ -94,8 +94,9 @@ def cmd_run(args) -> int:
     try:
         report = run(request)
     except KeyboardInterrupt:
-        print(f"interrupted: nothing written to {request.out}; finished chunks are kept, "
-              "run again with --resume to complete it", file=sys.stderr)
+        print(f"interrupted: nothing written to {request.out}; the finished chunks are kept "
+              f"({request.out.name}.part, {request.out.name}.chunks/): run again with --resume "
+              "to complete it", file=sys.stderr)
         return 130
     finally:
         for note in request.notes:

@@ -5,7 +5,8 @@ and the folder ``TARGET.chunks/`` holding
 
 * ``manifest.json``: what the run is (scenario text digest, seed, paths, chunk size,
   engine and generator versions), written once, atomically;
-* ``s{scenario}-c{chunk}.npz``: one file per finished chunk, written to a temporary name,
+* ``s{scenario}-c{chunk}.h5``: one small HDF5 file per finished chunk (LZF with shuffle:
+  fast, for a file that lives only until the run ends), written to a temporary name,
   flushed to disk and renamed, so a chunk file is either complete or absent.
 
 HDF5 files are not crash-safe: a process killed while HDF5 updates its metadata can leave
@@ -24,6 +25,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from engine.errors import ResultsError
@@ -93,21 +95,26 @@ class Journal:
                                    f"not a mutualsim journal ({exc})", has_got=False) from None
 
     def _chunk_path(self, scenario: int, chunk: int) -> Path:
-        return self.dir / f"s{scenario}-c{chunk}.npz"
+        return self.dir / f"s{scenario}-c{chunk}.h5"
 
     def save(self, scenario: int, chunk: int, data: dict[str, np.ndarray]) -> None:
-        _fsync_write(self._chunk_path(scenario, chunk), lambda fh: np.savez_compressed(fh, **data))
+        def write(fh):
+            with h5py.File(fh, "w") as f:
+                for name, values in data.items():
+                    f.create_dataset(name, data=values, compression="lzf", shuffle=True)
+
+        _fsync_write(self._chunk_path(scenario, chunk), write)
 
     def done(self) -> set[tuple[int, int]]:
         out = set()
-        for f in self.dir.glob("s*-c*.npz"):
+        for f in self.dir.glob("s*-c*.h5"):
             s, c = f.stem[1:].split("-c")
             out.add((int(s), int(c)))
         return out
 
     def load(self, scenario: int, chunk: int) -> dict[str, np.ndarray]:
-        with np.load(self._chunk_path(scenario, chunk), allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
+        with h5py.File(self._chunk_path(scenario, chunk), "r") as f:
+            return {name: f[name][()] for name in f}
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -235,6 +235,17 @@ def poisson_draws(lam, seed_k0, seed_k1, word1, path, cell, out):
                           np.uint64(path[i]), np.uint64(word1), np.uint64(cell[i]))
 
 
+@njit(cache=True)
+def uniform_sum(seed_k0, seed_k1, blocks):
+    """Sum of the first uniform of ``blocks`` Philox blocks (to time the generator alone)."""
+    total = 0.0
+    k0, k1 = np.uint64(seed_k0), np.uint64(seed_k1)
+    for i in range(blocks):
+        u, _ = _uniforms(k0, k1, np.uint64(i), np.uint64(1), np.uint64(2), np.uint64(0))
+        total += u
+    return total
+
+
 # ------------------------------------------------------------------------------ the path
 
 @njit(cache=True)
@@ -457,12 +468,15 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         out_float[F_ANTI, i, t] = anti
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def simulate_chunk(path_start, k0, k1, words, fp, ip, cell_id, death_q, hazard, hazard_factor,
                    lapse_base, benefit, join_mix, initial, series, join_gamma, year_starts,
                    out_int, out_float):
     """Simulate paths ``path_start .. path_start + count − 1`` (``count`` = rows of
-    ``join_gamma``), in parallel over paths; fills ``out_int`` and ``out_float``."""
+    ``join_gamma``), in parallel over paths; fills ``out_int`` and ``out_float``.
+
+    Releases the GIL, so that the previous chunk can be written while this one runs.
+    """
     count = join_gamma.shape[0]
     S, A, Dn = initial.shape
     K = ip[Q_WINDOW]

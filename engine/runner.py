@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,6 +165,16 @@ def run(request: RunRequest) -> RunReport:
                                                           n_paths, chunk)}
     reused = 0
     ran = 0
+
+    def store(c, data):
+        journal.save(c.scenario, c.index, data)
+        writer.write(c.scenario, c.index, c.start, data)
+        return c.count
+
+    # One thread writes (journal, then results file) while the kernel, which releases the
+    # GIL, computes the next chunk; at most two chunks wait, so memory stays bounded.
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending: deque = deque()
     try:
         for key in sorted(reuse):
             c = plan[key]
@@ -172,15 +184,19 @@ def run(request: RunRequest) -> RunReport:
         for c, data in run_chunks(scenario_set.scenarios, n_paths, seed, chunk,
                                   request.backend,
                                   skip=lambda c: (c.scenario, c.index) in reuse):
-            journal.save(c.scenario, c.index, data)
-            writer.write(c.scenario, c.index, c.start, data)
-            bar.update(c.count)
+            pending.append(pool.submit(store, c, data))
             ran += 1
+            while len(pending) > 1 or (pending and pending[0].done()):
+                bar.update(pending.popleft().result())
+        while pending:
+            bar.update(pending.popleft().result())
+        pool.shutdown()
         bar.close()
         writer.finish()
     except BaseException:
+        pool.shutdown(wait=True)  # chunks already computed are still saved
         bar.close()
-        writer.abort()
+        writer.close_partial()
         raise
     journal.discard()
     return RunReport(out, len(scenario_set.scenarios), n_paths, len(labels), ran, reused,

@@ -59,7 +59,7 @@ def join_multipliers(inputs: ModelInputs, seed: int, paths: np.ndarray) -> np.nd
 
 
 def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
-                   backend: str = "numpy") -> dict[str, np.ndarray]:
+                   backend: str = "numba") -> dict[str, np.ndarray]:
     """Simulate paths ``start .. start + count − 1`` over all quarters.
 
     Returns per-(path, quarter) arrays for every variable in :mod:`engine.variables`.
@@ -130,7 +130,7 @@ def _simulate_numba(inputs: ModelInputs, seed: int, start: int,
     return out
 
 
-def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: str = "numpy",
+def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: str = "numba",
                skip: Callable[[Chunk], bool] | None = None
                ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
     """Yield ``(chunk, results)`` for every chunk of every scenario not skipped."""

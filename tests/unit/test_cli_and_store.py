@@ -120,7 +120,11 @@ def test_ctrl_c_leaves_no_file(tmp_path, scenario_file, monkeypatch, capsys):
     out = tmp_path / "r.h5"
     assert run("run", scenario_file, "--out", out, "--paths", 10, "--chunk", 4,
                "--quiet") == 130
-    assert not out.exists() and not (tmp_path / "r.h5.part").exists()
+    assert not out.exists()
+    # What was finished stays, marked, for --resume.
+    with xr.open_dataset(tmp_path / "r.h5.part", engine="h5netcdf") as ds:
+        assert ds["chunk_done"].values.tolist() == [[1, 0, 0]]
+    assert "--resume" in capsys.readouterr().err
 
 
 def test_validate_exit_status(tmp_path, scenario_file, capsys):

@@ -76,7 +76,7 @@ def _wait_for_chunks(out, count, proc, timeout=120.0):
     folder = journal_dir(out)
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
-        if len(list(folder.glob("*.npz"))) >= count:
+        if len(list(folder.glob("*.h5"))) >= count:
             return
         time.sleep(0.01)
 

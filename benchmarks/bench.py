@@ -1,0 +1,434 @@
+"""Speed of the engine, measured as ratios within one run (``make bench``).
+
+Measures, on this machine, in one process (or child processes where a fresh one is the
+point):
+
+(a) the numba kernel against the numpy reference on the default scenario: cells/s, paths/s,
+    ratio;
+(b) each sampler alone, ns per draw, ours (numba, one thread) against numpy's vectorised
+    ``Generator.binomial`` / ``poisson`` with per-cell parameters;
+(c) the kernel's cells/s against what its draws alone allow: every draw the default scenario
+    makes on a set of paths is recorded (through the numpy reference, which makes the same
+    draws) and replayed through the samplers; the rest is the share outside the samplers;
+(d) scaling over paths (10^3–10^6) and quarters (20–80) on a small plan, each in a child
+    process writing a results file as `mutualsim run` does;
+(e) peak resident memory of those children at 10^4 and 10^6 paths;
+(f) compile time with an empty numba cache and with a warm one.
+
+Each run appends one JSON line to ``benchmarks/results/bench.jsonl`` and rewrites the table
+in README.md between the ``bench`` markers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "bench.jsonl"
+README = ROOT / "README.md"
+DEFAULT_SCENARIO = ROOT / "scenarios" / "xianghubao.toml"
+SMALL_SCENARIO = ROOT / "benchmarks" / "small_plan.toml"
+
+
+def machine() -> dict:
+    import numba
+
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": model or platform.processor(), "cores": os.cpu_count(),
+            "numba_threads": numba.config.NUMBA_NUM_THREADS, "python": platform.python_version(),
+            "numpy": np.__version__, "numba": numba.__version__, "platform": platform.platform()}
+
+
+def _inputs(path: Path):
+    from engine.inputs import build_inputs
+    from engine.scenario import load_scenario_set
+
+    scenario = load_scenario_set(path).base
+    return build_inputs(scenario), scenario.scenario.seed
+
+
+def _best_of(fn, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+# ----------------------------------------------------------------- (a) kernel vs numpy
+
+def kernel_vs_numpy(numba_paths: int = 2000, numpy_paths: int = 60) -> dict:
+    from engine.simulate import simulate_paths
+
+    inputs, seed = _inputs(DEFAULT_SCENARIO)
+    simulate_paths(inputs, seed, 0, 2, backend="numba")  # load the compiled kernel
+    cells_per_path = inputs.quarters * inputs.n_cells
+    t_numba = _best_of(lambda: simulate_paths(inputs, seed, 0, numba_paths, backend="numba"))
+    t_numpy = _best_of(lambda: simulate_paths(inputs, seed, 0, numpy_paths, backend="numpy"),
+                       repeats=1)
+    numba_cps = numba_paths * cells_per_path / t_numba
+    numpy_cps = numpy_paths * cells_per_path / t_numpy
+    return {"cells_per_s": numba_cps, "paths_per_s": numba_paths / t_numba,
+            "numpy_cells_per_s": numpy_cps, "numpy_paths_per_s": numpy_paths / t_numpy,
+            "kernel_vs_numpy_ratio": numba_cps / numpy_cps,
+            "cells_per_path": cells_per_path, "kernel_paths": numba_paths,
+            "numpy_paths": numpy_paths}
+
+
+# ------------------------------------------------------------ (b), (c) the samplers
+
+class _Recorder:
+    """KeyedDraws that also keeps every draw's parameters (n, p or λ) and counters."""
+
+    def __init__(self, seed: int):
+        from engine.reference import KeyedDraws
+
+        self.draws = KeyedDraws(seed)
+        self.binomial_calls: list[tuple] = []
+        self.poisson_calls: list[tuple] = []
+
+    @staticmethod
+    def _flat(shape, *arrays):
+        return [np.broadcast_to(np.asarray(a), shape).ravel().copy() for a in arrays]
+
+    def binomial(self, n, p, t, kind, path, cell):
+        n = np.asarray(n)
+        self.binomial_calls.append((*self._flat(n.shape, n, p, path, cell), t, kind))
+        return self.draws.binomial(n, p, t, kind, path, cell)
+
+    def poisson(self, lam, t, kind, path, cell):
+        lam = np.asarray(lam)
+        self.poisson_calls.append((*self._flat(lam.shape, lam, path, cell), t, kind))
+        return self.draws.poisson(lam, t, kind, path, cell)
+
+
+def recorded_draws(paths: int = 40):
+    """Every draw the default scenario makes on ``paths`` paths, as the kernel makes them
+    (cells with n = 0 are skipped by the kernel and dropped here)."""
+    from engine import reference
+    from engine.simulate import join_multipliers
+    from engine.variables import empty_outputs
+
+    inputs, seed = _inputs(DEFAULT_SCENARIO)
+    rec = _Recorder(seed)
+    path_ids = np.arange(paths)
+    state = reference.initial_state(inputs, paths)
+    out = empty_outputs(paths, inputs.quarters)
+    gamma = join_multipliers(inputs, seed, path_ids)
+    for t in range(inputs.quarters):
+        reference.step_quarter(inputs, state, t, rec, path_ids, gamma[:, t], out)
+    from engine import streams
+
+    def stack(calls, drop_zero):
+        cols = list(zip(*calls, strict=True))
+        arrays = [np.concatenate(c) for c in cols[:-2]]
+        words = np.concatenate([np.full(len(c[0]), streams.quarter_kind_word(t, kind))
+                                for c, t, kind in zip(calls, cols[-2], cols[-1], strict=True)])
+        keep = arrays[0] > 0 if drop_zero else np.ones(arrays[0].size, bool)
+        return [a[keep] for a in arrays] + [words[keep]]
+
+    return inputs, seed, stack(rec.binomial_calls, True), stack(rec.poisson_calls, False)
+
+
+def sampler_speeds(inputs, seed, binomial_calls, poisson_calls) -> dict:
+    from engine import kernel, streams
+
+    k0, k1 = streams.seed_key(seed)
+    n, p, path, cell, words = binomial_calls
+    # Split by counter word (quarter and kind) before timing: only the draws are timed.
+    groups = [(int(w), n[words == w], p[words == w], path[words == w], cell[words == w])
+              for w in np.unique(words)]
+    out = np.zeros(n.size, dtype=np.int64)
+
+    def ours_binomial():
+        for w, gn, gp, gpath, gcell in groups:
+            kernel.binomial_draws(gn, gp, k0, k1, w, gpath, gcell, out)
+
+    ours_binomial()
+    rng = np.random.default_rng(1)
+    t_ours = _best_of(ours_binomial)
+    t_numpy = _best_of(lambda: rng.binomial(n, p))
+    lam, lpath, lcell, lwords = poisson_calls
+    lgroups = [(int(w), lam[lwords == w], lpath[lwords == w], lcell[lwords == w])
+               for w in np.unique(lwords)]
+    lout = np.zeros(lam.size, dtype=np.int64)
+
+    def ours_poisson():
+        for w, glam, gpath, gcell in lgroups:
+            kernel.poisson_draws(glam, k0, k1, w, gpath, gcell, lout)
+
+    ours_poisson()
+    t_pois = _best_of(ours_poisson)
+    t_pois_np = _best_of(lambda: rng.poisson(lam))
+    return {"sampler_ns_per_draw": t_ours / n.size * 1e9,
+            "numpy_sampler_ns_per_draw": t_numpy / n.size * 1e9,
+            "poisson_ns_per_draw": t_pois / lam.size * 1e9,
+            "numpy_poisson_ns_per_draw": t_pois_np / lam.size * 1e9,
+            "binomial_draws_recorded": int(n.size), "poisson_draws_recorded": int(lam.size),
+            "_sampler_seconds": t_ours + t_pois}
+
+
+def regime_speeds(draws: int = 400_000) -> dict:
+    """ns per draw by regime, ours (numba, one thread) and numpy's, per-cell parameters."""
+    from engine import kernel
+
+    rng = np.random.default_rng(7)
+    regimes = {
+        "binomial n·p≈1 (small cells)": (rng.integers(0, 100, draws), rng.uniform(0, .05, draws)),
+        "binomial n·p≈8 (deaths)": (rng.integers(1000, 30000, draws),
+                                    rng.uniform(1e-4, 5e-4, draws)),
+        "binomial n·p≈15 (diagnoses)": (rng.integers(1000, 30000, draws),
+                                        rng.uniform(3e-4, 1.5e-3, draws)),
+        "binomial n·p≈500 (lapses)": (rng.integers(1000, 50000, draws),
+                                      rng.uniform(.01, .03, draws)),
+        "binomial n·p≈1e6": (rng.integers(10**6, 10**7, draws), rng.uniform(.2, .4, draws)),
+    }
+    path, cell = np.arange(draws), np.arange(draws) % 4096
+    out = np.zeros(draws, dtype=np.int64)
+    table = {}
+    for name, (n, p) in regimes.items():
+        kernel.binomial_draws(n, p, 1, 2, 3, path, cell, out)
+        ours = _best_of(lambda n=n, p=p: kernel.binomial_draws(n, p, 1, 2, 3, path, cell, out))
+        numpy_t = _best_of(lambda n=n, p=p: rng.binomial(n, p))
+        table[name] = {"ours_ns": ours / draws * 1e9, "numpy_ns": numpy_t / draws * 1e9,
+                       "mean_np": float((n * p).mean())}
+    for name, lam in {"poisson λ≈5": rng.uniform(0, 10, draws),
+                      "poisson λ≈5e4 (joins)": rng.uniform(1e3, 1e5, draws)}.items():
+        kernel.poisson_draws(lam, 1, 2, 3, path, cell, out)
+        ours = _best_of(lambda lam=lam: kernel.poisson_draws(lam, 1, 2, 3, path, cell, out))
+        numpy_t = _best_of(lambda lam=lam: rng.poisson(lam))
+        table[name] = {"ours_ns": ours / draws * 1e9, "numpy_ns": numpy_t / draws * 1e9,
+                       "mean_np": float(lam.mean())}
+    return table
+
+
+def philox_ns_per_block(blocks: int = 5_000_000) -> float:
+    from engine import kernel
+
+    kernel.uniform_sum(1, 2, 10)
+    return _best_of(lambda: kernel.uniform_sum(1, 2, blocks)) / blocks * 1e9
+
+
+def share_outside_samplers(inputs, seed, paths: int, sampler_seconds: float) -> dict:
+    import numba
+
+    from engine.simulate import simulate_paths
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        simulate_paths(inputs, seed, 0, 2, backend="numba")
+        t_kernel = _best_of(lambda: simulate_paths(inputs, seed, 0, paths, backend="numba"))
+    finally:
+        numba.set_num_threads(before)
+    cells = paths * inputs.quarters * inputs.n_cells
+    return {"kernel_cells_per_s_1thread": cells / t_kernel,
+            "sampler_bound_cells_per_s_1thread": cells / sampler_seconds,
+            "share_outside_samplers": max(0.0, 1.0 - sampler_seconds / t_kernel)}
+
+
+# ----------------------------------------------------------- (d), (e), (f) children
+
+CHILD = r"""
+import json, resource, sys, time, tempfile
+from pathlib import Path
+from engine.runner import RunRequest, run
+from engine.inputs import build_inputs
+from engine.scenario import load_scenario_set
+from engine.simulate import simulate_paths
+scenario, paths, quarters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+text = Path(scenario).read_text().replace("quarters = 20", f"quarters = {quarters}")
+folder = Path(tempfile.mkdtemp())
+(folder / "s.toml").write_text(text)
+inputs = build_inputs(load_scenario_set(folder / "s.toml").base)
+simulate_paths(inputs, 1, 0, 2, backend="numba")
+t0 = time.perf_counter()
+report = run(RunRequest(scenario=str(folder / "s.toml"), out=folder / "r.h5", paths=paths,
+                        quiet=True))
+seconds = time.perf_counter() - t0
+# Peak resident memory of this process: VmHWM (ru_maxrss survives exec on Linux, so it can
+# report the parent's peak).
+try:
+    hwm = [l for l in Path("/proc/self/status").read_text().splitlines()
+           if l.startswith("VmHWM")][0]
+    peak_mb = int(hwm.split()[1]) / 1024
+except (OSError, IndexError):
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "cells": paths * quarters * inputs.n_cells,
+                  "max_rss_mb": peak_mb}))
+"""
+
+COMPILE_CHILD = r"""
+import json, time
+t0 = time.perf_counter()
+from engine.inputs import build_inputs
+from engine.scenario import load_scenario_set
+from engine.simulate import simulate_paths
+import sys
+inputs = build_inputs(load_scenario_set(sys.argv[1]).base)
+t1 = time.perf_counter()
+simulate_paths(inputs, 1, 0, 1, backend="numba")
+print(json.dumps({"seconds": time.perf_counter() - t1}))
+"""
+
+
+def _child(code: str, *args, env=None) -> dict:
+    full_env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def scaling() -> dict:
+    """Cost over paths (10^3–10^6) and quarters (20–80) on the small plan.
+
+    Linearity is judged on marginal costs, which a run's fixed cost (file creation, thread
+    start-up, per-path set-up) does not distort: the time per added cell from 10^4 to 10^5
+    paths against that from 10^5 to 10^6, and from 20 to 40 quarters against 40 to 80.
+    """
+    _child(CHILD, SMALL_SCENARIO, 10, 20)  # fills the compile cache, if it is not yet
+    by_paths = {paths: _child(CHILD, SMALL_SCENARIO, paths, 20)
+                for paths in (10**3, 10**4, 10**5, 10**6)}
+    by_quarters = {quarters: _child(CHILD, SMALL_SCENARIO, 10**4, quarters)
+                   for quarters in (20, 40, 80)}
+
+    def marginal(a, b):
+        return (b["seconds"] - a["seconds"]) / (b["cells"] - a["cells"]) * 1e9
+
+    def per_cell(r):
+        return r["seconds"] / r["cells"] * 1e9
+
+    m_paths = (marginal(by_paths[10**4], by_paths[10**5]),
+               marginal(by_paths[10**5], by_paths[10**6]))
+    m_quarters = (marginal(by_quarters[20], by_quarters[40]),
+                  marginal(by_quarters[40], by_quarters[80]))
+    return {
+        "scaling_ns_per_cell_by_paths": {str(k): per_cell(v) for k, v in by_paths.items()},
+        "scaling_ns_per_cell_by_quarters": {str(k): per_cell(v) for k, v in by_quarters.items()},
+        "scaling_marginal_ns_per_cell_paths": list(m_paths),
+        "scaling_marginal_ns_per_cell_quarters": list(m_quarters),
+        "scaling_deviation_paths": abs(m_paths[1] / m_paths[0] - 1),
+        "scaling_deviation_quarters": abs(m_quarters[1] / m_quarters[0] - 1),
+        "peak_rss_mb_1e4": by_paths[10**4]["max_rss_mb"],
+        "peak_rss_mb_1e6": by_paths[10**6]["max_rss_mb"],
+    }
+
+
+def compile_times() -> dict:
+    with tempfile.TemporaryDirectory() as cache:
+        env = {"NUMBA_CACHE_DIR": cache}
+        cold = _child(COMPILE_CHILD, DEFAULT_SCENARIO, env=env)["seconds"]
+        cached = _child(COMPILE_CHILD, DEFAULT_SCENARIO, env=env)["seconds"]
+    return {"compile_s_cold": cold, "compile_s_cached": cached}
+
+
+# ------------------------------------------------------------------------ reporting
+
+def table(result: dict) -> str:
+    r = result
+    lines = [
+        f"Measured {r['date']} on {r['machine']['cpu']} ({r['machine']['cores']} cores), "
+        f"numba {r['machine']['numba']}, numpy {r['machine']['numpy']}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| kernel, default scenario, all threads | {r['cells_per_s'] / 1e6:.1f} M cells/s, "
+        f"{r['paths_per_s']:.0f} paths/s ({r['cells_per_path']:,} cells per path) |",
+        f"| numpy reference, same scenario | {r['numpy_cells_per_s'] / 1e6:.2f} M cells/s, "
+        f"{r['numpy_paths_per_s']:.1f} paths/s |",
+        f"| kernel / reference | {r['kernel_vs_numpy_ratio']:.1f}× |",
+        f"| binomial, the scenario's own draws (ours / numpy) | "
+        f"{r['sampler_ns_per_draw']:.1f} / {r['numpy_sampler_ns_per_draw']:.1f} ns per draw |",
+        f"| Poisson, the scenario's own draws (ours / numpy) | "
+        f"{r['poisson_ns_per_draw']:.1f} / {r['numpy_poisson_ns_per_draw']:.1f} ns per draw |",
+        f"| Philox4x32-10 block | {r['philox_ns_per_block']:.1f} ns |",
+        f"| kernel, one thread / its draws alone | "
+        f"{r['kernel_cells_per_s_1thread'] / 1e6:.2f} / "
+        f"{r['sampler_bound_cells_per_s_1thread'] / 1e6:.2f} M cells/s |",
+        f"| share of kernel time outside the samplers | {r['share_outside_samplers']:.0%} |",
+        "| ns per cell, whole run, by paths (10^3, 10^4, 10^5, 10^6; small plan, 20 "
+        "quarters) | " + ", ".join(f"{v:.0f}" for v in r["scaling_ns_per_cell_by_paths"].values())
+        + " |",
+        "| ns per cell, whole run, by quarters (20, 40, 80; 10^4 paths) | "
+        + ", ".join(f"{v:.0f}" for v in r["scaling_ns_per_cell_by_quarters"].values()) + " |",
+        "| ns per added cell, paths 10^4→10^5 / 10^5→10^6 | "
+        + " / ".join(f"{v:.0f}" for v in r["scaling_marginal_ns_per_cell_paths"])
+        + f" (deviation {r['scaling_deviation_paths']:.0%}) |",
+        "| ns per added cell, quarters 20→40 / 40→80 | "
+        + " / ".join(f"{v:.0f}" for v in r["scaling_marginal_ns_per_cell_quarters"])
+        + f" (deviation {r['scaling_deviation_quarters']:.0%}) |",
+        f"| peak memory at 10^4 / 10^6 paths | {r['peak_rss_mb_1e4']:.0f} / "
+        f"{r['peak_rss_mb_1e6']:.0f} MB |",
+        f"| compile, cold / cached | {r['compile_s_cold']:.1f} / {r['compile_s_cached']:.2f} s |",
+        "",
+        "Samplers by regime, ns per draw (ours / numpy):",
+        "",
+        "| regime | mean n·p or λ | ours | numpy |",
+        "|---|---|---|---|",
+    ]
+    for name, row in r["regimes"].items():
+        lines.append(f"| {name} | {row['mean_np']:,.1f} | {row['ours_ns']:.1f} | "
+                     f"{row['numpy_ns']:.1f} |")
+    return "\n".join(lines)
+
+
+def update_readme(text_table: str) -> None:
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    readme = README.read_text(encoding="utf-8")
+    if start not in readme:
+        return
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    README.write_text(f"{head}{start}\n{text_table}\n{end}{tail}", encoding="utf-8")
+
+
+def main() -> int:
+    result: dict = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "machine": machine()}
+    steps = [
+        ("compile times", lambda: result.update(compile_times())),
+        ("kernel against the numpy reference", lambda: result.update(kernel_vs_numpy())),
+    ]
+    for label, step in steps:
+        print(f"measuring {label} ...", flush=True)
+        step()
+    print("scaling and memory (child processes) ...", flush=True)
+    result.update(scaling())
+    print("recording the default scenario's draws ...", flush=True)
+    inputs, seed, binomial_calls, poisson_calls = recorded_draws()
+    print("samplers ...", flush=True)
+    speeds = sampler_speeds(inputs, seed, binomial_calls, poisson_calls)
+    sampler_seconds = speeds.pop("_sampler_seconds")
+    result.update(speeds)
+    result.update(share_outside_samplers(inputs, seed, 40, sampler_seconds))
+    result["philox_ns_per_block"] = philox_ns_per_block()
+    result["regimes"] = regime_speeds()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(result) + "\n")
+    text_table = table(result)
+    update_readme(text_table)
+    print(text_table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
