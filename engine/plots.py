@@ -72,6 +72,14 @@ def write_plots(ds, out_dir: str | Path) -> list[Path]:
             da = sel[var]
             fig = fan_chart(da.values, quarters, f"{name}: {da.attrs.get('long_name', var)}",
                             da.attrs.get("units", ""))
+            if var == "cost_per_member":
+                # What members would have paid without caps, to show where a cap binds.
+                required = np.where(np.isfinite(sel["required_cost_per_member"].values),
+                                    sel["required_cost_per_member"].values, np.nan)
+                ax = fig.axes[0]
+                ax.plot(np.arange(len(quarters)), np.nanmedian(required, axis=0), "--",
+                        color="tab:red", label="median required before caps")
+                ax.legend(loc="best", fontsize=8)
             path = out / f"{slug}_{var}.png"
             fig.savefig(path, dpi=110)
             plt.close(fig)
