@@ -29,6 +29,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _nonnegative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0 (got {value})")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -65,10 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
     summ = sub.add_parser("summary", help="summarise a results file")
     summ.add_argument("results")
     summ.add_argument("--json", action="store_true", help="print one JSON object")
+    summ.add_argument("--pooled", action="store_true",
+                      help="pool the paths of all scenarios (e.g. the draws of a fitted set)")
+
+    cal = sub.add_parser("calibrate", help="fit a scenario to published figures")
+    cal.add_argument("observations", help="observations CSV")
+    cal.add_argument("--scenario", required=True, help="base scenario (TOML)")
+    cal.add_argument("--out", required=True, help="fitted scenario to write (TOML)")
+    cal.add_argument("--until", help="fit on observations up to this date; backtest the rest")
+    cal.add_argument("--draws", type=_nonnegative_int, default=20,
+                     help="parameter draws written as a scenario set (default 20)")
+    cal.add_argument("--paths", type=_positive_int, default=100,
+                     help="paths per draw for the backtest (default 100)")
 
     plot = sub.add_parser("plot", help="write PNG figures of a results file")
     plot.add_argument("results")
     plot.add_argument("--out", required=True, help="folder for the figures")
+    plot.add_argument("--pooled", action="store_true",
+                      help="one set of figures from the paths of all scenarios")
     return parser
 
 
@@ -137,7 +161,7 @@ def cmd_summary(args) -> int:
 
     ds = open_results(args.results)
     try:
-        summary = summarize(ds)
+        summary = summarize(ds, pooled=args.pooled)
     finally:
         ds.close()
     if args.json:
@@ -156,15 +180,34 @@ def cmd_plot(args) -> int:
         raise ResultsError.one(str(out), "--out", "is a file, not a folder", str(out))
     ds = open_results(args.results)
     try:
-        written = write_plots(ds, out)
+        written = write_plots(ds, out, pooled=args.pooled)
     finally:
         ds.close()
     print(f"wrote {len(written)} figures to {out}/")
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    import datetime as dt
+
+    from engine.calibrate import run_calibration
+    from engine.errors import InputError
+    from engine.observations import date_span
+
+    until = None
+    if args.until:
+        try:
+            until = date_span(args.until)[1] - dt.timedelta(days=1)
+        except ValueError:
+            raise InputError.one("--until", "", "must be a day, month, quarter or year",
+                                 args.until) from None
+    print(run_calibration(args.observations, args.scenario, args.out, until, args.draws,
+                          args.paths))
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "summary": cmd_summary,
-            "plot": cmd_plot}
+            "plot": cmd_plot, "calibrate": cmd_calibrate}
 
 
 if __name__ == "__main__":

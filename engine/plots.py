@@ -59,32 +59,50 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_") or "scenario"
 
 
-def write_plots(ds, out_dir: str | Path) -> list[Path]:
-    """Write fan charts and the shortfall histogram of each scenario as PNG files."""
+def _median_where_finite(x: np.ndarray) -> np.ndarray:
+    """Median over paths of the finite values of each quarter (NaN where there are none)."""
+    out = np.full(x.shape[1], np.nan)
+    for t in range(x.shape[1]):
+        finite = x[:, t][np.isfinite(x[:, t])]
+        if finite.size:
+            out[t] = np.median(finite)
+    return out
+
+
+def write_plots(ds, out_dir: str | Path, pooled: bool = False) -> list[Path]:
+    """Write fan charts and the shortfall histogram of each scenario as PNG files.
+
+    ``pooled=True`` draws one set from the paths of all scenarios together (for a fitted
+    set of parameter draws: parameter and process uncertainty).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     quarters = [str(q) for q in ds["quarter"].values]
+    names = [str(s) for s in ds["scenario"].values]
+    groups = ([(f"{names[0].split('[')[0]} (pooled)", list(range(len(names))))] if pooled
+              else [(name, [i]) for i, name in enumerate(names)])
     written = []
-    for i, name in enumerate(str(s) for s in ds["scenario"].values):
-        sel = ds.isel(scenario=i)
+    for name, idx in groups:
+        def values(var, idx=idx):
+            return np.concatenate([ds[var].values[i] for i in idx])
+
         slug = _slug(name)
         for var in FAN_VARIABLES:
-            da = sel[var]
-            fig = fan_chart(da.values, quarters, f"{name}: {da.attrs.get('long_name', var)}",
-                            da.attrs.get("units", ""))
+            da = ds[var]
+            fig = fan_chart(values(var), quarters,
+                            f"{name}: {da.attrs.get('long_name', var)}", da.attrs.get("units", ""))
             if var == "cost_per_member":
                 # What members would have paid without caps, to show where a cap binds.
-                required = np.where(np.isfinite(sel["required_cost_per_member"].values),
-                                    sel["required_cost_per_member"].values, np.nan)
                 ax = fig.axes[0]
-                ax.plot(np.arange(len(quarters)), np.nanmedian(required, axis=0), "--",
+                ax.plot(np.arange(len(quarters)),
+                        _median_where_finite(values("required_cost_per_member")), "--",
                         color="tab:red", label="median required before caps")
                 ax.legend(loc="best", fontsize=8)
             path = out / f"{slug}_{var}.png"
             fig.savefig(path, dpi=110)
             plt.close(fig)
             written.append(path)
-        yearly = metrics.yearly_sums(sel["shortfall"].values)
+        yearly = metrics.yearly_sums(values("shortfall"))
         fig = shortfall_histogram(yearly[:, 0], f"{name}: shortfall over the first projection "
                                   f"year ({quarters[0]}–{quarters[min(3, len(quarters) - 1)]})")
         path = out / f"{slug}_shortfall_year1.png"
@@ -104,3 +122,41 @@ def write_plots(ds, out_dir: str | Path) -> list[Path]:
                 plt.close(fig)
                 written.append(path)
     return written
+
+
+def calibration_figure(labels, expected: dict, initial_members: float, observations,
+                       backtest_rows=(), title: str = "") -> Figure:
+    """Members and cumulative claims of the fitted expected path against the observations.
+
+    Observations used in the fit are filled dots; later ones (the backtest) are open dots
+    with the forecast's 90 % interval as a bar.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    x_end = np.arange(1, len(labels) + 1)          # τ at the end of each quarter
+    x = np.arange(len(labels) + 1)                  # τ = 0 is the start
+    series = {"members": np.r_[initial_members, expected["members"]],
+              "cumulative_aided": np.r_[0.0, np.cumsum(expected["claims"])]}
+    for ax, metric, ylabel in ((axes[0], "members", "members (persons)"),
+                               (axes[1], "cumulative_aided", "people aided since the start")):
+        ax.plot(x, series[metric], color="tab:blue", label="fitted expected path")
+        used = [o for o in observations if o.metric == metric]
+        ax.plot([o.end for o in used], [o.value for o in used], "o", color="tab:orange",
+                label="observed (fit)")
+        later = [r for r in backtest_rows if r.observation.metric == metric]
+        if later:
+            xs = [r.observation.end for r in later]
+            ax.errorbar(xs, [r.median for r in later],
+                        yerr=[[r.median - r.quantiles[0.05] for r in later],
+                              [r.quantiles[0.95] - r.median for r in later]],
+                        fmt="s", color="tab:green", capsize=4, label="forecast, 90 %")
+            ax.plot(xs, [r.observation.value for r in later], "o", mfc="none",
+                    color="tab:red", label="observed (held out)")
+        step = max(1, len(labels) // 8)
+        ax.set_xticks(x_end[::step], [str(q) for q in labels][::step], rotation=45,
+                      ha="right")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -29,6 +29,7 @@ _BUILTIN_TABLES = {
 }
 MAX_DURATION_QUARTERS = 63   # duration cells are keyed with 6 bits (engine.streams)
 SWEEP_LIMIT = 10_000         # scenarios in one set
+SWEEP_METHODS = ("grid", "zip")  # Cartesian product; or the i-th values of every list together
 
 
 def _section_class(table: str):
@@ -150,12 +151,13 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
         return ScenarioSet(file, text, (base,), (), "none")
     members = []
     seen: set[str] = set()
-    for combo in combos:
+    for index, combo in enumerate(combos):
         overridden = _with_overrides(raw, dict(zip(keys, combo, strict=True)))
         sub = Problems(file)
         swept = dict(zip(keys, combo, strict=True))
+        label = str(index) if method == "zip" else None
         member = _parse(overridden, file, text, base_dir, sub, check_tables=check_tables,
-                        swept=swept)
+                        swept=swept, label=label)
         for p in sub.items:
             shown = str(p)
             if shown not in seen:
@@ -193,8 +195,8 @@ def _parse_sweep(sweep: Any, problems: Problems) -> tuple[list[str], list[tuple]
         return [], [], "none"
     sweep = dict(sweep)
     method = sweep.pop("method", "grid")
-    if method != "grid":
-        problems.add("sweep.method", "must be 'grid'", method)
+    if method not in SWEEP_METHODS:
+        problems.add("sweep.method", f"must be one of {', '.join(SWEEP_METHODS)}", method)
     keys, values = [], []
     # TOML reads `a.b = [..]` inside [sweep] as a nested table {a: {b: [..]}}; flatten it.
     flat: dict[str, Any] = {}
@@ -220,14 +222,24 @@ def _parse_sweep(sweep: Any, problems: Problems) -> tuple[list[str], list[tuple]
             continue
         keys.append(dotted)
         values.append(options)
-    combos = list(itertools.product(*values)) if keys else []
+    if method == "zip" and len({len(v) for v in values}) > 1:
+        problems.add("sweep", "with method = \"zip\" every list must have the same length",
+                     {k: len(v) for k, v in zip(keys, values, strict=True)})
+        return [], [], method
+    if not keys:
+        combos = []
+    elif method == "zip":
+        combos = list(zip(*values, strict=True))
+    else:
+        combos = list(itertools.product(*values))
     if len(combos) > SWEEP_LIMIT:
         problems.add("sweep", f"expands to more than {SWEEP_LIMIT} scenarios", len(combos))
     return keys, combos, method
 
 
 def _parse(raw: dict, file: str, text: str, base_dir: Path, problems: Problems, *,
-           check_tables: bool, swept: dict | None = None) -> Scenario | None:
+           check_tables: bool, swept: dict | None = None,
+           label: str | None = None) -> Scenario | None:
     for table in raw:
         if table not in SCHEMA:
             valid = ", ".join(["sweep", *SCHEMA])
@@ -261,7 +273,7 @@ def _parse(raw: dict, file: str, text: str, base_dir: Path, problems: Problems, 
     if swept:
         base_name = scenario.scenario.name
         named = SECTIONS["scenario"](**{**values["scenario"],
-                                        "name": f"{base_name}[{_label(swept)}]"})
+                                        "name": f"{base_name}[{label or _label(swept)}]"})
         scenario = Scenario(file=file, text=text, base_dir=base_dir, swept=dict(swept),
                             **{**sections, "scenario": named})
     if check_tables:

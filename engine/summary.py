@@ -2,51 +2,82 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import numpy as np
 
-from engine import metrics
+from engine import economics, metrics
 
 ALPHA = 0.995
+SUMMARY_VARIABLES = ("members", "joins", "lapses", "claims", "aid", "cost_per_member",
+                     "shortfall", "reserve", "fee_revenue", "solvency_gap", "sharers",
+                     "platform_funding")
 
 
-def summarize(ds) -> dict:
-    """Summary of every scenario in an opened results dataset.
+def scenarios_of(ds) -> list:
+    """The scenarios a results file was run with, rebuilt from its stored TOML text."""
+    from engine.scenario import scenario_set_from_dict
+
+    text = str(ds.attrs["scenario_toml"])
+    ss = scenario_set_from_dict(tomllib.loads(text), str(ds.attrs.get("scenario_file", "")),
+                                text, Path("."), check_tables=False)
+    return list(ss.scenarios)
+
+
+def _groups(ds, pooled: bool) -> list[tuple[str, list[int]]]:
+    names = [str(s) for s in ds["scenario"].values]
+    if pooled:
+        return [(f"pooled({len(names)} scenarios)", list(range(len(names))))]
+    return [(name, [i]) for i, name in enumerate(names)]
+
+
+def summarize(ds, pooled: bool = False) -> dict:
+    """Summary of every scenario (or of all pooled) in an opened results dataset.
 
     Keys (each a mapping scenario name → value unless said otherwise): ``ruin_probability``
     (and ``_se``, its Monte Carlo standard error), ``ruin_probability_by_quarter``,
     ``shortfall_var_995`` and ``shortfall_tvar_995`` (first projection year, yuan),
     ``..._by_year`` (every projection year), ``cost_per_member_quantiles``,
     ``members_quantiles``, ``claims_quantiles`` (level → one value per quarter), ``mean``
-    (per variable, one value per quarter); plus ``scenarios``, ``quarters``, ``paths``,
-    ``seed``, ``quantile_levels``, ``quantile_definition``.
+    (per variable, one value per quarter), ``platform_value`` (yuan: mean and quantiles),
+    ``market_share_by_year`` (year → contributions, premium and share quantiles); plus
+    ``scenarios``, ``quarters``, ``paths``, ``seed``, ``quantile_levels``,
+    ``quantile_definition``.
+
+    ``pooled=True`` treats the paths of all scenarios as one sample: for a fitted scenario
+    set (one scenario per parameter draw) that carries parameter and process uncertainty.
     """
-    names = [str(s) for s in ds["scenario"].values]
+    labels = [str(q) for q in ds["quarter"].values]
+    members = scenarios_of(ds)
+    groups = _groups(ds, pooled)
     out: dict = {
-        "scenarios": names,
-        "quarters": [str(q) for q in ds["quarter"].values],
-        "paths": int(ds.sizes["path"]),
+        "scenarios": [name for name, _ in groups],
+        "quarters": labels,
+        "paths": int(ds.sizes["path"]) * (len(members) if pooled else 1),
         "seed": int(ds.attrs["seed"]),
         "generator": str(ds.attrs["generator"]),
         "quantile_levels": list(metrics.QUANTILE_LEVELS),
         "quantile_definition": "lower empirical quantile inf{x: F(x) >= alpha}",
         "var_level": ALPHA,
         "shortfall_horizon": "first projection year (quarters 1-4); _by_year for each year",
+        "pooled": pooled,
     }
     keys = ("ruin_probability", "ruin_probability_se", "ruin_probability_by_quarter",
             "shortfall_var_995", "shortfall_tvar_995", "shortfall_var_995_by_year",
             "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
-            "claims_quantiles", "mean")
+            "claims_quantiles", "mean", "platform_value", "market_share_by_year")
     for k in keys:
         out[k] = {}
-    n_paths = out["paths"]
-    for i, name in enumerate(names):
-        sel = ds.isel(scenario=i)
-        gap = sel["solvency_gap"].values
+    for name, idx in groups:
+        data = {v: np.concatenate([ds[v].values[i] for i in idx]) for v in SUMMARY_VARIABLES}
+        n_paths = data["members"].shape[0]
+        gap = data["solvency_gap"]
         ruin = metrics.ruin_probability(gap)
         out["ruin_probability"][name] = ruin
         out["ruin_probability_se"][name] = metrics.binomial_standard_error(ruin, n_paths)
         out["ruin_probability_by_quarter"][name] = [float(x) for x in metrics.ruin_by_quarter(gap)]
-        yearly = metrics.yearly_sums(sel["shortfall"].values)
+        yearly = metrics.yearly_sums(data["shortfall"])
         var_y = [metrics.var(yearly[:, y], ALPHA) for y in range(yearly.shape[1])]
         tvar_y = [metrics.tvar(yearly[:, y], ALPHA) for y in range(yearly.shape[1])]
         out["shortfall_var_995"][name] = var_y[0]
@@ -54,17 +85,59 @@ def summarize(ds) -> dict:
         out["shortfall_var_995_by_year"][name] = var_y
         out["shortfall_tvar_995_by_year"][name] = tvar_y
         for var in ("cost_per_member", "members", "claims"):
-            out[f"{var}_quantiles"][name] = metrics.quantile_table(sel[var].values)
-        out["mean"][name] = {
-            var: [float(x) for x in sel[var].values.mean(axis=0)]
-            for var in ("members", "joins", "lapses", "claims", "aid", "cost_per_member",
-                        "shortfall", "reserve", "fee_revenue")
+            out[f"{var}_quantiles"][name] = metrics.quantile_table(data[var])
+        out["mean"][name] = {var: [float(x) for x in data[var].mean(axis=0)]
+                             for var in SUMMARY_VARIABLES if var != "solvency_gap"}
+        value = np.concatenate([economics.platform_value(
+            {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
+                                          "platform_funding")}, members[i].valuation)
+            for i in idx])
+        out["platform_value"][name] = {
+            "units": "yuan at the start of the projection",
+            "mean": float(value.mean()),
+            "mean_se": float(value.std(ddof=1) / np.sqrt(value.size)) if value.size > 1 else 0.0,
+            "quantiles": {f"{q:g}": float(v) for q, v in
+                          zip(metrics.QUANTILE_LEVELS,
+                              metrics.quantile(value, list(metrics.QUANTILE_LEVELS)),
+                              strict=True)},
         }
+        out["market_share_by_year"][name] = _market_share(ds, members, idx, labels)
+    return out
+
+
+def _market_share(ds, members, idx, labels) -> dict:
+    per_year: dict[int, dict] = {}
+    for i in idx:
+        results = {v: ds[v].values[i] for v in ("cost_per_member", "sharers")}
+        for year, entry in economics.market_share_by_year(results, labels,
+                                                          members[i].market).items():
+            slot = per_year.setdefault(year, {"contributions": [], "share": [],
+                                              "premium": entry["premium"],
+                                              "quarters": entry["quarters"]})
+            slot["contributions"].append(entry["contributions"])
+            if entry["share"] is not None:
+                slot["share"].append(entry["share"])
+    levels = list(metrics.QUANTILE_LEVELS)
+    out = {}
+    for year, slot in sorted(per_year.items()):
+        paid = np.concatenate(slot["contributions"])
+        row = {"quarters_projected": slot["quarters"],
+               "premium_yuan": slot["premium"],
+               "contributions_yuan_quantiles": {f"{q:g}": float(v) for q, v in
+                                                zip(levels, metrics.quantile(paid, levels),
+                                                    strict=True)}}
+        if slot["share"]:
+            share = np.concatenate(slot["share"])
+            row["share_quantiles"] = {f"{q:g}": float(v) for q, v in
+                                      zip(levels, metrics.quantile(share, levels), strict=True)}
+        else:
+            row["share_quantiles"] = None
+        out[str(year)] = row
     return out
 
 
 def _fmt(x: float) -> str:
-    if not np.isfinite(x):
+    if x is None or not np.isfinite(x):
         return str(x)
     ax = abs(x)
     if ax >= 1e9:
@@ -78,34 +151,49 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}"
 
 
+def _range(q: dict, t: int | None = None) -> str:
+    pick = (lambda k: q[k][t]) if t is not None else (lambda k: q[k])
+    return f"{_fmt(pick('0.5'))} ({_fmt(pick('0.05'))}-{_fmt(pick('0.95'))})"
+
+
 def format_summary(summary: dict) -> str:
-    """A readable table per scenario: medians with 5–95 % ranges per quarter, then risks."""
+    """A readable table per scenario: medians with 5–95 % ranges per quarter, then risks,
+    the platform's value and mutual aid's market share."""
     lines = [f"paths: {summary['paths']}   seed: {summary['seed']}   "
-             f"generator: {summary['generator']}"]
+             f"generator: {summary['generator']}   (median and 5%-95% range)"]
     for name in summary["scenarios"]:
         mem = summary["members_quantiles"][name]
         clm = summary["claims_quantiles"][name]
         cpm = summary["cost_per_member_quantiles"][name]
         ruin_q = summary["ruin_probability_by_quarter"][name]
         lines += ["", f"scenario {name}",
-                  f"{'quarter':<8} {'members (5%-95%)':>28} {'claims (5%-95%)':>24} "
-                  f"{'cost/member yuan (5%-95%)':>30} {'P(ruin)':>8}"]
+                  f"{'quarter':<8} {'members':>32} {'claims':>24} "
+                  f"{'cost per member, yuan':>26} {'P(ruin)':>8}"]
         for t, q in enumerate(summary["quarters"]):
-            lines.append(
-                f"{q:<8} {_fmt(mem['0.5'][t]):>10} ({_fmt(mem['0.05'][t])}-"
-                f"{_fmt(mem['0.95'][t])})".ljust(38)
-                + f"{_fmt(clm['0.5'][t]):>9} ({_fmt(clm['0.05'][t])}-{_fmt(clm['0.95'][t])})"
-                .ljust(25)
-                + f"{_fmt(cpm['0.5'][t]):>10} ({_fmt(cpm['0.05'][t])}-{_fmt(cpm['0.95'][t])})"
-                .ljust(31)
-                + f"{ruin_q[t]:>7.3f}")
+            lines.append(f"{q:<8} {_range(mem, t):>32} {_range(clm, t):>24} "
+                         f"{_range(cpm, t):>26} {ruin_q[t]:>8.3f}")
         ruin = summary["ruin_probability"][name]
         se = summary["ruin_probability_se"][name]
+        value = summary["platform_value"][name]
         lines += [
             f"ruin probability over the run: {ruin:.4f} (MC s.e. {se:.4f})",
             f"one-year shortfall, year 1: VaR 99.5% {_fmt(summary['shortfall_var_995'][name])}"
             f" yuan, TVaR 99.5% {_fmt(summary['shortfall_tvar_995'][name])} yuan",
-            "VaR 99.5% by projection year: "
+            "VaR 99.5% of the shortfall by projection year: "
             + ", ".join(_fmt(v) for v in summary["shortfall_var_995_by_year"][name]),
+            f"platform value: mean {_fmt(value['mean'])} yuan (s.e. {_fmt(value['mean_se'])}), "
+            f"median {_range(value['quantiles'])} yuan",
+            "market share (members' contributions / health insurance premiums), by year:",
         ]
+        for year, row in summary["market_share_by_year"][name].items():
+            paid = _range(row["contributions_yuan_quantiles"])
+            part = "" if row["quarters_projected"] == 4 else \
+                f" [{row['quarters_projected']} quarters]"
+            if row["share_quantiles"]:
+                q = row["share_quantiles"]
+                share = (f"{q['0.5']:.3%} ({q['0.05']:.3%}-{q['0.95']:.3%}) of "
+                         f"{_fmt(row['premium_yuan'])} yuan")
+            else:
+                share = "no published premium for the year"
+            lines.append(f"  {year}{part}: contributions {paid} yuan; share {share}")
     return "\n".join(lines)

@@ -172,6 +172,11 @@ def _read_data(name: str) -> CsvTable:
     return read_csv(data_path(name))
 
 
+def data_table(name: str) -> CsvTable:
+    """A built-in data file (``engine/data/NAME``), read once."""
+    return _read_data(name)
+
+
 def table_source(name: str) -> str:
     """The source lines of a built-in data file, joined by newlines."""
     return "\n".join(_read_data(name).comments)

@@ -1,0 +1,25 @@
+"""The example analyses run end to end (small: few draws and paths)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("script,expect", [
+    ("xianghubao.py", ["backtest: fitted on observations to 2019-12-31", "2021-12-28"]),
+    ("emutual_thesis.py", ["calibration of emutual.toml"]),
+])
+def test_example_runs(script, expect, tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--paths", "40",
+                           "--draws", "4", "--out", str(tmp_path), "--quiet"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    for fragment in expect + ["(1) valid members and claims per quarter",
+                              "(2) platform value", "(3) mutual aid's market share",
+                              "(4) the risks in numbers", "probability of a solvency gap"]:
+        assert fragment in out, fragment
+    assert (tmp_path / "plots").is_dir()

@@ -1,0 +1,134 @@
+"""Calibration recovers known parameters from figures the engine itself produced."""
+
+import datetime as dt
+import math
+import tomllib
+
+import numpy as np
+import pytest
+
+from engine import calibrate, cli
+from engine.inputs import build_inputs
+from engine.scenario import load_scenario_set
+from engine.simulate import simulate_paths
+from tests.conftest import write_toml
+
+TRUE = {"growth.market_potential": 2.0e6, "growth.innovation": 0.3, "growth.imitation": 1.2,
+        "level": 1.0, "lapse.base_quarterly": 0.03}
+
+
+def plan(market=2.0e6, innovation=0.3, imitation=1.2, level=1.0, lapse=0.03):
+    return {
+        "scenario": {"name": "synthetic", "start": "2018Q1", "quarters": 16, "paths": 40,
+                     "seed": 99},
+        "population": {"initial_members": 0, "age_min": 30, "age_max": 39},
+        "growth": {"model": "bass", "market_potential": market, "innovation": innovation,
+                   "imitation": imitation},
+        "incidence": {"selection": [0.5 * level, 1.0 * level]},
+        "lapse": {"base_quarterly": lapse},
+        "benefits": {"waiting_quarters": 1, "amount_by_age": [[30, 39, 100000]]},
+        "sharing": {"fee_rate": 0.08},
+    }
+
+
+def synthetic_observations(tmp_path, noise_sd=0.05, seed=3):
+    """One simulated path, read on sparse irregular dates, with multiplicative noise."""
+    truth = load_scenario_set(write_toml(tmp_path / "truth.toml", plan())).base
+    out = simulate_paths(build_inputs(truth), 99, 0, 1)
+    rng = np.random.default_rng(seed)  # test data only
+    start = dt.date(2018, 1, 1)
+    rows = []
+    from engine.observations import model_values, read_observations
+
+    days = sorted(rng.choice(np.arange(60, 16 * 91 - 10), size=9, replace=False))
+    lines = [f"{start + dt.timedelta(days=int(d))},members,1,persons,synthetic,,,0.07"
+             for d in days]
+    for d in sorted(rng.choice(np.arange(200, 16 * 91 - 10), size=4, replace=False)):
+        lines.append(f"{start + dt.timedelta(days=int(d))},cumulative_aided,1,persons,"
+                     "synthetic,,,0.08")
+    lines += ["2019,aided_in_period,1,persons,synthetic,,,0.08",
+              "2020,aided_in_period,1,persons,synthetic,,,0.08"]
+    header = "date,metric,value,unit,source,period_start,period_end,sd_log"
+    path = tmp_path / "obs.csv"
+    path.write_text(header + "\n" + "\n".join(lines) + "\n")
+    obs = read_observations(path, "2018Q1", 16)
+    exact = model_values(obs, out, 0.0)[0]
+    noisy = exact * np.exp(rng.normal(0.0, noise_sd, size=exact.size))
+    for line, value in zip(lines, noisy, strict=True):
+        parts = line.split(",")
+        parts[2] = f"{value:.6g}"
+        rows.append(",".join(parts))
+    # Make the cumulative counts non-decreasing after the noise, as real ones are.
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    try:
+        read_observations(path, "2018Q1", 16)
+    except Exception:  # noqa: BLE001 - a falling cumulative after noise: drop the noise there
+        rows = [r if ",cumulative_aided," not in r else
+                ",".join(r.split(",")[:2] + [f"{e:.6g}"] + r.split(",")[3:])
+                for r, e in zip(rows, exact, strict=True)]
+        path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_calibration_recovers_known_parameters(tmp_path):
+    obs = synthetic_observations(tmp_path)
+    # Start the fit far from the truth.
+    base = write_toml(tmp_path / "base.toml", plan(market=3.2e6, innovation=0.18, imitation=2.0,
+                                                    level=1.6, lapse=0.06))
+    result = calibrate.fit(obs, base)
+    se = result.standard_errors
+    true_theta = [math.log(TRUE["growth.market_potential"]), math.log(TRUE["growth.innovation"]),
+                  math.log(TRUE["growth.imitation"]), math.log(TRUE["level"] / 1.6),
+                  math.log(0.03 / 0.97)]
+    for p, est, s, true in zip(result.parameters, result.theta, se, true_theta, strict=True):
+        assert abs(est - true) < 4 * s, f"{p.name}: {est:.3f} vs true {true:.3f}, 4 SE {4*s:.3f}"
+    # The claims data must inform the incidence level tightly (else the check above would
+    # be vacuous); members alone confound M, p and lapse (correlations near 0.99), whose
+    # wide intervals are the honest answer.
+    assert se[3] < 0.15, se
+    corr = result.covariance / np.outer(se, se)
+    assert abs(corr[0, 4]) > 0.9  # M and lapse trade off: higher M with higher lapse
+
+
+def test_backtest_holds_out_later_observations(tmp_path, capsys):
+    obs = synthetic_observations(tmp_path)
+    base = write_toml(tmp_path / "base.toml", plan(market=3.0e6, level=1.3))
+    out = tmp_path / "fitted.toml"
+    assert cli.main(["calibrate", str(obs), "--scenario", str(base), "--out", str(out),
+                     "--until", "2019-12-31", "--draws", "8", "--paths", "10"]) == 0
+    report = capsys.readouterr().out
+    later_rows = [line for line in obs.read_text().splitlines()[1:]
+                  if line.split(",")[0] > "2019-12-31" and not line.startswith("2019,")]
+    assert "backtest: fitted on observations to 2019-12-31" in report
+    backtest_part = report.split("backtest:")[1]
+    assert backtest_part.count("yes") + backtest_part.count("no ") >= len(later_rows)
+    fitted = tomllib.loads(out.read_text())
+    assert fitted["sweep"]["method"] == "zip"
+    assert len(fitted["sweep"]["growth.market_potential"]) == 8
+    assert fitted["scenario"]["paths"] == 5                 # 40 paths shared among 8 draws
+    fitted_set = load_scenario_set(out)
+    assert len(fitted_set.scenarios) == 8
+    assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_fit_that_does_not_converge_writes_nothing(tmp_path, monkeypatch, capsys):
+    obs = synthetic_observations(tmp_path)
+    base = write_toml(tmp_path / "base.toml", plan())
+
+    class Failed:
+        success, message, x, fun, nit = False, "ABNORMAL_TERMINATION_IN_LNSRCH", None, 0.0, 0
+
+    monkeypatch.setattr(calibrate.optimize, "minimize", lambda *a, **k: Failed())
+    out = tmp_path / "fitted.toml"
+    assert cli.main(["calibrate", str(obs), "--scenario", str(base), "--out", str(out)]) == 2
+    assert "did not converge" in capsys.readouterr().err
+    assert not out.exists() and not out.with_suffix(".png").exists()
+
+
+@pytest.mark.parametrize("until", ["2017-06-30"])
+def test_until_before_any_observation(tmp_path, until, capsys):
+    obs = synthetic_observations(tmp_path)
+    base = write_toml(tmp_path / "base.toml", plan())
+    assert cli.main(["calibrate", str(obs), "--scenario", str(base), "--out",
+                     str(tmp_path / "f.toml"), "--until", until]) == 2
+    assert "no observations on or before" in capsys.readouterr().err

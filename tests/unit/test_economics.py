@@ -1,0 +1,45 @@
+"""Platform value and market share on hand-checked numbers."""
+
+import numpy as np
+import pytest
+
+from engine import economics
+from engine.scenario import SECTIONS
+
+VALUATION = SECTIONS["valuation"](discount_rate=0.1, user_value_per_quarter=1.0,
+                                  acquisition_cost=2.0, opex_per_member_quarter=0.5)
+
+
+def test_platform_value_discounts_quarterly_cash_flows():
+    results = {"fee_revenue": np.array([[100.0, 200.0]]), "members": np.array([[10, 20]]),
+               "joins": np.array([[5, 0]]), "platform_funding": np.array([[0.0, 50.0]])}
+    # cash: 100 + 10 − 2·5 − 0.5·10 − 0 = 95;  200 + 20 − 0 − 10 − 50 = 160
+    v = 1.1 ** -0.25
+    assert economics.platform_value(results, VALUATION)[0] == pytest.approx(95 * v + 160 * v**2)
+
+
+def test_contributions_and_market_share_by_calendar_year():
+    results = {"cost_per_member": np.array([[1.0, 2.0, 3.0]]),
+               "sharers": np.array([[10, 10, 20]])}
+    labels = ["2019Q4", "2020Q1", "2020Q2"]
+    market = SECTIONS["market"](health_premium_by_year={2019: 1000.0})
+    shares = economics.market_share_by_year(results, labels, market)
+    assert shares[2019]["contributions"][0] == 10.0 and shares[2019]["quarters"] == 1
+    assert shares[2019]["share"][0] == pytest.approx(10.0 / 1000.0)    # the scenario's figure
+    assert shares[2020]["contributions"][0] == 80.0 and shares[2020]["quarters"] == 2
+    assert shares[2020]["premium"] == pytest.approx(817.3e9)           # the shipped table
+    assert shares[2020]["share"][0] == pytest.approx(80.0 / 817.3e9)
+
+
+def test_years_without_a_published_premium_are_not_filled_in():
+    results = {"cost_per_member": np.array([[1.0]]), "sharers": np.array([[10]])}
+    market = SECTIONS["market"](health_premium_by_year={})
+    entry = economics.market_share_by_year(results, ["2016Q3"], market)[2016]
+    assert entry["premium"] is None and entry["share"] is None
+
+
+def test_every_premium_row_names_a_source():
+    from engine import tables
+
+    for _, row in tables.data_table("china_health_insurance_premiums.csv").rows:
+        assert row["source_url"].startswith("http"), row
