@@ -68,9 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true",
                      help="continue an interrupted run of the same scenario, seed and paths")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--force", action="store_true",
+                     help="run a sweep of more than 1,000 scenarios")
 
     val = sub.add_parser("validate", help="check scenario files")
     val.add_argument("scenarios", nargs="+")
+    val.add_argument("--force", action="store_true",
+                     help="accept sweeps of more than 1,000 scenarios")
 
     summ = sub.add_parser("summary", help="summarise a results file")
     summ.add_argument("results")
@@ -113,7 +117,7 @@ def cmd_run(args) -> int:
         scenario=args.scenario,
         out=Path(args.out) if args.out else default_output(args.scenario),
         paths=args.paths, seed=args.seed, chunk=args.chunk, backend=args.backend,
-        threads=args.threads, resume=args.resume, quiet=args.quiet,
+        threads=args.threads, resume=args.resume, quiet=args.quiet, force=args.force,
         command="mutualsim " + " ".join(sys.argv[1:]))
     try:
         report = run(request)
@@ -143,7 +147,7 @@ def cmd_validate(args) -> int:
     status = 0
     for path in args.scenarios:
         try:
-            ss = load_scenario_set(path)
+            ss = load_scenario_set(path, force=args.force)
         except InputError as exc:
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)

@@ -39,6 +39,7 @@ class RunRequest:
     threads: int | None = None
     resume: bool = False
     quiet: bool = False
+    force: bool = False
     command: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -109,7 +110,7 @@ def _existing_results_match(target: Path, manifest: Manifest) -> bool:
 def run(request: RunRequest) -> RunReport:
     """Carry out a run; raises :class:`~engine.errors.InputError` for any user error."""
     started = time.perf_counter()
-    scenario_set = load_scenario_set(request.scenario)
+    scenario_set = load_scenario_set(request.scenario, force=request.force)
     base = scenario_set.base.scenario
     out = check_output_path(request.out)
     if request.backend == "numba":

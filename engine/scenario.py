@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine import tables
 from engine.errors import InputError, Problem, Problems, ScenarioError
 from engine.schema import REQUIRED, SCHEMA, Key
@@ -28,8 +30,9 @@ _BUILTIN_TABLES = {
     "growth.joiner_age_mix": tables.MIX_TABLES,
 }
 MAX_DURATION_QUARTERS = 63   # duration cells are keyed with 6 bits (engine.streams)
-SWEEP_LIMIT = 10_000         # scenarios in one set
-SWEEP_METHODS = ("grid", "zip")  # Cartesian product; or the i-th values of every list together
+SWEEP_LIMIT = 1_000          # scenarios in one set without --force
+SWEEP_HARD_LIMIT = 100_000   # with --force
+SWEEP_METHODS = ("grid", "zip", "latin")
 
 
 def _section_class(table: str):
@@ -110,7 +113,8 @@ class ScenarioSet:
 
 # --------------------------------------------------------------------------- loading
 
-def load_scenario_set(path: str | Path, *, check_tables: bool = True) -> ScenarioSet:
+def load_scenario_set(path: str | Path, *, check_tables: bool = True,
+                      force: bool = False) -> ScenarioSet:
     """Read, validate and expand a scenario file.
 
     Raises
@@ -130,7 +134,7 @@ def load_scenario_set(path: str | Path, *, check_tables: bool = True) -> Scenari
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError.one(label, "", f"invalid TOML: {exc}", has_got=False) from None
     return scenario_set_from_dict(raw, label, text, Path(path).resolve().parent,
-                                  check_tables=check_tables)
+                                  check_tables=check_tables, force=force)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -139,13 +143,17 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
-                           check_tables: bool = True) -> ScenarioSet:
-    """Validate a parsed TOML document and expand its sweep (see :func:`load_scenario_set`)."""
+                           check_tables: bool = True, force: bool = False) -> ScenarioSet:
+    """Validate a parsed TOML document and expand its sweep (see :func:`load_scenario_set`).
+
+    A sweep of more than ``SWEEP_LIMIT`` scenarios is refused unless ``force``.
+    """
     problems = Problems(file)
     raw = dict(raw)
     sweep = raw.pop("sweep", None)
     base = _parse(raw, file, text, base_dir, problems, check_tables=check_tables)
-    keys, combos, method = _parse_sweep(sweep, problems)
+    seed = base.scenario.seed if base is not None else 1
+    keys, combos, method = _parse_sweep(sweep, problems, seed, force)
     problems.raise_if_any()
     if not keys:
         return ScenarioSet(file, text, (base,), (), "none")
@@ -155,7 +163,7 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
         overridden = _with_overrides(raw, dict(zip(keys, combo, strict=True)))
         sub = Problems(file)
         swept = dict(zip(keys, combo, strict=True))
-        label = str(index) if method == "zip" else None
+        label = str(index) if method in ("zip", "latin") else None
         member = _parse(overridden, file, text, base_dir, sub, check_tables=check_tables,
                         swept=swept, label=label)
         for p in sub.items:
@@ -187,7 +195,17 @@ def _with_overrides(raw: dict, overrides: dict) -> dict:
     return out
 
 
-def _parse_sweep(sweep: Any, problems: Problems) -> tuple[list[str], list[tuple], str]:
+def _parse_sweep(sweep: Any, problems: Problems, seed: int, force: bool
+                 ) -> tuple[list[str], list[tuple], str]:
+    """Validate ``[sweep]`` and expand it to one tuple of values per scenario.
+
+    ``grid``: the Cartesian product of the lists. ``zip``: the i-th values of all lists.
+    ``latin``: ``samples`` scenarios by Latin hypercube sampling: each key's range
+    (``{low = .., high = ..}``, uniform) or list of options (equally likely) is cut into
+    ``samples`` equal strata, each used exactly once, in an independent random order per
+    key; the draws come from ``numpy.random.Generator(SeedSequence([seed, 0x1A71]))``, so
+    a file always expands to the same set.
+    """
     if sweep is None:
         return [], [], "none"
     if not isinstance(sweep, dict):
@@ -195,17 +213,27 @@ def _parse_sweep(sweep: Any, problems: Problems) -> tuple[list[str], list[tuple]
         return [], [], "none"
     sweep = dict(sweep)
     method = sweep.pop("method", "grid")
+    samples = sweep.pop("samples", None)
     if method not in SWEEP_METHODS:
         problems.add("sweep.method", f"must be one of {', '.join(SWEEP_METHODS)}", method)
-    keys, values = [], []
-    # TOML reads `a.b = [..]` inside [sweep] as a nested table {a: {b: [..]}}; flatten it.
+        return [], [], "none"
+    if method == "latin":
+        if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 1):
+            problems.add("sweep.samples", "must be an integer ≥ 1 with method = \"latin\"",
+                         samples)
+            return [], [], method
+    elif samples is not None:
+        problems.add("sweep.samples", "is only for method = \"latin\"", samples)
+    # `a.b = [..]` (unquoted) inside [sweep] reads as a nested table {a: {b: [..]}}; a quoted
+    # "a.b" stays one key. Both name the dotted key a.b.
     flat: dict[str, Any] = {}
     for k, v in sweep.items():
-        if isinstance(v, dict):
+        if "." not in k and isinstance(v, dict):
             for k2, v2 in v.items():
                 flat[f"{k}.{k2}"] = v2
         else:
             flat[k] = v
+    keys, values = [], []
     for dotted, options in flat.items():
         key = f"sweep.{dotted}"
         table, _, name = dotted.partition(".")
@@ -217,8 +245,19 @@ def _parse_sweep(sweep: Any, problems: Problems) -> tuple[list[str], list[tuple]
             problems.add(key, "scenario.* keys cannot be swept (the set shares one seed, "
                          "horizon and path count)", dotted)
             continue
+        if method == "latin" and isinstance(options, dict):
+            low, high = options.get("low"), options.get("high")
+            if set(options) != {"low", "high"} or not (_is_number(low) and _is_number(high)) \
+                    or low > high:
+                problems.add(key, "a range must be {low = number, high = number} with low ≤ "
+                             "high", options)
+                continue
+            keys.append(dotted)
+            values.append(("range", float(low), float(high), SCHEMA[table][name].kind))
+            continue
         if not isinstance(options, list) or not options:
-            problems.add(key, "must be a non-empty list of values", options)
+            problems.add(key, "must be a non-empty list of values"
+                         + (" or {low, high}" if method == "latin" else ""), options)
             continue
         keys.append(dotted)
         values.append(options)
@@ -227,14 +266,38 @@ def _parse_sweep(sweep: Any, problems: Problems) -> tuple[list[str], list[tuple]
                      {k: len(v) for k, v in zip(keys, values, strict=True)})
         return [], [], method
     if not keys:
-        combos = []
-    elif method == "zip":
-        combos = list(zip(*values, strict=True))
-    else:
-        combos = list(itertools.product(*values))
-    if len(combos) > SWEEP_LIMIT:
-        problems.add("sweep", f"expands to more than {SWEEP_LIMIT} scenarios", len(combos))
-    return keys, combos, method
+        return [], [], method
+    size = {"zip": len(values[0]), "latin": samples}.get(method) or \
+        math.prod(len(v) for v in values)
+    if size > SWEEP_LIMIT and not force:
+        problems.add("sweep", f"expands to {size} scenarios, more than {SWEEP_LIMIT}: pass "
+                     "--force to run it anyway", size)
+        return [], [], method
+    if size > SWEEP_HARD_LIMIT:
+        problems.add("sweep", f"expands to more than {SWEEP_HARD_LIMIT} scenarios", size)
+        return [], [], method
+    if method == "zip":
+        return keys, list(zip(*values, strict=True)), method
+    if method == "latin":
+        return keys, _latin(values, samples, seed), method
+    return keys, list(itertools.product(*values)), method
+
+
+def _latin(values: list, samples: int, seed: int) -> list[tuple]:
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x1A71]))
+    columns = []
+    for spec in values:
+        u = (rng.permutation(samples) + rng.random(samples)) / samples
+        if isinstance(spec, tuple):
+            _, low, high, kind = spec
+            if kind == "int":
+                x = [int(min(high, math.floor(low + v * (high - low + 1)))) for v in u]
+            else:
+                x = [float(low + v * (high - low)) for v in u]
+        else:
+            x = [spec[min(len(spec) - 1, int(v * len(spec)))] for v in u]
+        columns.append(x)
+    return list(zip(*columns, strict=True))
 
 
 def _parse(raw: dict, file: str, text: str, base_dir: Path, problems: Problems, *,
