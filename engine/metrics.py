@@ -71,3 +71,57 @@ def quantile_table(x, levels=QUANTILE_LEVELS) -> dict[str, list[float]]:
     """``{"0.05": [per quarter], ...}`` for a ``(P, T)`` array."""
     q = quantile(x, list(levels), axis=0)
     return {f"{lvl:g}": [float(v) for v in row] for lvl, row in zip(levels, q, strict=True)}
+
+
+# ------------------------------------------------------------ sampling errors
+
+def quantile_interval(x, alpha: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Distribution-free confidence interval of the α-quantile from order statistics.
+
+    With ``n`` sorted values, the interval ``[x_(j), x_(k)]`` with ``j`` and ``k`` the
+    ``(1 ∓ confidence)/2`` quantiles of Binomial(n, α) covers the true α-quantile with
+    probability at least ``confidence`` (e.g. Conover, *Practical Nonparametric
+    Statistics*, §3.2). The ends are clipped to the sample.
+    """
+    from scipy import stats
+
+    xs = np.sort(np.asarray(x, dtype=float).ravel())
+    n = xs.size
+    tail = (1.0 - confidence) / 2.0
+    j = int(stats.binom.ppf(tail, n, alpha))
+    k = int(stats.binom.ppf(1.0 - tail, n, alpha)) + 1
+    return float(xs[max(j - 1, 0)]), float(xs[min(k - 1, n - 1)])
+
+
+def quantile_standard_error(x, alpha: float) -> float:
+    """Monte Carlo standard error of the α-quantile: half the width of its 95 %
+    order-statistic interval (:func:`quantile_interval`) divided by 1.96."""
+    lo, hi = quantile_interval(x, alpha, 0.95)
+    return (hi - lo) / (2.0 * 1.959963984540054)
+
+
+def tvar_standard_error(x, alpha: float) -> float:
+    """Standard error of the TVaR estimate: ``sd((X − VaR)⁺) / (sqrt(n) (1 − α))``.
+
+    The error of the estimated VaR does not enter to first order (TVaR is stationary in
+    it), so this is the asymptotic standard error of the plug-in estimator.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    excess = np.maximum(x - var(x, alpha), 0.0)
+    return float(excess.std(ddof=1) / (np.sqrt(x.size) * (1.0 - alpha))) if x.size > 1 else 0.0
+
+
+def first_ruin_quarter(solvency_gap) -> np.ndarray:
+    """Index of each path's first quarter with a gap, or −1 if never, ``(P, T) → (P,)``."""
+    gap = np.asarray(solvency_gap) > 0
+    any_gap = gap.any(axis=-1)
+    return np.where(any_gap, gap.argmax(axis=-1), -1)
+
+
+def calendar_year_sums(per_quarter, quarter_labels) -> dict[int, np.ndarray]:
+    """Sum ``(P, T)`` values over calendar years: ``{year: (P,)}`` (partial years too)."""
+    x = np.asarray(per_quarter, dtype=float)
+    years: dict[int, list[int]] = {}
+    for t, label in enumerate(quarter_labels):
+        years.setdefault(int(str(label)[:4]), []).append(t)
+    return {y: x[:, idx].sum(axis=1) for y, idx in years.items()}

@@ -66,7 +66,7 @@ def summarize(ds, pooled: bool = False) -> dict:
     keys = ("ruin_probability", "ruin_probability_se", "ruin_probability_by_quarter",
             "shortfall_var_995", "shortfall_tvar_995", "shortfall_var_995_by_year",
             "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
-            "claims_quantiles", "mean", "platform_value", "market_share_by_year")
+            "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk")
     for k in keys:
         out[k] = {}
     for name, idx in groups:
@@ -102,7 +102,80 @@ def summarize(ds, pooled: bool = False) -> dict:
                               strict=True)},
         }
         out["market_share_by_year"][name] = _market_share(ds, members, idx, labels)
+        out["risk"][name] = risk_measures(data, labels)
     return out
+
+
+RUIN_HORIZONS = (1, 4, 8, 20)
+VAR_LEVELS = (0.90, 0.99, 0.995)
+MIN_TAIL_PATHS = 10      # paths beyond a quantile below which it is flagged
+MAX_RELATIVE_SE = 0.10   # relative standard error above which an estimate is flagged
+
+
+def risk_measures(data: dict[str, np.ndarray], labels: list[str]) -> dict:
+    """Risk figures of one scenario (or pool) with their Monte Carlo standard errors.
+
+    * ruin probability by 1, 4, 8, 20 quarters and the whole run, binomial s.e.;
+    * VaR and TVaR of each projection year's shortfall at 90, 99 and 99.5 %, s.e. of VaR
+      from the order-statistic interval, of TVaR from its asymptotic formula
+      (:mod:`engine.metrics`); capital at 99.5 % is the first year's VaR 99.5 %;
+    * the distribution of the quarter of first ruin;
+    * cost per member per calendar year and members at the horizon, quantiles;
+    * ``warnings``: estimates resting on fewer than 10 paths beyond the quantile, or with a
+      relative s.e. above 10 %.
+    """
+    n = data["members"].shape[0]
+    T = len(labels)
+    warnings: list[str] = []
+    gap = data["solvency_gap"]
+    by_q = metrics.ruin_by_quarter(gap)
+    horizons = {}
+    for h in (*[h for h in RUIN_HORIZONS if h < T], T):
+        p = float(by_q[h - 1])
+        horizons["all" if h == T else str(h)] = {
+            "quarters": h, "probability": p, "se": metrics.binomial_standard_error(p, n)}
+    first = metrics.first_ruin_quarter(gap)
+    time_to_ruin = {labels[t]: float(np.mean(first == t)) for t in range(T)
+                    if np.any(first == t)}
+    time_to_ruin["never"] = float(np.mean(first < 0))
+    yearly = metrics.yearly_sums(data["shortfall"])
+    shortfall = {}
+    for y in range(yearly.shape[1]):
+        x = yearly[:, y]
+        row = {"from": labels[4 * y]}
+        for alpha in VAR_LEVELS:
+            tag = f"{alpha * 100:g}".replace(".", "")
+            v, v_se = metrics.var(x, alpha), metrics.quantile_standard_error(x, alpha)
+            tv, tv_se = metrics.tvar(x, alpha), metrics.tvar_standard_error(x, alpha)
+            row[f"var_{tag}"] = {"value": v, "se": v_se}
+            row[f"tvar_{tag}"] = {"value": tv, "se": tv_se}
+            if n * (1 - alpha) >= MIN_TAIL_PATHS and v > 0 and v_se / v > MAX_RELATIVE_SE:
+                warnings.append(f"year {y + 1}: VaR {alpha:.1%} has a relative s.e. of "
+                                f"{v_se / v:.0%}; more paths would narrow it")
+        shortfall[f"year {y + 1}"] = row
+    for alpha in VAR_LEVELS:
+        tail = n * (1 - alpha)
+        if tail < MIN_TAIL_PATHS:
+            warnings.append(f"VaR/TVaR {alpha:.1%} rest on {tail:.0f} paths beyond the "
+                            f"quantile in each year; use at least "
+                            f"{int(np.ceil(MIN_TAIL_PATHS / (1 - alpha)))} paths")
+    levels = list(metrics.QUANTILE_LEVELS)
+
+    def qtable(values):
+        return {f"{q:g}": float(v) for q, v in zip(levels, metrics.quantile(values, levels),
+                                                  strict=True)}
+
+    cost_years = metrics.calendar_year_sums(data["cost_per_member"], labels)
+    return {
+        "paths": n,
+        "ruin_probability_by_horizon": horizons,
+        "time_to_ruin": time_to_ruin,
+        "shortfall_one_year": shortfall,
+        "capital_995": shortfall["year 1"]["var_995"],
+        "cost_per_member_by_year_quantiles": {str(y): qtable(v) for y, v in cost_years.items()},
+        "members_at_horizon_quantiles": qtable(data["members"][:, -1]),
+        "warnings": warnings,
+    }
 
 
 def _market_share(ds, members, idx, labels) -> dict:
@@ -185,6 +258,7 @@ def format_summary(summary: dict) -> str:
             f"median {_range(value['quantiles'])} yuan",
             "market share (members' contributions / health insurance premiums), by year:",
         ]
+        risk = summary["risk"][name]
         for year, row in summary["market_share_by_year"][name].items():
             paid = _range(row["contributions_yuan_quantiles"])
             part = "" if row["quarters_projected"] == 4 else \
@@ -196,4 +270,18 @@ def format_summary(summary: dict) -> str:
             else:
                 share = "no published premium for the year"
             lines.append(f"  {year}{part}: contributions {paid} yuan; share {share}")
+        lines.append("ruin probability by horizon (± s.e.): " + ", ".join(
+            f"{k if k == 'all' else k + 'q'} {v['probability']:.4f}±{v['se']:.4f}"
+            for k, v in risk["ruin_probability_by_horizon"].items()))
+        lines.append("one-year shortfall by projection year, yuan (± s.e.):")
+        for year, row in risk["shortfall_one_year"].items():
+            lines.append(f"  {year} from {row['from']}: " + "; ".join(
+                f"VaR {lvl} {_fmt(row['var_' + tag]['value'])}±{_fmt(row['var_' + tag]['se'])}"
+                f" TVaR {_fmt(row['tvar_' + tag]['value'])}±{_fmt(row['tvar_' + tag]['se'])}"
+                for lvl, tag in (("90%", "90"), ("99%", "99"), ("99.5%", "995"))))
+        lines.append("cost per member per calendar year, yuan: " + ", ".join(
+            f"{y} {_range(q)}" for y, q in risk["cost_per_member_by_year_quantiles"].items()))
+        lines.append(f"members at the horizon: {_range(risk['members_at_horizon_quantiles'])}")
+        for w in risk["warnings"]:
+            lines.append(f"warning: {w}")
     return "\n".join(lines)

@@ -75,3 +75,29 @@ def test_large_sweeps_need_force(tmp_path, capsys):
     assert cli.main(["validate", str(path)]) == 2
     assert "1200 scenarios, more than 1000: pass --force" in capsys.readouterr().err
     assert cli.main(["validate", str(path), "--force"]) == 0
+
+
+def test_common_random_numbers_make_nearby_scenarios_comparable(tmp_path):
+    """Incidence 5 % higher: on common random numbers the per-path difference of total
+    claims has under 5 % of the variance it has between independent runs (measured: about
+    0.2 %), and no path has fewer claims in the riskier scenario."""
+    import tomllib
+
+    from engine.inputs import build_inputs
+    from engine.scenario import scenario_set_from_dict
+    from engine.simulate import simulate_paths
+    from tests.conftest import SCENARIOS
+
+    raw = tomllib.loads((SCENARIOS / "xianghubao.toml").read_text())
+    raw["scenario"]["quarters"] = 8
+    selection = raw["incidence"]["selection"]
+    raw["sweep"] = {"incidence.selection": [selection, [s * 1.05 for s in selection]]}
+    ss = scenario_set_from_dict(raw, "x", "", SCENARIOS)
+    low, high = (build_inputs(s) for s in ss.scenarios)
+    paths = 300
+    a = simulate_paths(low, 1, 0, paths)["claims"].sum(axis=1).astype(float)
+    b = simulate_paths(high, 1, 0, paths)["claims"].sum(axis=1).astype(float)
+    independent = simulate_paths(high, 2, 0, paths)["claims"].sum(axis=1).astype(float)
+    fraction = np.var(b - a) / np.var(independent - a)
+    assert fraction < 0.05, fraction
+    assert np.all(b >= a)
