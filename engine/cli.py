@@ -92,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--paths", type=_positive_int, default=100,
                      help="paths per draw for the backtest (default 100)")
 
+    comp = sub.add_parser("compare", help="compare the scenarios of a results file")
+    comp.add_argument("results")
+    comp.add_argument("--out", help="folder for the tables and figures "
+                      "(default: next to the results, RESULTS_compare/)")
+
+    rep = sub.add_parser("report", help="one self-contained HTML page of a results file")
+    rep.add_argument("results")
+    rep.add_argument("--out", required=True, help="HTML file to write")
+
     plot = sub.add_parser("plot", help="write PNG figures of a results file")
     plot.add_argument("results")
     plot.add_argument("--out", required=True, help="folder for the figures")
@@ -210,8 +219,44 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from engine.compare import compare, effects_table, markdown_table, write_comparison
+    from engine.store import open_results
+
+    out = Path(args.out) if args.out else Path(args.results).with_name(
+        Path(args.results).stem + "_compare")
+    if out.exists() and not out.is_dir():
+        raise ResultsError.one(str(out), "--out", "is a file, not a folder", str(out))
+    ds = open_results(args.results)
+    try:
+        written = write_comparison(ds, out)
+        comparison = compare(ds)
+    finally:
+        ds.close()
+    print(markdown_table(comparison))
+    if comparison.swept_keys:
+        print(effects_table(comparison))
+    print(f"\nwrote {len(written)} files to {out}/")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from engine.report import write_report
+    from engine.store import check_output_path, open_results
+
+    out = check_output_path(args.out)
+    ds = open_results(args.results)
+    try:
+        write_report(ds, out)
+    finally:
+        ds.close()
+    print(f"wrote {out}")
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "summary": cmd_summary,
-            "plot": cmd_plot, "calibrate": cmd_calibrate}
+            "plot": cmd_plot, "calibrate": cmd_calibrate, "compare": cmd_compare,
+            "report": cmd_report}
 
 
 if __name__ == "__main__":

@@ -160,3 +160,49 @@ def calibration_figure(labels, expected: dict, initial_members: float, observati
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def tornado_chart(effects: dict[str, dict], label: str) -> Figure:
+    """Horizontal bars, one per swept key, from the lowest to the highest mean of ``label``
+    over the key's values; widest first, with the values at each end written."""
+    ranked = sorted(effects.items(), key=lambda kv: kv[1]["range"])
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(ranked) + 1.8))
+    for y, (_, eff) in enumerate(ranked):
+        values = list(eff["groups"].values())
+        lo, hi = min(values), max(values)
+        ax.barh(y, hi - lo, left=lo, color="tab:blue", alpha=0.7)
+        low_label = min(eff["groups"], key=eff["groups"].get)
+        high_label = max(eff["groups"], key=eff["groups"].get)
+        ax.text(lo, y, f"{low_label} ", va="center", ha="right", fontsize=8)
+        ax.text(hi, y, f" {high_label}", va="center", ha="left", fontsize=8)
+    ax.set_yticks(range(len(ranked)), [k for k, _ in ranked])
+    ax.set_xlabel(label)
+    ax.set_title(f"effect of each swept parameter on {label}")
+    ax.grid(axis="x", alpha=0.3)
+    every = [v for _, eff in ranked for v in eff["groups"].values()]
+    span = (max(every) - min(every)) or abs(max(every)) or 1.0
+    ax.set_xlim(min(every) - 0.3 * span, max(every) + 0.3 * span)  # room for the end labels
+    fig.tight_layout()
+    return fig
+
+
+def overlay_medians(ds, var: str, max_labels: int = 12) -> Figure:
+    """Median of ``var`` per quarter for every scenario on one chart."""
+    quarters = [str(q) for q in ds["quarter"].values]
+    names = [str(s) for s in ds["scenario"].values]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    x = np.arange(len(quarters))
+    for i, name in enumerate(names):
+        values = ds[var].values[i]
+        ax.plot(x, metrics.quantile(values, 0.5, axis=0), lw=1.2,
+                label=name if len(names) <= max_labels else None)
+    step = max(1, len(quarters) // 10)
+    ax.set_xticks(x[::step], quarters[::step], rotation=45, ha="right")
+    da = ds[var]
+    ax.set_title(f"median {da.attrs.get('long_name', var)}, by scenario")
+    ax.set_ylabel(da.attrs.get("units", ""))
+    ax.grid(alpha=0.3)
+    if len(names) <= max_labels:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
