@@ -69,6 +69,11 @@ class ModelInputs:
     reserve_growth_q: float            # (1 + i)^(1/4)
     loading_yuan_q: float
     year_starts: np.ndarray            # (T,) bool: quarter t is a Q1 (yearly cap resets)
+    joins_open: np.ndarray             # (T,) bool: joins allowed in quarter t
+    benefit_factor: np.ndarray         # (T,) (1 + benefit inflation)^(t/4)
+    payment_pattern: np.ndarray        # (L,) shares of a quarter's claims paid t, t+1, ...
+    platform_funds: np.ndarray         # (T,) bool: members pay nothing in quarter t
+    closure_quarter: int               # index of the plan's last quarter, −1 if none
 
     @property
     def n_cells(self) -> int:
@@ -135,6 +140,15 @@ def build_inputs(scenario) -> ModelInputs:
 
     growth = scenario.growth
     series = np.zeros(T) if growth.series is None else np.asarray(growth.series[:T], float)
+    start = scenario.scenario.start
+
+    def offset(label, default):
+        return default if label is None else units.quarter_offset(start, label)
+
+    stop = offset(growth.stop_joins_from, T + 1)
+    closure = offset(scenario.closure.quarter, -1)
+    closure = closure if closure < T else -1
+    funds_from = offset(scenario.closure.platform_funds_from, T + 1)
     labels = tuple(units.quarter_labels(scenario.scenario.start, T))
     abs_age_q = 4 * age_min + np.arange(n_age_q)
     cell_id = ((np.arange(2)[:, None, None] << (AGE_Q_BITS + DURATION_BITS))
@@ -181,6 +195,11 @@ def build_inputs(scenario) -> ModelInputs:
         reserve_growth_q=units.quarterly_growth_factor(scenario.reserve.interest_per_year),
         loading_yuan_q=float(scenario.reserve.loading_per_member_quarter),
         year_starts=np.array([lab.endswith("Q1") for lab in labels]),
+        joins_open=(t < stop) & (t < (closure if closure >= 0 else T + 1)),
+        benefit_factor=(1.0 + ben.inflation_per_year) ** units.years_since_start(t),
+        payment_pattern=np.asarray(ben.payment_pattern, dtype=float),
+        platform_funds=t >= funds_from,
+        closure_quarter=closure,
     )
 
 

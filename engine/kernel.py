@@ -42,20 +42,20 @@ _FC = STIRLING_TAIL.copy()
 
 # Output slots (see engine.variables for units and meanings).
 INT_VARIABLES = ("members", "joins", "lapses", "deaths", "claims", "diagnosed_in_waiting",
-                 "mild_claims", "aged_out", "sharers")
+                 "mild_claims", "aged_out", "sharers", "closed_out")
 FLOAT_VARIABLES = ("aid", "cost_per_member", "shortfall", "reserve", "solvency_gap",
                    "fee_revenue", "required_cost_per_member", "aid_paid", "platform_funding",
-                   "expected_joins", "antiselection_factor")
+                   "expected_joins", "antiselection_factor", "aid_reported", "claims_reported")
 (I_MEMBERS, I_JOINS, I_LAPSES, I_DEATHS, I_CLAIMS, I_WAITING, I_MILD, I_AGED,
- I_SHARERS) = range(len(INT_VARIABLES))
+ I_SHARERS, I_CLOSED) = range(len(INT_VARIABLES))
 (F_AID, F_COST, F_SHORTFALL, F_RESERVE, F_GAP, F_FEE, F_REQUIRED, F_AID_PAID, F_PLATFORM,
- F_LAMBDA, F_ANTI) = range(len(FLOAT_VARIABLES))
+ F_LAMBDA, F_ANTI, F_AID_REPORTED, F_CLAIMS_REPORTED) = range(len(FLOAT_VARIABLES))
 
 # Scalar parameters passed in one float array and one integer array.
 (P_MARKET, P_INNOVATION, P_IMITATION, P_JOIN_ELASTICITY, P_LAPSE_ELASTICITY, P_REF_COST,
  P_ANTISELECTION, P_FEE, P_CAP_Q, P_CAP_Y, P_RESERVE0, P_RESERVE_GROWTH, P_LOADING,
  P_MILD_SHARE, P_MILD_YUAN) = range(15)
-(Q_MODEL, Q_WAITING, Q_ELIGIBLE_ONLY, Q_RULE, Q_WINDOW) = range(5)
+(Q_MODEL, Q_WAITING, Q_ELIGIBLE_ONLY, Q_RULE, Q_WINDOW, Q_CLOSURE) = range(6)
 
 _STAGE_DEATHS, _STAGE_DIAGNOSES, _STAGE_MILD, _STAGE_LAPSES = range(4)
 
@@ -251,7 +251,8 @@ def uniform_sum(seed_k0, seed_k1, blocks):
 @njit(cache=True)
 def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, hazard_factor,
                    lapse_base, benefit, join_mix, initial, series, join_gamma, year_starts,
-                   N, claims_sa, window, lapse_q, by_duration, out_int, out_float):
+                   quarter_flags, benefit_factor, pattern, N, claims_sa, window, lapse_q,
+                   by_duration, pending, out_int, out_float):
     S, A, Dn = N.shape
     T = hazard_factor.size
     W = ip[Q_WAITING]
@@ -274,6 +275,10 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
                 ever += initial[s, a, d]
     reserve = fp[P_RESERVE0]
     paid_year = 0.0
+    L = pattern.size
+    for j in range(L - 1):
+        pending[0, j] = 0.0
+        pending[1, j] = 0.0
     c0 = np.uint64(path)
     for t in range(T):
         # perceived cost: mean of the window in a fixed order
@@ -300,6 +305,8 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
             lam = series[t]
         lam = lam * math.exp(-fp[P_JOIN_ELASTICITY] * (cost_prev / ref_cost - 1.0))
         lam = lam * join_gamma[i, t]
+        if quarter_flags[0, t] == 0:  # joins closed
+            lam = 0.0
         joins = 0
         w_joins = np.uint64(words[0, t])
         for s in range(S):
@@ -377,7 +384,18 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         for s in range(S):
             for a in range(A):
                 claims += claims_sa[s, a]
-        aid = severe_yuan + float(mild_total) * fp[P_MILD_YUAN]
+        aid = (severe_yuan + float(mild_total) * fp[P_MILD_YUAN]) * benefit_factor[t]
+        # what falls due this quarter under the payment pattern (reference.report_claims)
+        aid_due = pattern[0] * aid
+        claims_due = pattern[0] * float(claims)
+        if L > 1:
+            aid_due = aid_due + pending[0, 0]
+            claims_due = claims_due + pending[1, 0]
+            for j in range(L - 2):
+                pending[0, j] = pending[0, j + 1] + pattern[j + 1] * aid
+                pending[1, j] = pending[1, j + 1] + pattern[j + 1] * float(claims)
+            pending[0, L - 2] = pattern[L - 1] * aid
+            pending[1, L - 2] = pattern[L - 1] * float(claims)
 
         # 5. sharers
         sharers = 0
@@ -410,12 +428,27 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
             for a in range(A):
                 for d in range(Dn):
                     members += N[s, a, d]
+        closed = 0
+        if t == ip[Q_CLOSURE]:
+            closed = members
+            members = 0
+            for s in range(S):
+                for a in range(A):
+                    for d in range(Dn):
+                        N[s, a, d] = 0
 
         # 7. sharing and reserve (engine.sharing.share_costs)
         if year_starts[t]:
             paid_year = 0.0
+        cap_q = fp[P_CAP_Q]
+        rule = ip[Q_RULE]
+        loading = fp[P_LOADING]
+        if quarter_flags[1, t] == 1:  # the platform funds this quarter
+            cap_q = 0.0
+            rule = 2
+            loading = 0.0
         sharers_f = float(sharers)
-        required_total = aid * (1.0 + fee)
+        required_total = aid_due * (1.0 + fee)
         has = sharers_f > 0.0
         if has:
             required = required_total / sharers_f
@@ -423,26 +456,25 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
             required = np.inf
         else:
             required = 0.0
-        allowed = max(0.0, min(fp[P_CAP_Q], fp[P_CAP_Y] - paid_year))
+        allowed = max(0.0, min(cap_q, fp[P_CAP_Y] - paid_year))
         binds = required > allowed or (not has and required_total > 0.0)
         if has:
             charged = allowed if binds else required
         else:
             charged = 0.0
         shortfall = required_total - charged * sharers_f if binds else 0.0
-        loading_total = fp[P_LOADING] * sharers_f
-        rule = ip[Q_RULE]
+        loading_total = loading * sharers_f
         platform = 0.0
-        aid_paid = aid
+        aid_paid = aid_due
         if rule == 0:
             reserve = (reserve - shortfall + loading_total) * fp[P_RESERVE_GROWTH]
         elif rule == 1:
             reserve = (reserve + loading_total) * fp[P_RESERVE_GROWTH]
-            aid_paid = aid - shortfall / (1.0 + fee)
+            aid_paid = aid_due - shortfall / (1.0 + fee)
         else:
             reserve = (reserve + loading_total) * fp[P_RESERVE_GROWTH]
             platform = shortfall
-        cost = charged + (fp[P_LOADING] if has else 0.0)
+        cost = charged + (loading if has else 0.0)
         paid_year = paid_year + charged
         window[t % K] = cost
 
@@ -455,6 +487,7 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         out_int[I_MILD, i, t] = mild_total
         out_int[I_AGED, i, t] = aged
         out_int[I_SHARERS, i, t] = sharers
+        out_int[I_CLOSED, i, t] = closed
         out_float[F_AID, i, t] = aid
         out_float[F_COST, i, t] = cost
         out_float[F_SHORTFALL, i, t] = shortfall
@@ -466,12 +499,14 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         out_float[F_PLATFORM, i, t] = platform
         out_float[F_LAMBDA, i, t] = lam
         out_float[F_ANTI, i, t] = anti
+        out_float[F_AID_REPORTED, i, t] = aid_due
+        out_float[F_CLAIMS_REPORTED, i, t] = claims_due
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def simulate_chunk(path_start, k0, k1, words, fp, ip, cell_id, death_q, hazard, hazard_factor,
-                   lapse_base, benefit, join_mix, initial, series, join_gamma, year_starts,
-                   out_int, out_float):
+                   lapse_base, benefit, join_mix, initial, series, quarter_flags,
+                   benefit_factor, pattern, join_gamma, year_starts, out_int, out_float):
     """Simulate paths ``path_start .. path_start + count − 1`` (``count`` = rows of
     ``join_gamma``), in parallel over paths; fills ``out_int`` and ``out_float``.
 
@@ -487,7 +522,9 @@ def simulate_chunk(path_start, k0, k1, words, fp, ip, cell_id, death_q, hazard, 
         window = np.empty(K)
         lapse_q = np.empty(Dn)
         by_duration = np.empty(Dn, dtype=np.int64)
+        pending = np.empty((2, max(pattern.size - 1, 1)))
         _simulate_path(i, path_start + i, np.uint64(k0), np.uint64(k1), words, fp, ip,
                        cell_id, death_q, hazard, hazard_factor, lapse_base, benefit, join_mix,
-                       initial, series, join_gamma, year_starts, N, claims_sa, window,
-                       lapse_q, by_duration, out_int, out_float)
+                       initial, series, join_gamma, year_starts, quarter_flags,
+                       benefit_factor, pattern, N, claims_sa, window, lapse_q, by_duration,
+                       pending, out_int, out_float)

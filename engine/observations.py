@@ -19,7 +19,9 @@ Metrics:
 ``sd_log`` (optional) is the observation's error on the log scale (0.1 ≈ 10 %); default
 0.1.
 
-Time inside the model is continuous in quarters: ``τ = k + f`` is the point a fraction
+Counts and amounts of aid are compared with what the model pays in each quarter under
+``benefits.payment_pattern`` (``claims_reported``, ``aid_reported``). Time inside the
+model is continuous in quarters: ``τ = k + f`` is the point a fraction
 ``f`` (by days) into projection quarter ``k``. Stocks interpolate linearly within a quarter
 (members from the quarter's start to its end); flows accumulate pro rata by days.
 """
@@ -243,14 +245,18 @@ def model_values(observations: list[Observation], results: dict[str, np.ndarray]
     Returns ``(..., n_observations)``: one column per observation, for every leading index
     (a path, a parameter draw, or none for the expected path).
     """
+    # Published counts and amounts are of claims paid: with a payment pattern, those falling
+    # due in each quarter (results without them, e.g. hand-made ones, use the incurred).
+    paid_claims = "claims_reported" if "claims_reported" in results else "claims"
+    paid_aid = "aid_reported" if "aid_reported" in results else "aid"
     columns = []
     for o in observations:
         if o.metric == "members":
             columns.append(_stock_at(results["members"].astype(float), initial_members, o.end))
         elif o.metric == "cumulative_aided":
-            columns.append(_cumulative_at(results["claims"].astype(float), o.end))
+            columns.append(_cumulative_at(results[paid_claims].astype(float), o.end))
         else:
-            name = {"aided_in_period": "claims", "aid_amount_in_period": "aid",
+            name = {"aided_in_period": paid_claims, "aid_amount_in_period": paid_aid,
                     "cost_per_member_in_period": "cost_per_member"}[o.metric]
             x = results[name].astype(float)
             columns.append(_cumulative_at(x, o.end) - _cumulative_at(x, o.start))

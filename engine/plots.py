@@ -135,7 +135,7 @@ def calibration_figure(labels, expected: dict, initial_members: float, observati
     x_end = np.arange(1, len(labels) + 1)          # τ at the end of each quarter
     x = np.arange(len(labels) + 1)                  # τ = 0 is the start
     series = {"members": np.r_[initial_members, expected["members"]],
-              "cumulative_aided": np.r_[0.0, np.cumsum(expected["claims"])]}
+              "cumulative_aided": np.r_[0.0, np.cumsum(expected["claims_reported"])]}
     for ax, metric, ylabel in ((axes[0], "members", "members (persons)"),
                                (axes[1], "cumulative_aided", "people aided since the start")):
         ax.plot(x, series[metric], color="tab:blue", label="fitted expected path")

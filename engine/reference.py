@@ -18,8 +18,8 @@ joined ``C``, the reserve ``R`` and what a sharer has paid this calendar year ``
    quarterly hazard of ``incidence / cancer_share · selection[d]`` and
    ``g_t = (1 + trend)^(t/4) · shock_t``. Diagnoses at ``d ≥ waiting`` are claims; those at
    ``d < waiting`` are not paid. All diagnosed members leave. Claims per (sex, age-quarter)
-   split into mild ones by ``Binomial(claims, mild_share)``. Aid
-   ``A = Σ (claims − mild) · benefit[a] + mild · mild_amount``.
+   split into mild ones by ``Binomial(claims, mild_share)``. Aid incurred
+   ``(Σ (claims − mild) · benefit[a] + mild · mild_amount) · (1 + inflation)^(t/4)``.
 4. **Lapses.** ``ℓ_d = min(1, ℓ_base[d] · (c / c_ref)^η)``; ``Binomial(N, ℓ_d)``. Before the
    draw, the anti-selection factor becomes ``m ← m · (1 + α E / S)`` with
    ``E = Σ_d n_d max(0, ℓ_d − ℓ_base[d])`` (expected cost-driven leavers) and
@@ -28,13 +28,16 @@ joined ``C``, the reserve ``R`` and what a sharer has paid this calendar year ``
 5. **Sharers** are counted now (after lapses, before ageing): all members, or those at
    ``d ≥ waiting`` (``sharers = "eligible"``).
 6. **Ageing and duration.** Every member moves one age-quarter on; those past ``age_max``
-   leave (``aged_out``). Durations advance, ``d → min(d + 1, D)``.
-7. **Cost sharing and reserve** (:mod:`engine.sharing`): ``c* = A (1 + f) / S``, caps,
+   leave (``aged_out``). Durations advance, ``d → min(d + 1, D)``. In the closure quarter
+   every remaining member then leaves (``closed_out``).
+7. **Cost sharing and reserve** (:mod:`engine.sharing`): ``A`` is the aid falling due this
+   quarter under the payment pattern (:func:`report_claims`); ``c* = A (1 + f) / S``, caps,
    shortfall, reserve with interest and loading, solvency gap; what a sharer paid enters
    the cost window.
 
 Roll-forward identity (tested): ``members_end = members_start + joins − deaths − claims −
-diagnosed_in_waiting − lapses − aged_out``.
+diagnosed_in_waiting − lapses − aged_out − closed_out``. Joins are zero from
+``growth.stop_joins_from`` and from the closure quarter.
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ class State:
     ever_joined: np.ndarray      # (P,) int64
     reserve_yuan: np.ndarray     # (P,) float
     paid_this_year_yuan: np.ndarray  # (P,) float
+    pending_aid_yuan: np.ndarray     # (P, L−1) aid of earlier quarters falling due later
+    pending_claims: np.ndarray       # (P, L−1) their claims (expected shares)
 
 
 def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
@@ -108,6 +113,8 @@ def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
         ever_joined=np.full(n_paths, total, dtype=dtype),
         reserve_yuan=np.full(n_paths, inputs.reserve_initial_yuan),
         paid_this_year_yuan=np.zeros(n_paths),
+        pending_aid_yuan=np.zeros((n_paths, len(inputs.payment_pattern) - 1)),
+        pending_claims=np.zeros((n_paths, len(inputs.payment_pattern) - 1)),
     )
 
 
@@ -128,6 +135,27 @@ def lapse_probabilities(inputs: ModelInputs, cost_prev_yuan: np.ndarray) -> np.n
     eta = inputs.lapse_cost_elasticity
     ratio = np.array([math.pow(x, eta) for x in cost_prev_yuan / inputs.reference_cost_yuan_q])
     return np.minimum(1.0, inputs.lapse_base_q[None, :] * ratio[:, None])
+
+
+def report_claims(inputs: ModelInputs, state: State, aid, claims):
+    """Aid and claims falling due this quarter under the payment pattern ``w``.
+
+    ``due_t = w_0 · incurred_t + pending_0``; then ``pending_j ← pending_{j+1} + w_{j+1} ·
+    incurred_t`` (the last gets ``w_{L−1} · incurred_t``). With ``w = [1]`` all is due at
+    once. Counts are expected shares (fractions of a claim).
+    """
+    w = inputs.payment_pattern
+    out = []
+    for incurred, pending in ((aid, state.pending_aid_yuan),
+                              (claims.astype(np.float64), state.pending_claims)):
+        due = w[0] * incurred
+        if len(w) > 1:
+            due = due + pending[:, 0]
+            for j in range(len(w) - 2):
+                pending[:, j] = pending[:, j + 1] + w[j + 1] * incurred
+            pending[:, len(w) - 2] = w[len(w) - 1] * incurred
+        out.append(due)
+    return out[0], out[1]
 
 
 def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.ndarray,
@@ -151,6 +179,8 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
                                 inputs.imitation_q, inputs.joins_series)
     lam = lam * growth.join_damping(cost_prev, inputs.reference_cost_yuan_q,
                                     inputs.join_cost_elasticity) * join_gamma
+    if not inputs.joins_open[t]:
+        lam = np.zeros_like(lam)
     joins_cells = draws.poisson(lam[:, None, None] * inputs.join_mix[None], t, streams.JOINS,
                                 paths[:, None, None], cell_sa)
     joins = joins_cells.sum(axis=(1, 2))
@@ -178,7 +208,10 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     # Summed cell by cell in (sex, age) order, as the kernel does, so that amounts with
     # fractions of a yuan agree to the last bit too (cumsum adds sequentially).
     severe = ((claims_sa - mild_sa) * inputs.benefit_yuan[None, None, :]).reshape(len(paths), -1)
-    aid = np.cumsum(severe, axis=1)[:, -1] + mild_sa.sum(axis=(1, 2)) * inputs.mild_yuan
+    aid = ((np.cumsum(severe, axis=1)[:, -1] + mild_sa.sum(axis=(1, 2)) * inputs.mild_yuan)
+           * inputs.benefit_factor[t])
+    claims = claims_sa.sum(axis=(1, 2))
+    aid_reported, claims_reported = report_claims(inputs, state, aid, claims)
 
     # 4. lapses, after updating the anti-selection factor from the expected leavers
     lapse_q = lapse_probabilities(inputs, cost_prev)                     # (P, Dn)
@@ -198,7 +231,7 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     sharers = N[:, :, :, W:].sum(axis=(1, 2, 3)) if inputs.sharers_eligible_only \
         else N.sum(axis=(1, 2, 3))
 
-    # 6. ageing and duration
+    # 6. ageing and duration; closure
     aged_out = N[:, :, -1, :].sum(axis=(1, 2))
     N[:, :, 1:, :] = N[:, :, :-1, :].copy()
     N[:, :, 0, :] = 0
@@ -207,20 +240,24 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
         N[:, :, :, D] += N[:, :, :, D - 1]
         N[:, :, :, 1:D] = N[:, :, :, 0:D - 1].copy()
         N[:, :, :, 0] = 0
+    closed_out = np.zeros(len(paths), dtype=N.dtype)
+    if t == inputs.closure_quarter:
+        closed_out = N.sum(axis=(1, 2, 3))
+        N[...] = 0
 
     # 7. sharing and reserve
     if inputs.year_starts[t]:
         state.paid_this_year_yuan = np.zeros(len(paths))
     money = sharing.share_costs(
-        aid, sharers, state.paid_this_year_yuan, state.reserve_yuan,
+        aid_reported, sharers, state.paid_this_year_yuan, state.reserve_yuan,
         fee_rate=inputs.fee_rate, cap_per_quarter_yuan=inputs.cap_per_quarter_yuan,
         cap_per_year_yuan=inputs.cap_per_year_yuan, shortfall_rule=inputs.shortfall_rule,
-        loading_yuan_q=inputs.loading_yuan_q, reserve_growth_q=inputs.reserve_growth_q)
+        loading_yuan_q=inputs.loading_yuan_q, reserve_growth_q=inputs.reserve_growth_q,
+        platform_funds=bool(inputs.platform_funds[t]))
     state.reserve_yuan = money["reserve"]
     state.paid_this_year_yuan = money["paid_this_year"]
     state.cost_window_yuan[:, t % inputs.cost_window_quarters] = money["cost_per_member"]
 
-    claims = claims_sa.sum(axis=(1, 2))
     columns = {
         "members": N.sum(axis=(1, 2, 3)),
         "joins": joins,
@@ -231,6 +268,9 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
         "diagnosed_in_waiting": diagnosed[:, :, :, :W].sum(axis=(1, 2, 3)),
         "mild_claims": mild_sa.sum(axis=(1, 2)),
         "aged_out": aged_out,
+        "closed_out": closed_out,
+        "aid_reported": aid_reported,
+        "claims_reported": claims_reported,
         "sharers": sharers,
         "expected_joins": lam,
         "antiselection_factor": state.antiselection,

@@ -21,7 +21,7 @@ import numpy as np
 from engine import tables
 from engine.errors import InputError, Problem, Problems, ScenarioError
 from engine.schema import REQUIRED, SCHEMA, Key
-from engine.units import parse_quarter
+from engine.units import parse_quarter, quarter_offset
 
 _BUILTIN_TABLES = {
     "incidence.table": tables.INCIDENCE_TABLES,
@@ -30,6 +30,7 @@ _BUILTIN_TABLES = {
     "growth.joiner_age_mix": tables.MIX_TABLES,
 }
 MAX_DURATION_QUARTERS = 63   # duration cells are keyed with 6 bits (engine.streams)
+MAX_PAYMENT_QUARTERS = 9     # length of benefits.payment_pattern
 SWEEP_LIMIT = 1_000          # scenarios in one set without --force
 SWEEP_HARD_LIMIT = 100_000   # with --force
 SWEEP_METHODS = ("grid", "zip", "latin")
@@ -65,6 +66,7 @@ class Scenario:
     benefits: Any
     sharing: Any
     reserve: Any
+    closure: Any
     valuation: Any
     market: Any
     swept: dict = field(default_factory=dict)
@@ -545,6 +547,21 @@ def _cross_checks(values: dict, problems: Problems) -> None:
             problems.add("incidence.selection",
                          f"durations tracked would exceed {MAX_DURATION_QUARTERS} quarters "
                          "(waiting, 4 × selection years, lapse.by_duration)", cap)
+    pattern = benefits["payment_pattern"]
+    if pattern is not None:
+        if abs(sum(pattern) - 1.0) > 1e-9:
+            problems.add("benefits.payment_pattern", "shares must sum to 1", pattern)
+        if len(pattern) > MAX_PAYMENT_QUARTERS:
+            problems.add("benefits.payment_pattern",
+                         f"at most {MAX_PAYMENT_QUARTERS} quarters", len(pattern))
+    start, quarters = values["scenario"]["start"], values["scenario"]["quarters"]
+    if start is not None and quarters is not None:
+        for key, label in (("growth.stop_joins_from", growth["stop_joins_from"]),
+                           ("closure.quarter", values["closure"]["quarter"]),
+                           ("closure.platform_funds_from",
+                            values["closure"]["platform_funds_from"])):
+            if label is not None and quarter_offset(start, label) < 0:
+                problems.add(key, f"is before the scenario's start ({start})", label)
     init_d = pop["initial_duration_quarters"]
     if init_d is not None and init_d > MAX_DURATION_QUARTERS:
         problems.add("population.initial_duration_quarters",

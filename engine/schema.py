@@ -81,6 +81,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "cost_elasticity": _nonneg("ε in the join damping exp(−ε (c/c_ref − 1)).", 0.0),
         "joiner_age_mix": Key("table_ref", "Age–sex mix of joiners: built-in name or CSV "
                               "`age,sex,share`.", "cnnic2020_internet_users"),
+        "stop_joins_from": Key("quarter", "No joins from this quarter on (e.g. a regulator's "
+                               "stop on new members).", None),
     },
     "incidence": {
         "table": Key("table_ref", "Incidence per 100,000 person-years: built-in name or CSV "
@@ -123,6 +125,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
                              "amount], ...] covering age_min..age_max."),
         "mild_share": _prob("Share of claims that are mild (paid mild_amount).", 0.0),
         "mild_amount": _nonneg("Aid per mild claim, yuan.", 0.0),
+        "inflation_per_year": Key("float", "Benefit amounts grow by (1 + i)^(t/4).", 0.0,
+                                  lo=-1.0, lo_open=True),
+        "payment_pattern": Key("float_list", "Shares of a quarter's claims paid in that "
+                               "quarter and each of the next ones (sum 1; [1.0]: paid at "
+                               "once). Sharing applies to what is paid.", [1.0], lo=0.0,
+                               hi=1.0),
     },
     "sharing": {
         "funding": Key("choice", "When members pay.", "postpaid", choices=("postpaid",)),
@@ -144,6 +152,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                  lo=-1.0, lo_open=True),
         "loading_per_member_quarter": _nonneg("Reserve loading each sharer pays per quarter, "
                                               "yuan (outside the caps).", 0.0),
+    },
+    "closure": {
+        "quarter": Key("quarter", "The plan's last quarter: no joins from it; at its end every "
+                       "member leaves; claims already incurred are still paid (see "
+                       "benefits.payment_pattern).", None),
+        "platform_funds_from": Key("quarter", "From this quarter members pay nothing and the "
+                                   "platform pays aid and fee (platform_funding).", None),
     },
     "valuation": {
         "discount_rate": _nonneg("Annual discount rate for platform value.", 0.0),

@@ -21,7 +21,8 @@ Who meets ``G``:
 ``platform``
     The platform pays ``G`` (``platform_funding``); ``R ← (R + L S)(1 + i)^(1/4)``.
 
-Fee revenue is ``f`` times the aid paid.
+Fee revenue is ``f`` times the aid paid. ``A`` is the aid falling due in the quarter: the
+quarter's share of each earlier quarter's claims under ``benefits.payment_pattern``.
 """
 
 from __future__ import annotations
@@ -33,13 +34,19 @@ RESERVE, HAIRCUT, PLATFORM = 0, 1, 2
 
 def share_costs(aid_yuan, sharers, paid_this_year_yuan, reserve_yuan, *, fee_rate: float,
                 cap_per_quarter_yuan: float, cap_per_year_yuan: float, shortfall_rule: int,
-                loading_yuan_q: float, reserve_growth_q: float) -> dict:
+                loading_yuan_q: float, reserve_growth_q: float,
+                platform_funds: bool = False) -> dict:
     """One quarter's sharing for each path; returns per-path arrays (yuan).
+
+    ``platform_funds``: members pay nothing this quarter (no share, no loading) and the
+    platform pays the aid and fee (a closing platform's last periods).
 
     Keys: ``required_cost_per_member``, ``cost_per_member`` (charged + loading),
     ``shortfall``, ``aid_paid``, ``platform_funding``, ``fee_revenue``, ``reserve`` (end of
     quarter), ``solvency_gap`` and ``paid_this_year`` (updated).
     """
+    if platform_funds:
+        cap_per_quarter_yuan, shortfall_rule, loading_yuan_q = 0.0, PLATFORM, 0.0
     aid = np.asarray(aid_yuan, dtype=np.float64)
     sharers_f = np.asarray(sharers, dtype=np.float64)
     required_total = aid * (1.0 + fee_rate)

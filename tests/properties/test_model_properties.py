@@ -12,7 +12,7 @@ from engine.scenario import scenario_set_from_dict
 from engine.simulate import simulate_paths
 
 COUNTS = ("joins", "deaths", "claims", "diagnosed_in_waiting", "lapses", "aged_out", "members",
-          "mild_claims", "sharers")
+          "mild_claims", "sharers", "closed_out")
 
 
 @st.composite
@@ -47,7 +47,17 @@ def scenarios(draw, feedback: bool = True):
         sharing["cap_per_quarter"] = draw(st.floats(0, 100))
     if draw(st.booleans()):
         sharing["cap_per_year"] = draw(st.floats(0, 300))
+    quarter_labels = ["2019Q3", "2019Q4", "2020Q1", "2020Q2", "2020Q3", "2020Q4"]
+    if draw(st.booleans()):
+        growth["stop_joins_from"] = draw(st.sampled_from(quarter_labels))
+    pattern = draw(st.sampled_from([[1.0], [0.5, 0.5], [0.25, 0.5, 0.25], [0.0, 0.7, 0.3]]))
+    closure = {}
+    if draw(st.booleans()):
+        closure["quarter"] = draw(st.sampled_from(quarter_labels))
+    if draw(st.booleans()):
+        closure["platform_funds_from"] = draw(st.sampled_from(quarter_labels))
     return {
+        "closure": closure,
         "scenario": {"name": "h", "start": "2019Q3", "quarters": quarters, "paths": 3,
                      "seed": draw(st.integers(0, 2**64 - 1))},
         "population": {"initial_members": initial, "age_min": age_min, "age_max": age_max},
@@ -57,7 +67,9 @@ def scenarios(draw, feedback: bool = True):
         "mortality": {"multiplier": draw(st.floats(0, 1))},
         "lapse": lapse,
         "benefits": {"waiting_quarters": draw(st.integers(0, 3)), "amount_by_age": bands,
-                     "mild_share": draw(st.floats(0, 1)), "mild_amount": 50000.0},
+                     "mild_share": draw(st.floats(0, 1)), "mild_amount": 50000.0,
+                     "inflation_per_year": draw(st.floats(-0.2, 0.2)),
+                     "payment_pattern": pattern},
         "sharing": sharing,
         "reserve": {"initial": draw(st.floats(0, 1e6)),
                     "loading_per_member_quarter": draw(st.floats(0, 5))},
@@ -81,7 +93,7 @@ def test_roll_forward_and_no_negative_counts(raw):
     start = inputs.initial_members.sum()
     members_start = np.concatenate([np.full((3, 1), start), out["members"][:, :-1]], axis=1)
     flows = (out["joins"] - out["deaths"] - out["claims"] - out["diagnosed_in_waiting"]
-             - out["lapses"] - out["aged_out"])
+             - out["lapses"] - out["aged_out"] - out["closed_out"])
     assert np.array_equal(out["members"], members_start + flows)
     for name in COUNTS:
         assert np.all(out[name] >= 0), name
@@ -89,6 +101,12 @@ def test_roll_forward_and_no_negative_counts(raw):
     assert np.all(out["shortfall"] >= -1e-6 * np.maximum(1.0, out["aid"]))
     assert np.all(out["solvency_gap"] >= 0)
     assert np.all(out["cost_per_member"] >= 0)
+    # Every claim incurred is paid over the pattern (what is still pending at the horizon
+    # is the tail of the pattern of the last quarters).
+    w = inputs.payment_pattern
+    T = out["claims"].shape[1]
+    due_by_end = sum(w[k] * out["claims"][:, : T - k].sum(axis=1) for k in range(min(len(w), T)))
+    assert np.allclose(out["claims_reported"].sum(axis=1), due_by_end)
 
 
 @SETTINGS
