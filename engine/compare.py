@@ -88,7 +88,9 @@ def _effect(rows: list[dict], key: str, metric: str) -> dict:
         labels = [f"{edges[g]:.3g}–{edges[g + 1]:.3g}" for g in range(MAX_GROUPS)]
     else:
         group_of = [distinct.index(v) for v in values]
-        labels = [str(v) for v in distinct]
+        labels = [_short_label(v) for v in distinct]
+        if len(set(labels)) < len(labels):  # shortened labels collide: number them
+            labels = [f"{lbl} #{i + 1}" for i, lbl in enumerate(labels)]
     means = {}
     for g, label in enumerate(labels):
         members = [r[metric] for r, gi in zip(rows, group_of, strict=True) if gi == g]
@@ -97,6 +99,11 @@ def _effect(rows: list[dict], key: str, metric: str) -> dict:
     ordered = list(means.items())
     return {"groups": means, "low": ordered[0], "high": ordered[-1],
             "range": max(means.values()) - min(means.values())}
+
+
+def _short_label(value, width: int = 22) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _fmt(value) -> str:

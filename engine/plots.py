@@ -166,7 +166,7 @@ def tornado_chart(effects: dict[str, dict], label: str) -> Figure:
     """Horizontal bars, one per swept key, from the lowest to the highest mean of ``label``
     over the key's values; widest first, with the values at each end written."""
     ranked = sorted(effects.items(), key=lambda kv: kv[1]["range"])
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(ranked) + 1.8))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(ranked) + 1.8), layout="constrained")
     for y, (_, eff) in enumerate(ranked):
         values = list(eff["groups"].values())
         lo, hi = min(values), max(values)
@@ -182,7 +182,6 @@ def tornado_chart(effects: dict[str, dict], label: str) -> Figure:
     every = [v for _, eff in ranked for v in eff["groups"].values()]
     span = (max(every) - min(every)) or abs(max(every)) or 1.0
     ax.set_xlim(min(every) - 0.3 * span, max(every) + 0.3 * span)  # room for the end labels
-    fig.tight_layout()
     return fig
 
 

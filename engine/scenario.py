@@ -135,8 +135,62 @@ def load_scenario_set(path: str | Path, *, check_tables: bool = True,
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError.one(label, "", f"invalid TOML: {exc}", has_got=False) from None
+    if "extends" in raw:
+        raw, text = _extend(raw, Path(path), label)
     return scenario_set_from_dict(raw, label, text, Path(path).resolve().parent,
                                   check_tables=check_tables, force=force)
+
+
+TABLE_REF_KEYS = ("incidence.table", "mortality.table", "population.initial_age_mix",
+                  "growth.joiner_age_mix")
+
+
+def _extend(raw: dict, path: Path, label: str, depth: int = 0) -> tuple[dict, str]:
+    """Merge a file that ``extends = "BASE.toml"`` over its base (this file's keys win,
+    table by table); return the merged document and its TOML text (stored in results).
+
+    The base's CSV table paths are rewritten relative to this file's folder.
+    """
+    import os
+
+    import tomli_w
+
+    base_name = raw.pop("extends")
+    if not isinstance(base_name, str):
+        raise ScenarioError.one(label, "extends", "must be a path to a scenario file",
+                                base_name)
+    base_path = (path.parent / base_name)
+    if not base_path.is_file():
+        raise ScenarioError.one(label, "extends", "scenario file not found", base_name)
+    if depth > 4:
+        raise ScenarioError.one(label, "extends", "too deep a chain of extends", base_name)
+    try:
+        base_raw = tomllib.loads(base_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ScenarioError.one(label, "extends", f"cannot read the base ({exc})",
+                                base_name) from None
+    if "extends" in base_raw:
+        base_raw, _ = _extend(base_raw, base_path, str(base_path), depth + 1)
+    base_raw.pop("sweep", None)
+    builtin = {**tables.INCIDENCE_TABLES, **tables.MORTALITY_TABLES, **tables.MIX_TABLES}
+    for dotted in TABLE_REF_KEYS:
+        table, key = dotted.split(".")
+        ref = base_raw.get(table, {}).get(key)
+        if isinstance(ref, str) and ref not in builtin and not Path(ref).is_absolute():
+            base_raw[table][key] = os.path.relpath((base_path.parent / ref).resolve(),
+                                                   path.parent.resolve())
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base_raw.items()}
+    for table, values in raw.items():
+        if isinstance(values, dict) and isinstance(merged.get(table), dict) \
+                and table != "sweep":
+            merged[table].update(values)
+        else:
+            merged[table] = values
+    own = "".join(f"# | {line}\n" for line in path.read_text(encoding="utf-8").splitlines())
+    text = (f"# {path.name} extends {base_name}. The merged scenario as it was run follows;\n"
+            f"# {path.name} itself is at the end, as comments.\n\n" + tomli_w.dumps(merged)
+            + f"\n# ---- {path.name}\n" + own)
+    return merged, text
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -185,7 +239,16 @@ def _label(swept: dict) -> str:
 
 
 def _short(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list) and all(isinstance(v, (int, float)) for v in value):
+        return "[" + ",".join(_short(v) for v in value) + "]"
+    if isinstance(value, (list, dict)):
+        # A table-valued key (shocks, bands): a short digest keeps names readable.
+        import hashlib
+        digest = hashlib.sha1(repr(value).encode()).hexdigest()[:6]
+        return f"<{len(value)} items #{digest}>" if value else "<none>"
+    return str(value)
 
 
 def _with_overrides(raw: dict, overrides: dict) -> dict:

@@ -28,10 +28,43 @@ def test_scenario_runs_and_round_trips(path, tmp_path, capsys):
     ss = load_scenario_set(path)
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         assert [str(s) for s in ds["scenario"].values] == [s.name for s in ss.scenarios]
-        assert ds.attrs["scenario_toml"] == path.read_text(encoding="utf-8")
+        assert ds.attrs["scenario_toml"] == ss.text
+        if "extends" not in path.read_text(encoding="utf-8"):
+            assert ss.text == path.read_text(encoding="utf-8")
         for i, scenario in enumerate(ss.scenarios[:2]):
             direct = simulate_paths(build_inputs(scenario), scenario.scenario.seed, 0, 20)
             for name, values in direct.items():
                 assert np.array_equal(ds[name].values[i], values, equal_nan=True), name
     assert cli.main(["summary", str(out), "--json"]) == 0
 
+
+
+STRESS = sorted((SCENARIOS / "stress").glob("*.toml"))
+
+
+def test_the_stress_library_is_there():
+    names = {f.stem for f in STRESS}
+    assert {"incidence_shock", "spiral", "stop_joins", "closure_runoff", "fee_and_cap",
+            "benefit_inflation", "waiting_period"} <= names
+    for f in STRESS:
+        head = f.read_text(encoding="utf-8").splitlines()[0]
+        assert head.startswith("# "), f"{f.name} should open with what it represents"
+
+
+@pytest.mark.parametrize("path", STRESS, ids=lambda p: p.stem)
+def test_compare_and_report_on_each_stress_set(path, tmp_path, capsys):
+    import html
+
+    out = tmp_path / "r.h5"
+    assert cli.main(["run", str(path), "--paths", "20", "--out", str(out), "--quiet"]) == 0
+    assert cli.main(["compare", str(out), "--out", str(tmp_path / "cmp")]) == 0
+    table = (tmp_path / "cmp" / "compare.csv").read_text().splitlines()
+    names = [s.name for s in load_scenario_set(path).scenarios]
+    assert len(table) == 1 + len(names)
+    if len(names) > 1:
+        assert (tmp_path / "cmp" / "tornado_capital_995_worst_year.png").is_file()
+    assert cli.main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert page.startswith("<!doctype html>") and "http" not in page.split("<pre>")[0]
+    for name in names:
+        assert html.escape(name) in page
