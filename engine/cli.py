@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("results")
     rep.add_argument("--out", required=True, help="HTML file to write")
 
+    fair = sub.add_parser("fairness", help="contributions against benefits by age and sex")
+    fair.add_argument("scenario", help="scenario file (its base scenario is analysed)")
+    fair.add_argument("--csv", help="also write the table to this CSV file")
+
     plot = sub.add_parser("plot", help="write PNG figures of a results file")
     plot.add_argument("results")
     plot.add_argument("--out", required=True, help="folder for the figures")
@@ -254,9 +258,33 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_fairness(args) -> int:
+    import csv
+    from dataclasses import asdict
+
+    from engine.fairness import analyse, format_table
+    from engine.inputs import build_inputs
+    from engine.scenario import load_scenario_set
+    from engine.store import check_output_path
+
+    scenario_set = load_scenario_set(args.scenario)
+    rows = analyse(build_inputs(scenario_set.base))
+    print(f"scenario {scenario_set.base.name}")
+    print(format_table(rows))
+    if args.csv:
+        path = check_output_path(args.csv)
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=[*asdict(rows[0]), "ratio"])
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({**asdict(row), "ratio": row.ratio})
+        print(f"wrote {path}")
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "summary": cmd_summary,
             "plot": cmd_plot, "calibrate": cmd_calibrate, "compare": cmd_compare,
-            "report": cmd_report}
+            "report": cmd_report, "fairness": cmd_fairness}
 
 
 if __name__ == "__main__":

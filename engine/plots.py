@@ -198,7 +198,7 @@ def overlay_medians(ds, var: str, max_labels: int = 12) -> Figure:
     step = max(1, len(quarters) // 10)
     ax.set_xticks(x[::step], quarters[::step], rotation=45, ha="right")
     da = ds[var]
-    ax.set_title(f"median {da.attrs.get('long_name', var)}, by scenario")
+    ax.set_title(f"{da.attrs.get('long_name', var)}: median by scenario", fontsize=10)
     ax.set_ylabel(da.attrs.get("units", ""))
     ax.grid(alpha=0.3)
     if len(names) <= max_labels:

@@ -82,10 +82,27 @@ def render(ds, title: str | None = None, max_fan_scenarios: int = 12) -> str:
                      "scenarios; every scenario is in the tables above and below.</p>")
     parts.append("<h2>Summary</h2><pre>" + html.escape(format_summary(comparison.summary))
                  + "</pre>")
+    fairness = _fairness_text(ds)
+    if fairness:
+        parts.append("<h2>Fairness (first scenario)</h2><pre>" + html.escape(fairness)
+                     + "</pre>")
     parts.append("<h2>Scenario file</h2><pre>"
                  + html.escape(str(ds.attrs.get("scenario_toml", ""))) + "</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _fairness_text(ds) -> str | None:
+    """The fairness table of the first scenario, if its tables can be rebuilt here."""
+    from engine.errors import InputError
+    from engine.fairness import analyse, format_table
+    from engine.inputs import build_inputs
+    from engine.summary import scenarios_of
+
+    try:
+        return format_table(analyse(build_inputs(scenarios_of(ds)[0])))
+    except InputError:
+        return None  # a CSV table the scenario named is not reachable from here
 
 
 def write_report(ds, out: str | Path) -> Path:
