@@ -13,7 +13,9 @@ point):
 (d) scaling over paths (10^3–10^6) and quarters (20–80) on a small plan, each in a child
     process writing a results file as `mutualsim run` does;
 (e) peak resident memory of those children at 10^4 and 10^6 paths;
-(f) compile time with an empty numba cache and with a warm one.
+(f) compile time with an empty numba cache and with a warm one;
+(g) a Dask LocalCluster of 1 and 2 worker processes against the threaded single process,
+    and the overhead per block.
 
 Each run appends one JSON line to ``benchmarks/results/bench.jsonl`` and rewrites the table
 in README.md between the ``bench`` markers.
@@ -343,6 +345,42 @@ def compile_times() -> dict:
     return {"compile_s_cold": cold, "compile_s_cached": cached}
 
 
+def cluster_throughput(paths: int = 800, chunk: int = 100) -> dict:
+    """The default scenario on a LocalCluster of 1 and 2 worker processes against the
+    threaded single process, and the cost of a block: the same tiny run as many one-path
+    blocks on one worker against one process (the difference per block)."""
+    import tempfile
+
+    from engine.runner import RunRequest, run
+
+    out = {}
+    with tempfile.TemporaryDirectory() as folder:
+        def timed(scheduler, scenario=DEFAULT_SCENARIO, n=paths, c=chunk, tag="x"):
+            request = RunRequest(scenario=str(scenario), out=Path(folder) / f"{tag}.h5",
+                                 paths=n, chunk=c, quiet=True, scheduler=scheduler)
+            return run(request).seconds
+
+        timed(None, n=4, c=4, tag="warm")
+        single = timed(None, tag="single")
+        one = timed("local:1", tag="one")
+        two = timed("local:2", tag="two")
+        blocks = 200
+        small_single = timed(None, SMALL_SCENARIO, blocks, 1, "s1")
+        small_cluster = timed("local:1", SMALL_SCENARIO, blocks, 1, "s2")
+        startup = timed("local:1", SMALL_SCENARIO, 1, 1, "s3")
+        size = (Path(folder) / "single.h5").stat().st_size
+    out.update({
+        "single_process_paths_per_s": paths / single,
+        "cluster_1_worker_paths_per_s": paths / one,
+        "cluster_2_workers_paths_per_s": paths / two,
+        "cluster_startup_s": startup,
+        "cluster_overhead_s_per_block": max(0.0, (small_cluster - startup - small_single)
+                                           / blocks),
+        "result_bytes_per_path": size / paths,
+    })
+    return out
+
+
 # ------------------------------------------------------------------------ reporting
 
 def table(result: dict) -> str:
@@ -381,6 +419,12 @@ def table(result: dict) -> str:
         f"| peak memory at 10^4 / 10^6 paths | {r['peak_rss_mb_1e4']:.0f} / "
         f"{r['peak_rss_mb_1e6']:.0f} MB |",
         f"| compile, cold / cached | {r['compile_s_cold']:.1f} / {r['compile_s_cached']:.2f} s |",
+        f"| Dask LocalCluster, 1 / 2 worker processes (default scenario, incl. start-up) | "
+        f"{r['cluster_1_worker_paths_per_s']:.0f} / {r['cluster_2_workers_paths_per_s']:.0f} "
+        f"paths/s, against {r['single_process_paths_per_s']:.0f} in one threaded process |",
+        f"| Dask: cluster start-up, overhead per block | {r['cluster_startup_s']:.1f} s, "
+        f"{r['cluster_overhead_s_per_block'] * 1e3:.1f} ms |",
+        f"| results file size | {r['result_bytes_per_path']:.0f} bytes per path |",
         "",
         "Samplers by regime, ns per draw (ours / numpy):",
         "",
@@ -424,6 +468,8 @@ def main() -> int:
     result.update(share_outside_samplers(inputs, seed, 40, sampler_seconds))
     result["philox_ns_per_block"] = philox_ns_per_block()
     result["regimes"] = regime_speeds()
+    print("Dask local cluster ...", flush=True)
+    result.update(cluster_throughput())
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(result) + "\n")

@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--force", action="store_true",
                      help="run a sweep of more than 1,000 scenarios")
+    run.add_argument("--scheduler", help="run on Dask: local:N (N worker processes) or "
+                     "tcp://HOST:PORT (a running scheduler)")
 
     val = sub.add_parser("validate", help="check scenario files")
     val.add_argument("scenarios", nargs="+")
@@ -131,6 +133,7 @@ def cmd_run(args) -> int:
         out=Path(args.out) if args.out else default_output(args.scenario),
         paths=args.paths, seed=args.seed, chunk=args.chunk, backend=args.backend,
         threads=args.threads, resume=args.resume, quiet=args.quiet, force=args.force,
+        scheduler=args.scheduler,
         command="mutualsim " + " ".join(sys.argv[1:]))
     try:
         report = run(request)

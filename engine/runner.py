@@ -8,6 +8,7 @@ rename ``TARGET.part`` to ``TARGET``. Memory is bounded by a chunk.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections import deque
@@ -40,6 +41,7 @@ class RunRequest:
     resume: bool = False
     quiet: bool = False
     force: bool = False
+    scheduler: str | None = None
     command: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -113,7 +115,14 @@ def run(request: RunRequest) -> RunReport:
     scenario_set = load_scenario_set(request.scenario, force=request.force)
     base = scenario_set.base.scenario
     out = check_output_path(request.out)
-    if request.backend == "numba":
+    if request.scheduler:
+        from engine.cluster import parse_scheduler
+
+        parse_scheduler(request.scheduler)
+        if request.backend != "numba":
+            raise ResultsError.one("--backend", "", "a cluster runs the numba kernel; the "
+                                   "numpy reference runs in one process", request.backend)
+    elif request.backend == "numba":
         set_threads(request.threads)
     n_paths = request.paths or base.paths
     seed = base.seed if request.seed is None else request.seed
@@ -148,6 +157,27 @@ def run(request: RunRequest) -> RunReport:
                                    f"({journal.dir.name}) to resume from", has_got=False)
         else:
             request.notes.append(f"nothing to resume at {out}; starting a new run")
+    with contextlib.ExitStack() as stack:
+        if request.scheduler:
+            from engine.cluster import open_client, run_chunks_on_cluster
+
+            # Connect before anything is written: an unreachable scheduler leaves no trace.
+            client = stack.enter_context(open_client(request.scheduler))
+
+            def chunks(skip):
+                return run_chunks_on_cluster(client, scenario_set.scenarios, n_paths, seed,
+                                             chunk, skip)
+        else:
+            def chunks(skip):
+                return run_chunks(scenario_set.scenarios, n_paths, seed, chunk,
+                                  request.backend, skip)
+        return _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks,
+                               n_paths, seed, chunk, labels, started)
+
+
+def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks, n_paths,
+                    seed, chunk, labels, started) -> RunReport:
+    base = scenario_set.base.scenario
     if not reuse:
         if journal.exists() and not request.resume:
             request.notes.append(f"discarding the unfinished run in {journal.dir} "
@@ -156,7 +186,8 @@ def run(request: RunRequest) -> RunReport:
 
     writer = ResultsWriter(out, scenario_set, n_paths, chunk, seed, labels,
                            {"backend": request.backend, "command": request.command,
-                            "quarters": len(labels)})
+                            "quarters": len(labels),
+                            "scheduler": request.scheduler or "single process"})
     from tqdm import tqdm
 
     total = n_paths * len(scenario_set.scenarios)
@@ -182,9 +213,7 @@ def run(request: RunRequest) -> RunReport:
             writer.write(c.scenario, c.index, c.start, journal.load(*key))
             bar.update(c.count)
             reused += 1
-        for c, data in run_chunks(scenario_set.scenarios, n_paths, seed, chunk,
-                                  request.backend,
-                                  skip=lambda c: (c.scenario, c.index) in reuse):
+        for c, data in chunks(lambda c: (c.scenario, c.index) in reuse):
             pending.append(pool.submit(store, c, data))
             ran += 1
             while len(pending) > 1 or (pending and pending[0].done()):
