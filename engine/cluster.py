@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator
 
@@ -52,10 +51,11 @@ def open_client(scheduler: str):
     kind, value = parse_scheduler(scheduler)
     cluster = None
     if kind == "local":
-        # One numba thread per worker process: the workers are the parallelism.
-        os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+        # One numba thread per worker process: the workers are the parallelism. Set in the
+        # workers' environment only (numba refuses a change once this process has threads).
         cluster = LocalCluster(n_workers=int(value), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               env={"NUMBA_NUM_THREADS": "1"})
         client = Client(cluster)
     else:
         try:

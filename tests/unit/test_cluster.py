@@ -73,9 +73,9 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path):
     reference = tmp_path / "reference.h5"
     assert cli.main(["run", str(scenario), *map(str, XHB_ARGS), "--out", str(reference),
                      "--quiet"]) == 0
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None, env={"NUMBA_NUM_THREADS": "1"}) as cluster, \
+            Client(cluster) as client:
         pids = client.run(os.getpid)
         out = tmp_path / "cluster.h5"
         proc = _run_cli(scenario, *XHB_ARGS, "--out", out, "--scheduler",
