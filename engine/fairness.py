@@ -3,8 +3,10 @@ of equal sharing), and what age-rated sharing would change.
 
 Everything here is an expectation, from the scenario's expected path (each draw replaced
 by its mean, :class:`engine.reference.MeanDraws`): exact without cost feedback, first order
-with it. Behaviour is held fixed: age-rated sharing is assessed at the expected path's costs
-and memberships, not re-simulated (members' reactions to the new prices are not modelled).
+with it. Behaviour is held fixed: the age-rated column prices the expected path's costs and
+memberships by age; to see members react to age-rated prices, simulate the scenario with
+``sharing.rule = "age_rated"`` (``scenarios/stress/age_rated.toml``). The weights here are
+the realised ``Σ B / Σ E`` by cell; the simulated rule uses the fully selected expected aid.
 
 Notes
 -----

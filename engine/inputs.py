@@ -74,6 +74,8 @@ class ModelInputs:
     payment_pattern: np.ndarray        # (L,) shares of a quarter's claims paid t, t+1, ...
     platform_funds: np.ndarray         # (T,) bool: members pay nothing in quarter t
     closure_quarter: int               # index of the plan's last quarter, −1 if none
+    age_rated: bool                    # sharing.rule = "age_rated"
+    share_weight: np.ndarray           # (S, A) expected aid per member-quarter (age_rated)
 
     @property
     def n_cells(self) -> int:
@@ -138,6 +140,12 @@ def build_inputs(scenario) -> ModelInputs:
     initial = np.zeros((2, n_age_q, n_dur), dtype=np.int64)
     initial[:, :, d0] = allocate_counts(pop.initial_members, np.repeat(initial_mix, 4, axis=1))
 
+    # Age-rated sharing charges each member in proportion to the aid a member of that age
+    # and sex is expected to receive per quarter, once fully selected: h[s, a, D] times the
+    # aid per claim (mild claims at the mild amount).
+    per_claim = (1.0 - ben.mild_share) * np.repeat(benefit, 4) + ben.mild_share * float(
+        ben.mild_amount or 0.0)
+    share_weight = hazard[:, :, -1] * per_claim[None, :]
     growth = scenario.growth
     series = np.zeros(T) if growth.series is None else np.asarray(growth.series[:T], float)
     start = scenario.scenario.start
@@ -200,6 +208,8 @@ def build_inputs(scenario) -> ModelInputs:
         payment_pattern=np.asarray(ben.payment_pattern, dtype=float),
         platform_funds=t >= funds_from,
         closure_quarter=closure,
+        age_rated=sharing.rule == "age_rated",
+        share_weight=share_weight,
     )
 
 

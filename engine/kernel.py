@@ -55,7 +55,9 @@ FLOAT_VARIABLES = ("aid", "cost_per_member", "shortfall", "reserve", "solvency_g
 (P_MARKET, P_INNOVATION, P_IMITATION, P_JOIN_ELASTICITY, P_LAPSE_ELASTICITY, P_REF_COST,
  P_ANTISELECTION, P_FEE, P_CAP_Q, P_CAP_Y, P_RESERVE0, P_RESERVE_GROWTH, P_LOADING,
  P_MILD_SHARE, P_MILD_YUAN) = range(15)
-(Q_MODEL, Q_WAITING, Q_ELIGIBLE_ONLY, Q_RULE, Q_WINDOW, Q_CLOSURE) = range(6)
+(Q_MODEL, Q_WAITING, Q_ELIGIBLE_ONLY, Q_RULE, Q_WINDOW, Q_CLOSURE, Q_AGE_RATED) = range(7)
+# rows of the per-path cell scratch array used by age-rated sharing
+_C_PAID_YEAR, _C_LAPSE_RATIO, _C_SHARERS, _C_CHARGED = range(4)
 
 _STAGE_DEATHS, _STAGE_DIAGNOSES, _STAGE_MILD, _STAGE_LAPSES = range(4)
 
@@ -251,8 +253,9 @@ def uniform_sum(seed_k0, seed_k1, blocks):
 @njit(cache=True)
 def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, hazard_factor,
                    lapse_base, benefit, join_mix, initial, series, join_gamma, year_starts,
-                   quarter_flags, benefit_factor, pattern, N, claims_sa, window, lapse_q,
-                   by_duration, pending, out_int, out_float):
+                   quarter_flags, benefit_factor, pattern, share_weight, N, claims_sa,
+                   window, lapse_q, by_duration, pending, cells, cell_window, out_int,
+                   out_float):
     S, A, Dn = N.shape
     T = hazard_factor.size
     W = ip[Q_WAITING]
@@ -268,6 +271,12 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
     anti = 1.0
     for j in range(K):
         window[j] = ref_cost
+    age_rated = ip[Q_AGE_RATED] == 1
+    for s in range(S):
+        for a in range(A):
+            cells[_C_PAID_YEAR, s, a] = 0.0
+            for j in range(K):
+                cell_window[j, s, a] = ref_cost
     ever = 0
     for s in range(S):
         for a in range(A):
@@ -332,7 +341,25 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
             for a in range(A):
                 claims_sa[s, a] = 0
         for stage in range(4):
-            if stage == _STAGE_LAPSES:
+            if stage == _STAGE_LAPSES and age_rated:
+                # each cell reacts to what its members paid (reference.cell_lapse_probabilities)
+                for s in range(S):
+                    for a in range(A):
+                        total = 0.0
+                        for j in range(K):
+                            total = total + cell_window[j, s, a]
+                        cells[_C_LAPSE_RATIO, s, a] = ((total / K) / ref_cost) ** \
+                            fp[P_LAPSE_ELASTICITY]
+                excess = 0.0
+                stayers = 0.0
+                for s in range(S):
+                    for a in range(A):
+                        for d in range(Dn):
+                            n_f = float(N[s, a, d])
+                            lq = min(1.0, lapse_base[d] * cells[_C_LAPSE_RATIO, s, a])
+                            excess += n_f * max(0.0, lq - lapse_base[d])
+                            stayers += n_f * (1.0 - lq)
+            elif stage == _STAGE_LAPSES:
                 for d in range(Dn):
                     lapse_q[d] = min(1.0, lapse_base[d] * ratio)
                     by_duration[d] = 0
@@ -346,6 +373,7 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
                     n_d = float(by_duration[d])
                     excess += n_d * max(0.0, lapse_q[d] - lapse_base[d])
                     stayers += n_d * (1.0 - lapse_q[d])
+            if stage == _STAGE_LAPSES:
                 lift = fp[P_ANTISELECTION] * excess / stayers if stayers > 0.0 else 0.0
                 anti = anti * (1.0 + lift)
             w = np.uint64(words[stage + 1, t])
@@ -362,6 +390,8 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
                             p = death_q[s, a]
                         elif stage == _STAGE_DIAGNOSES:
                             p = -math.expm1(-(hazard[s, a, d] * g * anti))
+                        elif age_rated:
+                            p = min(1.0, lapse_base[d] * cells[_C_LAPSE_RATIO, s, a])
                         else:
                             p = lapse_q[d]
                         x = _binomial(n, p, k0, k1, c0, w, np.uint64(cell_id[s, a, d]))
@@ -402,8 +432,11 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         first_d = W if ip[Q_ELIGIBLE_ONLY] == 1 else 0
         for s in range(S):
             for a in range(A):
+                in_cell = 0
                 for d in range(first_d, Dn):
-                    sharers += N[s, a, d]
+                    in_cell += N[s, a, d]
+                cells[_C_SHARERS, s, a] = float(in_cell)
+                sharers += in_cell
 
         # 6. ageing and duration
         aged = 0
@@ -440,6 +473,9 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         # 7. sharing and reserve (engine.sharing.share_costs)
         if year_starts[t]:
             paid_year = 0.0
+            for s in range(S):
+                for a in range(A):
+                    cells[_C_PAID_YEAR, s, a] = 0.0
         cap_q = fp[P_CAP_Q]
         rule = ip[Q_RULE]
         loading = fp[P_LOADING]
@@ -456,13 +492,54 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
             required = np.inf
         else:
             required = 0.0
-        allowed = max(0.0, min(cap_q, fp[P_CAP_Y] - paid_year))
-        binds = required > allowed or (not has and required_total > 0.0)
-        if has:
-            charged = allowed if binds else required
+        if age_rated:
+            # engine.sharing.share_costs_age_rated
+            total_weight = 0.0
+            for s in range(S):
+                for a in range(A):
+                    total_weight += cells[_C_SHARERS, s, a] * share_weight[s, a]
+            unit = required_total / total_weight if total_weight > 0.0 else 0.0
+            binds = total_weight <= 0.0 and required_total > 0.0
+            funded = 0.0
+            for s in range(S):
+                for a in range(A):
+                    in_cell = cells[_C_SHARERS, s, a]
+                    asked = unit * share_weight[s, a]
+                    allowed_cell = max(0.0, min(cap_q, fp[P_CAP_Y] - cells[_C_PAID_YEAR, s, a]))
+                    charged_cell = 0.0
+                    if in_cell > 0.0:
+                        if asked > allowed_cell:
+                            binds = True
+                            charged_cell = allowed_cell
+                        else:
+                            charged_cell = asked
+                    cells[_C_CHARGED, s, a] = charged_cell
+                    funded += charged_cell * in_cell
+            shortfall = required_total - funded if binds else 0.0
+            if has:
+                charged = (funded if binds else required_total) / sharers_f
+            else:
+                charged = 0.0
+            k_slot = t % K
+            extra = loading if has else 0.0
+            for s in range(S):
+                for a in range(A):
+                    cell_window[k_slot, s, a] = cells[_C_CHARGED, s, a] + extra
+                    cells[_C_PAID_YEAR, s, a] = (cells[_C_PAID_YEAR, s, a]
+                                                 + cells[_C_CHARGED, s, a])
+                for a in range(A - 1, 0, -1):
+                    for j in range(K):
+                        cell_window[j, s, a] = cell_window[j, s, a - 1]
+                    cells[_C_PAID_YEAR, s, a] = cells[_C_PAID_YEAR, s, a - 1]
+                cells[_C_PAID_YEAR, s, 0] = 0.0
         else:
-            charged = 0.0
-        shortfall = required_total - charged * sharers_f if binds else 0.0
+            allowed = max(0.0, min(cap_q, fp[P_CAP_Y] - paid_year))
+            binds = required > allowed or (not has and required_total > 0.0)
+            if has:
+                charged = allowed if binds else required
+            else:
+                charged = 0.0
+            shortfall = required_total - charged * sharers_f if binds else 0.0
         loading_total = loading * sharers_f
         platform = 0.0
         aid_paid = aid_due
@@ -506,7 +583,8 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
 @njit(cache=True, parallel=True, nogil=True)
 def simulate_chunk(path_start, k0, k1, words, fp, ip, cell_id, death_q, hazard, hazard_factor,
                    lapse_base, benefit, join_mix, initial, series, quarter_flags,
-                   benefit_factor, pattern, join_gamma, year_starts, out_int, out_float):
+                   benefit_factor, pattern, share_weight, join_gamma, year_starts, out_int,
+                   out_float):
     """Simulate paths ``path_start .. path_start + count − 1`` (``count`` = rows of
     ``join_gamma``), in parallel over paths; fills ``out_int`` and ``out_float``.
 
@@ -523,8 +601,10 @@ def simulate_chunk(path_start, k0, k1, words, fp, ip, cell_id, death_q, hazard, 
         lapse_q = np.empty(Dn)
         by_duration = np.empty(Dn, dtype=np.int64)
         pending = np.empty((2, max(pattern.size - 1, 1)))
+        cells = np.empty((4, S, A))
+        cell_window = np.empty((K, S, A))
         _simulate_path(i, path_start + i, np.uint64(k0), np.uint64(k1), words, fp, ip,
                        cell_id, death_q, hazard, hazard_factor, lapse_base, benefit, join_mix,
                        initial, series, join_gamma, year_starts, quarter_flags,
-                       benefit_factor, pattern, N, claims_sa, window, lapse_q, by_duration,
-                       pending, out_int, out_float)
+                       benefit_factor, pattern, share_weight, N, claims_sa, window, lapse_q,
+                       by_duration, pending, cells, cell_window, out_int, out_float)

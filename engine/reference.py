@@ -26,12 +26,14 @@ joined ``C``, the reserve ``R`` and what a sharer has paid this calendar year ``
    ``S = Σ_d n_d (1 − ℓ_d)`` (expected stayers): cost-driven leavers carry ``(1 − α)`` times
    the pool's incidence, so the stayers' average rises.
 5. **Sharers** are counted now (after lapses, before ageing): all members, or those at
-   ``d ≥ waiting`` (``sharers = "eligible"``).
+   ``d ≥ waiting`` (``sharers = "eligible"``), per (sex, age-quarter).
 6. **Ageing and duration.** Every member moves one age-quarter on; those past ``age_max``
    leave (``aged_out``). Durations advance, ``d → min(d + 1, D)``. In the closure quarter
    every remaining member then leaves (``closed_out``).
 7. **Cost sharing and reserve** (:mod:`engine.sharing`): ``A`` is the aid falling due this
    quarter under the payment pattern (:func:`report_claims`); ``c* = A (1 + f) / S``, caps,
+   (age-rated sharing: shares in proportion to each cell's expected aid, caps per cell,
+   and each cell's lapses react to what that cell paid; :func:`cell_lapse_probabilities`),
    shortfall, reserve with interest and loading, solvency gap; what a sharer paid enters
    the cost window.
 
@@ -95,6 +97,8 @@ class State:
     paid_this_year_yuan: np.ndarray  # (P,) float
     pending_aid_yuan: np.ndarray     # (P, L−1) aid of earlier quarters falling due later
     pending_claims: np.ndarray       # (P, L−1) their claims (expected shares)
+    cell_window_yuan: np.ndarray     # (P, k, S, A) age-rated: what each cell paid, last k
+    cell_paid_this_year_yuan: np.ndarray  # (P, S, A) age-rated: paid this year, per cell
 
 
 def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
@@ -115,6 +119,9 @@ def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
         paid_this_year_yuan=np.zeros(n_paths),
         pending_aid_yuan=np.zeros((n_paths, len(inputs.payment_pattern) - 1)),
         pending_claims=np.zeros((n_paths, len(inputs.payment_pattern) - 1)),
+        cell_window_yuan=np.full((n_paths, inputs.cost_window_quarters, 2, inputs.n_age_q),
+                                 inputs.reference_cost_yuan_q),
+        cell_paid_this_year_yuan=np.zeros((n_paths, 2, inputs.n_age_q)),
     )
 
 
@@ -156,6 +163,20 @@ def report_claims(inputs: ModelInputs, state: State, aid, claims):
             pending[:, len(w) - 2] = w[len(w) - 1] * incurred
         out.append(due)
     return out[0], out[1]
+
+
+def cell_lapse_probabilities(inputs: ModelInputs, state: State) -> np.ndarray:
+    """Age-rated sharing: ``ℓ[p, s, a, d] = min(1, ℓ_base[d] · (c[p, s, a] / c_ref)^η)``
+    with ``c`` what the cell's members paid on average over the window (summed in a fixed
+    order) and the power taken element by element with the C library's ``pow``."""
+    window = state.cell_window_yuan
+    total = np.zeros(window.shape[:1] + window.shape[2:])
+    for j in range(window.shape[1]):
+        total = total + window[:, j]
+    ratio = (total / window.shape[1]) / inputs.reference_cost_yuan_q
+    eta = inputs.lapse_cost_elasticity
+    powered = np.array([math.pow(x, eta) for x in ratio.ravel()]).reshape(ratio.shape)
+    return np.minimum(1.0, inputs.lapse_base_q[None, None, None, :] * powered[..., None])
 
 
 def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.ndarray,
@@ -214,22 +235,33 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     aid_reported, claims_reported = report_claims(inputs, state, aid, claims)
 
     # 4. lapses, after updating the anti-selection factor from the expected leavers
-    lapse_q = lapse_probabilities(inputs, cost_prev)                     # (P, Dn)
-    by_duration = N.sum(axis=(1, 2))                                     # (P, Dn)
-    excess, stayers = np.zeros(len(paths)), np.zeros(len(paths))
-    for d in range(inputs.n_durations):                                  # fixed order
-        n_d = by_duration[:, d].astype(np.float64)
-        excess += n_d * np.maximum(0.0, lapse_q[:, d] - inputs.lapse_base_q[d])
-        stayers += n_d * (1.0 - lapse_q[:, d])
+    if inputs.age_rated:
+        lapse_cells = cell_lapse_probabilities(inputs, state)            # (P, S, A, Dn)
+        nf = N.astype(np.float64).reshape(len(paths), -1)
+        lq = lapse_cells.reshape(len(paths), -1)
+        base = np.broadcast_to(inputs.lapse_base_q, lapse_cells.shape).reshape(len(paths), -1)
+        # summed cell by cell in (sex, age, duration) order, as the kernel does
+        excess = np.cumsum(nf * np.maximum(0.0, lq - base), axis=1)[:, -1]
+        stayers = np.cumsum(nf * (1.0 - lq), axis=1)[:, -1]
+    else:
+        lapse_q = lapse_probabilities(inputs, cost_prev)                 # (P, Dn)
+        lapse_cells = lapse_q[:, None, None, :]
+        by_duration = N.sum(axis=(1, 2))                                 # (P, Dn)
+        excess, stayers = np.zeros(len(paths)), np.zeros(len(paths))
+        for d in range(inputs.n_durations):                              # fixed order
+            n_d = by_duration[:, d].astype(np.float64)
+            excess += n_d * np.maximum(0.0, lapse_q[:, d] - inputs.lapse_base_q[d])
+            stayers += n_d * (1.0 - lapse_q[:, d])
     lift = np.where(stayers > 0, inputs.antiselection * excess / np.where(stayers > 0,
                                                                          stayers, 1.0), 0.0)
     state.antiselection = state.antiselection * (1.0 + lift)
-    lapses_cells = draws.binomial(N, lapse_q[:, None, None, :], t, streams.LAPSES, p_col, cell)
+    lapses_cells = draws.binomial(N, lapse_cells, t, streams.LAPSES, p_col, cell)
     N -= lapses_cells
 
     # 5. sharers
-    sharers = N[:, :, :, W:].sum(axis=(1, 2, 3)) if inputs.sharers_eligible_only \
-        else N.sum(axis=(1, 2, 3))
+    first = W if inputs.sharers_eligible_only else 0
+    sharer_cells = N[:, :, :, first:].sum(axis=3)                        # (P, S, A)
+    sharers = sharer_cells.sum(axis=(1, 2))
 
     # 6. ageing and duration; closure
     aged_out = N[:, :, -1, :].sum(axis=(1, 2))
@@ -248,14 +280,29 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     # 7. sharing and reserve
     if inputs.year_starts[t]:
         state.paid_this_year_yuan = np.zeros(len(paths))
-    money = sharing.share_costs(
-        aid_reported, sharers, state.paid_this_year_yuan, state.reserve_yuan,
-        fee_rate=inputs.fee_rate, cap_per_quarter_yuan=inputs.cap_per_quarter_yuan,
-        cap_per_year_yuan=inputs.cap_per_year_yuan, shortfall_rule=inputs.shortfall_rule,
-        loading_yuan_q=inputs.loading_yuan_q, reserve_growth_q=inputs.reserve_growth_q,
-        platform_funds=bool(inputs.platform_funds[t]))
+        state.cell_paid_this_year_yuan = np.zeros_like(state.cell_paid_this_year_yuan)
+    rules = dict(fee_rate=inputs.fee_rate, cap_per_quarter_yuan=inputs.cap_per_quarter_yuan,
+                 cap_per_year_yuan=inputs.cap_per_year_yuan,
+                 shortfall_rule=inputs.shortfall_rule, loading_yuan_q=inputs.loading_yuan_q,
+                 reserve_growth_q=inputs.reserve_growth_q,
+                 platform_funds=bool(inputs.platform_funds[t]))
+    if inputs.age_rated:
+        money = sharing.share_costs_age_rated(
+            aid_reported, sharer_cells, inputs.share_weight, state.cell_paid_this_year_yuan,
+            state.reserve_yuan, **rules)
+        k = t % inputs.cost_window_quarters
+        state.cell_window_yuan[:, k] = money["charged_cells"]
+        state.cell_paid_this_year_yuan = money["paid_this_year_cells"]
+        # What a cell has paid moves on with its members' age (the youngest cell keeps its
+        # own perceived costs; nobody in it has paid yet this year).
+        state.cell_window_yuan[:, :, :, 1:] = state.cell_window_yuan[:, :, :, :-1].copy()
+        state.cell_paid_this_year_yuan[:, :, 1:] = state.cell_paid_this_year_yuan[:, :, :-1].copy()
+        state.cell_paid_this_year_yuan[:, :, 0] = 0.0
+    else:
+        money = sharing.share_costs(aid_reported, sharers, state.paid_this_year_yuan,
+                                    state.reserve_yuan, **rules)
+        state.paid_this_year_yuan = money["paid_this_year"]
     state.reserve_yuan = money["reserve"]
-    state.paid_this_year_yuan = money["paid_this_year"]
     state.cost_window_yuan[:, t % inputs.cost_window_quarters] = money["cost_per_member"]
 
     columns = {

@@ -143,8 +143,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
                             None, lo=0.0),
         "shortfall": Key("choice", "Who meets what the caps leave unfunded.", "reserve",
                          choices=("reserve", "haircut", "platform")),
-        "rule": Key("choice", "How the cost is split among sharers.", "equal",
-                    choices=("equal",)),
+        "rule": Key("choice", "How the cost is split: equally, or in proportion to each "
+                    "member's expected aid by age and sex (age_rated).", "equal",
+                    choices=("equal", "age_rated")),
     },
     "reserve": {
         "initial": _nonneg("Reserve at the start, yuan.", 0.0),

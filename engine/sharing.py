@@ -84,3 +84,67 @@ def share_costs(aid_yuan, sharers, paid_this_year_yuan, reserve_yuan, *, fee_rat
         "solvency_gap": np.maximum(0.0, -reserve),
         "paid_this_year": paid_this_year_yuan + charged,
     }
+
+
+def share_costs_age_rated(aid_yuan, sharer_cells, weight, paid_this_year_cells, reserve_yuan,
+                          *, fee_rate: float, cap_per_quarter_yuan: float,
+                          cap_per_year_yuan: float, shortfall_rule: int, loading_yuan_q: float,
+                          reserve_growth_q: float, platform_funds: bool = False) -> dict:
+    """Age-rated sharing for each path: shares in proportion to ``w[s, a]``.
+
+    Notes
+    -----
+    With ``S[s, a]`` sharers per (sex, age-quarter) and weights ``w`` (expected aid per
+    member), the charge per unit of weight is ``u = A (1 + f) / Σ S w`` (summed cell by
+    cell in (sex, age) order), a member at ``(s, a)`` is asked ``u w[s, a]`` and pays
+    ``min(u w, cap_q, cap_y − y[s, a])``, with ``y[s, a]`` what members of that cell have
+    paid this year. The shortfall is what the caps (or a total weight of 0) leave unfunded;
+    it is met as in :func:`share_costs`. Returns the keys of :func:`share_costs` (money per
+    member is the average over sharers) plus ``charged_cells`` ``(P, S, A)``.
+    """
+    if platform_funds:
+        cap_per_quarter_yuan, shortfall_rule, loading_yuan_q = 0.0, PLATFORM, 0.0
+    aid = np.asarray(aid_yuan, dtype=np.float64)
+    n_paths = aid.shape[0]
+    S = np.asarray(sharer_cells, dtype=np.float64)
+    flat_weighted = (S * weight[None]).reshape(n_paths, -1)
+    total_weight = np.cumsum(flat_weighted, axis=1)[:, -1]
+    sharers_f = S.reshape(n_paths, -1).sum(axis=1)
+    required_total = aid * (1.0 + fee_rate)
+    has = sharers_f > 0
+    weighted = total_weight > 0
+    unit = np.where(weighted, required_total / np.where(weighted, total_weight, 1.0), 0.0)
+    asked = unit[:, None, None] * weight[None]
+    allowed = np.maximum(0.0, np.minimum(cap_per_quarter_yuan,
+                                         cap_per_year_yuan - paid_this_year_cells))
+    binds_cell = (asked > allowed) & (S > 0)
+    binds = binds_cell.reshape(n_paths, -1).any(axis=1) | (~weighted & (required_total > 0))
+    charged = np.where(S > 0, np.where(binds_cell, allowed, asked), 0.0)
+    funded = np.cumsum((charged * S).reshape(n_paths, -1), axis=1)[:, -1]
+    shortfall = np.where(binds, required_total - funded, 0.0)
+    average = np.where(has, np.where(binds, funded, required_total)
+                       / np.where(has, sharers_f, 1.0), 0.0)
+    required = np.where(has, required_total / np.where(has, sharers_f, 1.0),
+                        np.where(required_total > 0, np.inf, 0.0))
+    loading_total = loading_yuan_q * sharers_f
+    if shortfall_rule == RESERVE:
+        reserve = (reserve_yuan - shortfall + loading_total) * reserve_growth_q
+        aid_paid, platform = aid, np.zeros_like(aid)
+    elif shortfall_rule == HAIRCUT:
+        reserve = (reserve_yuan + loading_total) * reserve_growth_q
+        aid_paid, platform = aid - shortfall / (1.0 + fee_rate), np.zeros_like(aid)
+    else:
+        reserve = (reserve_yuan + loading_total) * reserve_growth_q
+        aid_paid, platform = aid, shortfall
+    return {
+        "required_cost_per_member": required,
+        "cost_per_member": average + np.where(has, loading_yuan_q, 0.0),
+        "shortfall": shortfall,
+        "aid_paid": aid_paid,
+        "platform_funding": platform,
+        "fee_revenue": fee_rate * aid_paid,
+        "reserve": reserve,
+        "solvency_gap": np.maximum(0.0, -reserve),
+        "paid_this_year_cells": paid_this_year_cells + charged,
+        "charged_cells": charged + np.where(has, loading_yuan_q, 0.0)[:, None, None],
+    }

@@ -102,13 +102,14 @@ def kernel_arguments(inputs: ModelInputs, seed: int) -> tuple:
     fp[K.P_LOADING] = inputs.loading_yuan_q
     fp[K.P_MILD_SHARE] = inputs.mild_share
     fp[K.P_MILD_YUAN] = inputs.mild_yuan
-    ip = np.zeros(6, dtype=np.int64)
+    ip = np.zeros(7, dtype=np.int64)
     ip[K.Q_MODEL] = inputs.growth_model
     ip[K.Q_WAITING] = inputs.waiting_quarters
     ip[K.Q_ELIGIBLE_ONLY] = int(inputs.sharers_eligible_only)
     ip[K.Q_RULE] = inputs.shortfall_rule
     ip[K.Q_WINDOW] = inputs.cost_window_quarters
     ip[K.Q_CLOSURE] = inputs.closure_quarter
+    ip[K.Q_AGE_RATED] = int(inputs.age_rated)
     # row 0: joins open; row 1: the platform funds the quarter
     flags = np.array([inputs.joins_open, inputs.platform_funds], dtype=np.int64)
     c = np.ascontiguousarray
@@ -116,7 +117,8 @@ def kernel_arguments(inputs: ModelInputs, seed: int) -> tuple:
             c(inputs.diagnosis_hazard_q), c(inputs.hazard_factor), c(inputs.lapse_base_q),
             c(inputs.benefit_yuan.astype(np.float64)), c(inputs.join_mix),
             c(inputs.initial_members), c(inputs.joins_series), c(flags),
-            c(inputs.benefit_factor), c(inputs.payment_pattern))
+            c(inputs.benefit_factor), c(inputs.payment_pattern),
+            c(inputs.share_weight))
 
 
 def _simulate_numba(inputs: ModelInputs, seed: int, start: int,

@@ -41,6 +41,7 @@ def scenarios(draw, feedback: bool = True):
     if split < age_max:
         bands.append([split + 1, age_max, draw(st.floats(0, 5e5))])
     sharing = {"fee_rate": draw(st.floats(0, 0.2)),
+               "rule": draw(st.sampled_from(["equal", "age_rated"])),
                "sharers": draw(st.sampled_from(["all", "eligible"])),
                "shortfall": draw(st.sampled_from(["reserve", "haircut", "platform"]))}
     if draw(st.booleans()):

@@ -73,3 +73,57 @@ def test_loading_and_interest_build_the_reserve():
     out = share(reserve=10_000.0, loading_yuan_q=2.0, reserve_growth_q=1.01)
     assert out["reserve"] == pytest.approx((10_000 + 2 * SHARERS) * 1.01)
     assert out["cost_per_member"] == pytest.approx(1082.0)
+
+
+def test_age_rated_shares_follow_the_weights():
+    from engine.sharing import share_costs_age_rated
+
+    weight = np.array([[1.0, 3.0]])                        # one sex, two age cells
+    sharers = np.array([[[10, 10]]])
+    common = dict(fee_rate=0.0, cap_per_year_yuan=np.inf, shortfall_rule=RESERVE,
+                  loading_yuan_q=0.0, reserve_growth_q=1.0)
+    out = share_costs_age_rated(np.array([400_000.0]), sharers, weight, np.zeros((1, 1, 2)),
+                                np.array([0.0]), cap_per_quarter_yuan=np.inf, **common)
+    assert out["charged_cells"][0, 0].tolist() == [10_000.0, 30_000.0]   # unit 400000/40
+    assert out["shortfall"][0] == 0.0
+    assert out["cost_per_member"][0] == pytest.approx(20_000.0)          # the average
+    capped = share_costs_age_rated(np.array([400_000.0]), sharers, weight,
+                                   np.zeros((1, 1, 2)), np.array([0.0]),
+                                   cap_per_quarter_yuan=20_000.0, **common)
+    assert capped["charged_cells"][0, 0].tolist() == [10_000.0, 20_000.0]
+    assert capped["shortfall"][0] == pytest.approx(100_000.0)
+    assert capped["reserve"][0] == pytest.approx(-100_000.0)
+
+
+def test_age_rated_and_equal_sharing_collect_the_same_without_caps(tmp_path):
+    from engine.inputs import build_inputs
+    from engine.simulate import simulate_paths
+    from tests.conftest import load, scenario_dict
+
+    base = scenario_dict(population__age_min=20, population__age_max=59,
+                         benefits__amount_by_age=[[20, 59, 100000]])
+    rated = scenario_dict(population__age_min=20, population__age_max=59,
+                          benefits__amount_by_age=[[20, 59, 100000]], sharing__rule="age_rated")
+    a = simulate_paths(build_inputs(load(tmp_path, base).base), 3, 0, 20)
+    b = simulate_paths(build_inputs(load(tmp_path, rated, "r.toml").base), 3, 0, 20)
+    # No cost feedback: the same members and claims, and the same total shared.
+    assert np.array_equal(a["claims"], b["claims"])
+    assert np.array_equal(a["cost_per_member"], b["cost_per_member"])
+
+
+def test_age_rated_lapses_react_by_age(tmp_path):
+    """With lapse elasticity, age-rated sharing makes the old (who pay more) leave more and
+    the young less than under equal sharing: the members left are younger."""
+    from engine.inputs import build_inputs
+    from engine.reference import expected_path
+    from tests.conftest import load, scenario_dict
+
+    common = dict(population__age_min=20, population__age_max=59, scenario__quarters=12,
+                  growth__series=[3000.0] * 12, benefits__amount_by_age=[[20, 59, 100000]],
+                  lapse__cost_elasticity=1.5, lapse__reference_cost=30.0)
+    equal = build_inputs(load(tmp_path, scenario_dict(**common)).base)
+    rated = build_inputs(load(tmp_path, scenario_dict(sharing__rule="age_rated", **common),
+                              "r.toml").base)
+    e, r = expected_path(equal), expected_path(rated)
+    # Older members claim more: with them leaving, claims per member fall.
+    assert (r["claims"] / r["members"])[-1] < (e["claims"] / e["members"])[-1]
