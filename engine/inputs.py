@@ -74,6 +74,10 @@ class ModelInputs:
     payment_pattern: np.ndarray        # (L,) shares of a quarter's claims paid t, t+1, ...
     platform_funds: np.ndarray         # (T,) bool: members pay nothing in quarter t
     closure_quarter: int               # index of the plan's last quarter, −1 if none
+    prepaid: bool                      # sharing.funding = "prepaid"
+    deposit_yuan: float                # pre-paid balance on joining
+    topup_yuan: float                  # what a member adds when the balance runs short
+    topup_probability: float           # chance of topping up rather than being suspended
     age_rated: bool                    # sharing.rule = "age_rated"
     share_weight: np.ndarray           # (S, A) expected aid per member-quarter (age_rated)
 
@@ -208,6 +212,11 @@ def build_inputs(scenario) -> ModelInputs:
         payment_pattern=np.asarray(ben.payment_pattern, dtype=float),
         platform_funds=t >= funds_from,
         closure_quarter=closure,
+        prepaid=sharing.funding == "prepaid",
+        deposit_yuan=float(scenario.prepaid.deposit),
+        topup_yuan=float(scenario.prepaid.deposit if scenario.prepaid.topup_amount is None
+                         else scenario.prepaid.topup_amount),
+        topup_probability=float(scenario.prepaid.topup_probability),
         age_rated=sharing.rule == "age_rated",
         share_weight=share_weight,
     )

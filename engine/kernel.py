@@ -42,24 +42,26 @@ _FC = STIRLING_TAIL.copy()
 
 # Output slots (see engine.variables for units and meanings).
 INT_VARIABLES = ("members", "joins", "lapses", "deaths", "claims", "diagnosed_in_waiting",
-                 "mild_claims", "aged_out", "sharers", "closed_out")
+                 "mild_claims", "aged_out", "sharers", "closed_out", "suspended")
 FLOAT_VARIABLES = ("aid", "cost_per_member", "shortfall", "reserve", "solvency_gap",
                    "fee_revenue", "required_cost_per_member", "aid_paid", "platform_funding",
-                   "expected_joins", "antiselection_factor", "aid_reported", "claims_reported")
+                   "expected_joins", "antiselection_factor", "aid_reported", "claims_reported",
+                   "balance_per_member")
 (I_MEMBERS, I_JOINS, I_LAPSES, I_DEATHS, I_CLAIMS, I_WAITING, I_MILD, I_AGED,
- I_SHARERS, I_CLOSED) = range(len(INT_VARIABLES))
+ I_SHARERS, I_CLOSED, I_SUSPENDED) = range(len(INT_VARIABLES))
 (F_AID, F_COST, F_SHORTFALL, F_RESERVE, F_GAP, F_FEE, F_REQUIRED, F_AID_PAID, F_PLATFORM,
- F_LAMBDA, F_ANTI, F_AID_REPORTED, F_CLAIMS_REPORTED) = range(len(FLOAT_VARIABLES))
+ F_LAMBDA, F_ANTI, F_AID_REPORTED, F_CLAIMS_REPORTED, F_BALANCE) = range(len(FLOAT_VARIABLES))
 
 # Scalar parameters passed in one float array and one integer array.
 (P_MARKET, P_INNOVATION, P_IMITATION, P_JOIN_ELASTICITY, P_LAPSE_ELASTICITY, P_REF_COST,
  P_ANTISELECTION, P_FEE, P_CAP_Q, P_CAP_Y, P_RESERVE0, P_RESERVE_GROWTH, P_LOADING,
- P_MILD_SHARE, P_MILD_YUAN) = range(15)
-(Q_MODEL, Q_WAITING, Q_ELIGIBLE_ONLY, Q_RULE, Q_WINDOW, Q_CLOSURE, Q_AGE_RATED) = range(7)
+ P_MILD_SHARE, P_MILD_YUAN, P_DEPOSIT, P_TOPUP, P_TOPUP_PROB) = range(18)
+(Q_MODEL, Q_WAITING, Q_ELIGIBLE_ONLY, Q_RULE, Q_WINDOW, Q_CLOSURE, Q_AGE_RATED,
+ Q_PREPAID) = range(8)
 # rows of the per-path cell scratch array used by age-rated sharing
 _C_PAID_YEAR, _C_LAPSE_RATIO, _C_SHARERS, _C_CHARGED = range(4)
 
-_STAGE_DEATHS, _STAGE_DIAGNOSES, _STAGE_MILD, _STAGE_LAPSES = range(4)
+_STAGE_SUSPENSIONS, _STAGE_DEATHS, _STAGE_DIAGNOSES, _STAGE_MILD, _STAGE_LAPSES = range(5)
 
 
 # ---------------------------------------------------------------------- streams, samplers
@@ -254,8 +256,8 @@ def uniform_sum(seed_k0, seed_k1, blocks):
 def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, hazard_factor,
                    lapse_base, benefit, join_mix, initial, series, join_gamma, year_starts,
                    quarter_flags, benefit_factor, pattern, share_weight, N, claims_sa,
-                   window, lapse_q, by_duration, pending, cells, cell_window, out_int,
-                   out_float):
+                   window, lapse_q, by_duration, pending, cells, cell_window, balance,
+                   short, out_int, out_float):
     S, A, Dn = N.shape
     T = hazard_factor.size
     W = ip[Q_WAITING]
@@ -272,6 +274,10 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
     for j in range(K):
         window[j] = ref_cost
     age_rated = ip[Q_AGE_RATED] == 1
+    prepaid = ip[Q_PREPAID] == 1
+    for d in range(Dn):
+        balance[d] = fp[P_DEPOSIT]
+    last_charge = 0.0
     for s in range(S):
         for a in range(A):
             cells[_C_PAID_YEAR, s, a] = 0.0
@@ -317,6 +323,11 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         if quarter_flags[0, t] == 0:  # joins closed
             lam = 0.0
         joins = 0
+        held_new = 0
+        if prepaid:
+            for s in range(S):
+                for a in range(A):
+                    held_new += N[s, a, 0]
         w_joins = np.uint64(words[0, t])
         for s in range(S):
             for a in range(A):
@@ -324,6 +335,15 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
                              np.uint64(cell_id[s, a, 0]))
                 N[s, a, 0] += x
                 joins += x
+        if prepaid:
+            # joiners bring the deposit into the first duration cohort (reference step 1)
+            both = float(held_new) + float(joins)
+            if both > 0.0:
+                balance[0] = (float(held_new) * balance[0] + float(joins) * fp[P_DEPOSIT]) / both
+            else:
+                balance[0] = fp[P_DEPOSIT]
+            for d in range(Dn):
+                short[d] = 1 if balance[d] < last_charge else 0
         grown = start_total + joins
         if grown > 0:
             anti = (anti * float(start_total) + float(joins)) / float(grown)
@@ -335,12 +355,15 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         deaths = 0
         waiting = 0
         lapses = 0
+        suspended = 0
         mild_total = 0
         severe_yuan = 0.0
         for s in range(S):
             for a in range(A):
                 claims_sa[s, a] = 0
-        for stage in range(4):
+        for stage in range(5):
+            if stage == _STAGE_SUSPENSIONS and not prepaid:
+                continue
             if stage == _STAGE_LAPSES and age_rated:
                 # each cell reacts to what its members paid (reference.cell_lapse_probabilities)
                 for s in range(S):
@@ -386,6 +409,8 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
                             continue
                         if stage == _STAGE_MILD:
                             p = fp[P_MILD_SHARE]
+                        elif stage == _STAGE_SUSPENSIONS:
+                            p = 1.0 - fp[P_TOPUP_PROB] if short[d] == 1 else 0.0
                         elif stage == _STAGE_DEATHS:
                             p = death_q[s, a]
                         elif stage == _STAGE_DIAGNOSES:
@@ -395,7 +420,10 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
                         else:
                             p = lapse_q[d]
                         x = _binomial(n, p, k0, k1, c0, w, np.uint64(cell_id[s, a, d]))
-                        if stage == _STAGE_DEATHS:
+                        if stage == _STAGE_SUSPENSIONS:
+                            N[s, a, d] = n - x
+                            suspended += x
+                        elif stage == _STAGE_DEATHS:
                             N[s, a, d] = n - x
                             deaths += x
                         elif stage == _STAGE_DIAGNOSES:
@@ -410,6 +438,12 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
                         else:
                             N[s, a, d] = n - x
                             lapses += x
+        if prepaid and fp[P_TOPUP] > 0.0:
+            # the fewest top-ups that cover the last charge (reference.topped_up)
+            for d in range(Dn):
+                if short[d] == 1:
+                    balance[d] = balance[d] + math.ceil(
+                        (last_charge - balance[d]) / fp[P_TOPUP]) * fp[P_TOPUP]
         claims = 0
         for s in range(S):
             for a in range(A):
@@ -438,39 +472,7 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
                 cells[_C_SHARERS, s, a] = float(in_cell)
                 sharers += in_cell
 
-        # 6. ageing and duration
-        aged = 0
-        for s in range(S):
-            for d in range(Dn):
-                aged += N[s, A - 1, d]
-            for a in range(A - 1, 0, -1):
-                for d in range(Dn):
-                    N[s, a, d] = N[s, a - 1, d]
-            for d in range(Dn):
-                N[s, 0, d] = 0
-        D = Dn - 1
-        if D > 0:
-            for s in range(S):
-                for a in range(A):
-                    N[s, a, D] += N[s, a, D - 1]
-                    for d in range(D - 1, 0, -1):
-                        N[s, a, d] = N[s, a, d - 1]
-                    N[s, a, 0] = 0
-        members = 0
-        for s in range(S):
-            for a in range(A):
-                for d in range(Dn):
-                    members += N[s, a, d]
-        closed = 0
-        if t == ip[Q_CLOSURE]:
-            closed = members
-            members = 0
-            for s in range(S):
-                for a in range(A):
-                    for d in range(Dn):
-                        N[s, a, d] = 0
-
-        # 7. sharing and reserve (engine.sharing.share_costs)
+        # 6. sharing and reserve (engine.sharing), for the sharers counted in 5
         if year_starts[t]:
             paid_year = 0.0
             for s in range(S):
@@ -554,6 +556,68 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         cost = charged + (loading if has else 0.0)
         paid_year = paid_year + charged
         window[t % K] = cost
+        if prepaid:
+            for d in range(first_d, Dn):
+                balance[d] = balance[d] - cost
+            last_charge = cost
+
+        # 7. ageing and duration
+        aged = 0
+        for s in range(S):
+            for d in range(Dn):
+                aged += N[s, A - 1, d]
+            for a in range(A - 1, 0, -1):
+                for d in range(Dn):
+                    N[s, a, d] = N[s, a - 1, d]
+            for d in range(Dn):
+                N[s, 0, d] = 0
+        D = Dn - 1
+        if prepaid and D > 0:
+            # balances move on with their cohorts (reference.shift_balances)
+            n_last = 0
+            n_cap = 0
+            for s in range(S):
+                for a in range(A):
+                    n_last += N[s, a, D - 1]
+                    n_cap += N[s, a, D]
+            both = float(n_last) + float(n_cap)
+            if both > 0.0:
+                balance[D] = (float(n_last) * balance[D - 1] + float(n_cap) * balance[D]) / both
+            for d in range(D - 1, 0, -1):
+                balance[d] = balance[d - 1]
+            balance[0] = fp[P_DEPOSIT]
+        if D > 0:
+            for s in range(S):
+                for a in range(A):
+                    N[s, a, D] += N[s, a, D - 1]
+                    for d in range(D - 1, 0, -1):
+                        N[s, a, d] = N[s, a, d - 1]
+                    N[s, a, 0] = 0
+        members = 0
+        for s in range(S):
+            for a in range(A):
+                for d in range(Dn):
+                    members += N[s, a, d]
+        closed = 0
+        if t == ip[Q_CLOSURE]:
+            closed = members
+            members = 0
+            for s in range(S):
+                for a in range(A):
+                    for d in range(Dn):
+                        N[s, a, d] = 0
+        balance_out = 0.0
+        if prepaid:
+            held = 0.0
+            total = 0.0
+            for d in range(Dn):
+                n_d = 0
+                for s in range(S):
+                    for a in range(A):
+                        n_d += N[s, a, d]
+                held = held + float(n_d) * balance[d]
+                total = total + float(n_d)
+            balance_out = held / total if total > 0.0 else 0.0
 
         out_int[I_MEMBERS, i, t] = members
         out_int[I_JOINS, i, t] = joins
@@ -565,6 +629,7 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         out_int[I_AGED, i, t] = aged
         out_int[I_SHARERS, i, t] = sharers
         out_int[I_CLOSED, i, t] = closed
+        out_int[I_SUSPENDED, i, t] = suspended
         out_float[F_AID, i, t] = aid
         out_float[F_COST, i, t] = cost
         out_float[F_SHORTFALL, i, t] = shortfall
@@ -578,6 +643,7 @@ def _simulate_path(i, path, k0, k1, words, fp, ip, cell_id, death_q, hazard, haz
         out_float[F_ANTI, i, t] = anti
         out_float[F_AID_REPORTED, i, t] = aid_due
         out_float[F_CLAIMS_REPORTED, i, t] = claims_due
+        out_float[F_BALANCE, i, t] = balance_out
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -603,8 +669,11 @@ def simulate_chunk(path_start, k0, k1, words, fp, ip, cell_id, death_q, hazard, 
         pending = np.empty((2, max(pattern.size - 1, 1)))
         cells = np.empty((4, S, A))
         cell_window = np.empty((K, S, A))
+        balance = np.empty(Dn)
+        short = np.empty(Dn, dtype=np.int64)
         _simulate_path(i, path_start + i, np.uint64(k0), np.uint64(k1), words, fp, ip,
                        cell_id, death_q, hazard, hazard_factor, lapse_base, benefit, join_mix,
                        initial, series, join_gamma, year_starts, quarter_flags,
                        benefit_factor, pattern, share_weight, N, claims_sa, window, lapse_q,
-                       by_duration, pending, cells, cell_window, out_int, out_float)
+                       by_duration, pending, cells, cell_window, balance, short, out_int,
+                       out_float)

@@ -27,18 +27,27 @@ joined ``C``, the reserve ``R`` and what a sharer has paid this calendar year ``
    the pool's incidence, so the stayers' average rises.
 5. **Sharers** are counted now (after lapses, before ageing): all members, or those at
    ``d ≥ waiting`` (``sharers = "eligible"``), per (sex, age-quarter).
-6. **Ageing and duration.** Every member moves one age-quarter on; those past ``age_max``
-   leave (``aged_out``). Durations advance, ``d → min(d + 1, D)``. In the closure quarter
-   every remaining member then leaves (``closed_out``).
-7. **Cost sharing and reserve** (:mod:`engine.sharing`): ``A`` is the aid falling due this
+6. **Cost sharing and reserve** (:mod:`engine.sharing`), for the sharers counted in 5: ``A``
+   is the aid falling due this
    quarter under the payment pattern (:func:`report_claims`); ``c* = A (1 + f) / S``, caps,
    (age-rated sharing: shares in proportion to each cell's expected aid, caps per cell,
    and each cell's lapses react to what that cell paid; :func:`cell_lapse_probabilities`),
    shortfall, reserve with interest and loading, solvency gap; what a sharer paid enters
    the cost window.
+7. **Ageing and duration.** Every member moves one age-quarter on; those past ``age_max``
+   leave (``aged_out``). Durations advance, ``d → min(d + 1, D)``. In the closure quarter
+   every remaining member then leaves (``closed_out``). (DESIGN lists ageing before
+   sharing; sharing only uses the sharers counted in 5, so the order does not matter.)
 
-Roll-forward identity (tested): ``members_end = members_start + joins − deaths − claims −
-diagnosed_in_waiting − lapses − aged_out − closed_out``. Joins are zero from
+Pre-paid funding (``sharing.funding = "prepaid"``): after the joins, each duration cohort
+whose average balance cannot cover last quarter's charge tops up (probability
+``topup_probability``, by as many ``topup_amount`` as cover it) or is suspended:
+``Binomial(N, 1 − p_topup)``
+leave (``suspended``); sharers' balances then pay each quarter's charge, and balances move on
+with their cohorts.
+
+Roll-forward identity (tested): ``members_end = members_start + joins − suspended − deaths −
+claims − diagnosed_in_waiting − lapses − aged_out − closed_out``. Joins are zero from
 ``growth.stop_joins_from`` and from the closure quarter.
 """
 
@@ -99,6 +108,8 @@ class State:
     pending_claims: np.ndarray       # (P, L−1) their claims (expected shares)
     cell_window_yuan: np.ndarray     # (P, k, S, A) age-rated: what each cell paid, last k
     cell_paid_this_year_yuan: np.ndarray  # (P, S, A) age-rated: paid this year, per cell
+    balance_yuan: np.ndarray         # (P, Dn) pre-paid: average balance per member, by duration
+    last_charge_yuan: np.ndarray     # (P,) pre-paid: what a sharer paid last quarter
 
 
 def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
@@ -122,6 +133,8 @@ def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
         cell_window_yuan=np.full((n_paths, inputs.cost_window_quarters, 2, inputs.n_age_q),
                                  inputs.reference_cost_yuan_q),
         cell_paid_this_year_yuan=np.zeros((n_paths, 2, inputs.n_age_q)),
+        balance_yuan=np.full((n_paths, inputs.n_durations), inputs.deposit_yuan),
+        last_charge_yuan=np.zeros(n_paths),
     )
 
 
@@ -163,6 +176,29 @@ def report_claims(inputs: ModelInputs, state: State, aid, claims):
             pending[:, len(w) - 2] = w[len(w) - 1] * incurred
         out.append(due)
     return out[0], out[1]
+
+
+def topped_up(inputs: ModelInputs, balance, last_charge):
+    """A short balance after topping up: ``b + k · top_up`` with ``k = ⌈(c − b) / top_up⌉``
+    top-ups, the fewest that cover the last charge ``c`` (none if ``top_up`` is 0)."""
+    if inputs.topup_yuan <= 0.0:
+        return balance
+    return balance + np.ceil((last_charge - balance) / inputs.topup_yuan) * inputs.topup_yuan
+
+
+def shift_balances(inputs: ModelInputs, state: State, counts) -> None:
+    """Pre-paid balances follow their cohorts to the next duration; the last duration
+    holds the count-weighted mean of the two cohorts that meet there."""
+    D = inputs.n_durations - 1
+    b = state.balance_yuan
+    n_last = counts[:, D - 1].astype(np.float64)
+    n_cap = counts[:, D].astype(np.float64)
+    both = n_last + n_cap
+    b[:, D] = np.where(both > 0, (n_last * b[:, D - 1] + n_cap * b[:, D])
+                       / np.where(both > 0, both, 1.0), b[:, D])
+    for d in range(D - 1, 0, -1):
+        b[:, d] = b[:, d - 1]
+    b[:, 0] = inputs.deposit_yuan
 
 
 def cell_lapse_probabilities(inputs: ModelInputs, state: State) -> np.ndarray:
@@ -209,8 +245,28 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     state.antiselection = np.where(
         grown > 0, (state.antiselection * start_total + joins) / np.where(grown > 0, grown, 1),
         state.antiselection)
+    if inputs.prepaid:
+        # Joiners bring the deposit into the first duration cohort (empty unless D = 0).
+        held = N[:, :, :, 0].sum(axis=(1, 2)).astype(np.float64)
+        both = held + joins
+        state.balance_yuan[:, 0] = np.where(
+            both > 0, (held * state.balance_yuan[:, 0] + joins * inputs.deposit_yuan)
+            / np.where(both > 0, both, 1.0), inputs.deposit_yuan)
     N[:, :, :, 0] += joins_cells
     state.ever_joined += joins
+    suspended = np.zeros(len(paths), dtype=N.dtype)
+    if inputs.prepaid:
+        # 1b. pre-paid balances: a cohort whose balance cannot cover last quarter's charge
+        # tops up (probability topup_probability) or is suspended and leaves.
+        short = state.balance_yuan < state.last_charge_yuan[:, None]        # (P, Dn)
+        p_susp = np.where(short, 1.0 - inputs.topup_probability, 0.0)
+        suspended_cells = draws.binomial(N, p_susp[:, None, None, :], t, streams.SUSPENSIONS,
+                                         p_col, cell)
+        N -= suspended_cells
+        suspended = suspended_cells.sum(axis=(1, 2, 3))
+        state.balance_yuan = np.where(short, topped_up(inputs, state.balance_yuan,
+                                                       state.last_charge_yuan[:, None]),
+                                      state.balance_yuan)
 
     # 2. deaths
     deaths_cells = draws.binomial(N, inputs.death_q[None, :, :, None], t, streams.DEATHS,
@@ -263,21 +319,7 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     sharer_cells = N[:, :, :, first:].sum(axis=3)                        # (P, S, A)
     sharers = sharer_cells.sum(axis=(1, 2))
 
-    # 6. ageing and duration; closure
-    aged_out = N[:, :, -1, :].sum(axis=(1, 2))
-    N[:, :, 1:, :] = N[:, :, :-1, :].copy()
-    N[:, :, 0, :] = 0
-    D = inputs.n_durations - 1
-    if D > 0:
-        N[:, :, :, D] += N[:, :, :, D - 1]
-        N[:, :, :, 1:D] = N[:, :, :, 0:D - 1].copy()
-        N[:, :, :, 0] = 0
-    closed_out = np.zeros(len(paths), dtype=N.dtype)
-    if t == inputs.closure_quarter:
-        closed_out = N.sum(axis=(1, 2, 3))
-        N[...] = 0
-
-    # 7. sharing and reserve
+    # 6. sharing and reserve (before ageing: it uses the sharers counted above)
     if inputs.year_starts[t]:
         state.paid_this_year_yuan = np.zeros(len(paths))
         state.cell_paid_this_year_yuan = np.zeros_like(state.cell_paid_this_year_yuan)
@@ -304,7 +346,35 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
         state.paid_this_year_yuan = money["paid_this_year"]
     state.reserve_yuan = money["reserve"]
     state.cost_window_yuan[:, t % inputs.cost_window_quarters] = money["cost_per_member"]
+    if inputs.prepaid:
+        paid = money["cost_per_member"]
+        state.balance_yuan[:, first:] = state.balance_yuan[:, first:] - paid[:, None]
+        state.last_charge_yuan = paid
 
+    # 7. ageing and duration; closure
+    aged_out = N[:, :, -1, :].sum(axis=(1, 2))
+    N[:, :, 1:, :] = N[:, :, :-1, :].copy()
+    N[:, :, 0, :] = 0
+    D = inputs.n_durations - 1
+    if inputs.prepaid and D > 0:
+        shift_balances(inputs, state, N.sum(axis=(1, 2)))
+    if D > 0:
+        N[:, :, :, D] += N[:, :, :, D - 1]
+        N[:, :, :, 1:D] = N[:, :, :, 0:D - 1].copy()
+        N[:, :, :, 0] = 0
+    closed_out = np.zeros(len(paths), dtype=N.dtype)
+    if t == inputs.closure_quarter:
+        closed_out = N.sum(axis=(1, 2, 3))
+        N[...] = 0
+
+    balance = np.zeros(len(paths))
+    if inputs.prepaid:
+        counts = N.sum(axis=(1, 2)).astype(np.float64)                      # (P, Dn)
+        held, total = np.zeros(len(paths)), np.zeros(len(paths))
+        for d in range(inputs.n_durations):                                 # fixed order
+            held = held + counts[:, d] * state.balance_yuan[:, d]
+            total = total + counts[:, d]
+        balance = np.where(total > 0, held / np.where(total > 0, total, 1.0), 0.0)
     columns = {
         "members": N.sum(axis=(1, 2, 3)),
         "joins": joins,
@@ -316,6 +386,8 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
         "mild_claims": mild_sa.sum(axis=(1, 2)),
         "aged_out": aged_out,
         "closed_out": closed_out,
+        "suspended": suspended,
+        "balance_per_member": balance,
         "aid_reported": aid_reported,
         "claims_reported": claims_reported,
         "sharers": sharers,

@@ -66,6 +66,7 @@ class Scenario:
     benefits: Any
     sharing: Any
     reserve: Any
+    prepaid: Any
     closure: Any
     valuation: Any
     market: Any
@@ -610,6 +611,9 @@ def _cross_checks(values: dict, problems: Problems) -> None:
             problems.add("incidence.selection",
                          f"durations tracked would exceed {MAX_DURATION_QUARTERS} quarters "
                          "(waiting, 4 × selection years, lapse.by_duration)", cap)
+    if values["sharing"]["funding"] == "prepaid" and values["sharing"]["rule"] == "age_rated":
+        problems.add("sharing.funding", "prepaid balances are kept for equal sharing only "
+                     "(sharing.rule = \"equal\")", "prepaid")
     pattern = benefits["payment_pattern"]
     if pattern is not None:
         if abs(sum(pattern) - 1.0) > 1e-9:

@@ -133,7 +133,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                hi=1.0),
     },
     "sharing": {
-        "funding": Key("choice", "When members pay.", "postpaid", choices=("postpaid",)),
+        "funding": Key("choice", "postpaid: members are charged after each quarter; "
+                       "prepaid: shares come out of balances members hold (see [prepaid]).",
+                       "postpaid", choices=("postpaid", "prepaid")),
         "fee_rate": _nonneg("Management fee as a share of aid.", 0.0),
         "sharers": Key("choice", "Who shares: all members, or those past waiting.", "all",
                        choices=("all", "eligible")),
@@ -153,6 +155,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                  lo=-1.0, lo_open=True),
         "loading_per_member_quarter": _nonneg("Reserve loading each sharer pays per quarter, "
                                               "yuan (outside the caps).", 0.0),
+    },
+    "prepaid": {
+        "deposit": _nonneg("Balance a member pays in on joining (and initial members hold), "
+                           "yuan.", 0.0),
+        "topup_amount": Key("float", "A top-up, yuan; a short balance gets as many as cover "
+                            "the last quarter's charge (default: the deposit).", None,
+                            lo=0.0),
+        "topup_probability": _prob("Chance that such a member tops up; the others are "
+                                   "suspended and leave.", 1.0),
     },
     "closure": {
         "quarter": Key("quarter", "The plan's last quarter: no joins from it; at its end every "

@@ -83,10 +83,11 @@ def kernel_arguments(inputs: ModelInputs, seed: int) -> tuple:
     from engine import kernel as K
 
     k0, k1 = streams.seed_key(seed)
-    kinds = (streams.JOINS, streams.DEATHS, streams.DIAGNOSES, streams.MILD, streams.LAPSES)
+    kinds = (streams.JOINS, streams.SUSPENSIONS, streams.DEATHS, streams.DIAGNOSES,
+             streams.MILD, streams.LAPSES)
     words = np.array([[streams.quarter_kind_word(t, kind) for t in range(inputs.quarters)]
                       for kind in kinds], dtype=np.int64)
-    fp = np.zeros(15)
+    fp = np.zeros(18)
     fp[K.P_MARKET] = inputs.market_potential
     fp[K.P_INNOVATION] = inputs.innovation_q
     fp[K.P_IMITATION] = inputs.imitation_q
@@ -102,7 +103,10 @@ def kernel_arguments(inputs: ModelInputs, seed: int) -> tuple:
     fp[K.P_LOADING] = inputs.loading_yuan_q
     fp[K.P_MILD_SHARE] = inputs.mild_share
     fp[K.P_MILD_YUAN] = inputs.mild_yuan
-    ip = np.zeros(7, dtype=np.int64)
+    fp[K.P_DEPOSIT] = inputs.deposit_yuan
+    fp[K.P_TOPUP] = inputs.topup_yuan
+    fp[K.P_TOPUP_PROB] = inputs.topup_probability
+    ip = np.zeros(8, dtype=np.int64)
     ip[K.Q_MODEL] = inputs.growth_model
     ip[K.Q_WAITING] = inputs.waiting_quarters
     ip[K.Q_ELIGIBLE_ONLY] = int(inputs.sharers_eligible_only)
@@ -110,6 +114,7 @@ def kernel_arguments(inputs: ModelInputs, seed: int) -> tuple:
     ip[K.Q_WINDOW] = inputs.cost_window_quarters
     ip[K.Q_CLOSURE] = inputs.closure_quarter
     ip[K.Q_AGE_RATED] = int(inputs.age_rated)
+    ip[K.Q_PREPAID] = int(inputs.prepaid)
     # row 0: joins open; row 1: the platform funds the quarter
     flags = np.array([inputs.joins_open, inputs.platform_funds], dtype=np.int64)
     c = np.ascontiguousarray

@@ -23,6 +23,7 @@ Kinds (part of the contract: changing one changes every result)::
     DIAGNOSES  = 4   diagnoses per cell
     MILD       = 5   mild claims among a (sex, age-quarter)'s claims
     LAPSES     = 6   lapses per cell
+    SUSPENSIONS = 7  pre-paid members suspended (balance not topped up) per cell
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ DEATHS = 3
 DIAGNOSES = 4
 MILD = 5
 LAPSES = 6
+SUSPENSIONS = 7
 KIND_NAMES = {JOIN_GAMMA: "join_gamma", JOINS: "joins", DEATHS: "deaths",
-              DIAGNOSES: "diagnoses", MILD: "mild", LAPSES: "lapses"}
+              DIAGNOSES: "diagnoses", MILD: "mild", LAPSES: "lapses",
+              SUSPENSIONS: "suspensions"}
 
 PHILOX_M0 = 0xD2511F53
 PHILOX_M1 = 0xCD9E8D57

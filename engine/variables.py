@@ -39,6 +39,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("mild_claims", np.int64, "persons", "claims paid at the mild amount"),
     Variable("aged_out", np.int64, "persons", "members who passed the plan's maximum age"),
     Variable("closed_out", np.int64, "persons", "members who left when the plan closed"),
+    Variable("suspended", np.int64, "persons",
+             "pre-paid members suspended for not topping up their balance (they leave)"),
     Variable("sharers", np.int64, "persons", "members who shared the quarter's cost"),
     Variable("required_cost_per_member", np.float64, "yuan per member",
              "aid plus fee divided by sharers, before caps"),
@@ -52,6 +54,8 @@ VARIABLES: tuple[Variable, ...] = (
              "expected joins of the growth model after cost damping"),
     Variable("antiselection_factor", np.float64, "1",
              "multiplier on incidence from cost-driven lapse of healthier members"),
+    Variable("balance_per_member", np.float64, "yuan per member",
+             "pre-paid balance held per member at the end of the quarter (0 if post-paid)"),
 )
 BY_NAME = {v.name: v for v in VARIABLES}
 CONTRACT = ("members", "joins", "lapses", "deaths", "claims", "aid", "cost_per_member",

@@ -12,7 +12,7 @@ from engine.scenario import scenario_set_from_dict
 from engine.simulate import simulate_paths
 
 COUNTS = ("joins", "deaths", "claims", "diagnosed_in_waiting", "lapses", "aged_out", "members",
-          "mild_claims", "sharers", "closed_out")
+          "mild_claims", "sharers", "closed_out", "suspended")
 
 
 @st.composite
@@ -44,6 +44,11 @@ def scenarios(draw, feedback: bool = True):
                "rule": draw(st.sampled_from(["equal", "age_rated"])),
                "sharers": draw(st.sampled_from(["all", "eligible"])),
                "shortfall": draw(st.sampled_from(["reserve", "haircut", "platform"]))}
+    prepaid = {}
+    if sharing["rule"] == "equal" and draw(st.booleans()):
+        sharing["funding"] = "prepaid"
+        prepaid = {"deposit": draw(st.floats(0, 50)), "topup_amount": draw(st.floats(0, 50)),
+                   "topup_probability": draw(st.floats(0, 1))}
     if draw(st.booleans()):
         sharing["cap_per_quarter"] = draw(st.floats(0, 100))
     if draw(st.booleans()):
@@ -58,6 +63,7 @@ def scenarios(draw, feedback: bool = True):
     if draw(st.booleans()):
         closure["platform_funds_from"] = draw(st.sampled_from(quarter_labels))
     return {
+        "prepaid": prepaid,
         "closure": closure,
         "scenario": {"name": "h", "start": "2019Q3", "quarters": quarters, "paths": 3,
                      "seed": draw(st.integers(0, 2**64 - 1))},
@@ -93,8 +99,8 @@ def test_roll_forward_and_no_negative_counts(raw):
     out = simulate_paths(inputs, seed, 0, 3)
     start = inputs.initial_members.sum()
     members_start = np.concatenate([np.full((3, 1), start), out["members"][:, :-1]], axis=1)
-    flows = (out["joins"] - out["deaths"] - out["claims"] - out["diagnosed_in_waiting"]
-             - out["lapses"] - out["aged_out"] - out["closed_out"])
+    flows = (out["joins"] - out["suspended"] - out["deaths"] - out["claims"]
+             - out["diagnosed_in_waiting"] - out["lapses"] - out["aged_out"] - out["closed_out"])
     assert np.array_equal(out["members"], members_start + flows)
     for name in COUNTS:
         assert np.all(out[name] >= 0), name

@@ -127,3 +127,52 @@ def test_age_rated_lapses_react_by_age(tmp_path):
     e, r = expected_path(equal), expected_path(rated)
     # Older members claim more: with them leaving, claims per member fall.
     assert (r["claims"] / r["members"])[-1] < (e["claims"] / e["members"])[-1]
+
+
+def prepaid_plan(tmp_path, probability, name="p.toml"):
+    from engine.inputs import build_inputs
+    from tests.conftest import load, scenario_dict
+
+    data = scenario_dict(growth__series=[0.0] * 6, incidence__selection=[3.0],
+                         benefits__waiting_quarters=0, sharing__sharers="all",
+                         sharing__funding="prepaid")
+    data["prepaid"] = {"deposit": 30.0, "topup_amount": 25.0, "topup_probability": probability}
+    return build_inputs(load(tmp_path, data, name).base)
+
+
+def test_prepaid_balances_pay_the_charges_and_top_up(tmp_path):
+    from engine.reference import expected_path
+
+    inputs = prepaid_plan(tmp_path, 1.0)
+    e = expected_path(inputs)
+    balance, last = 30.0, 0.0
+    for t in range(6):
+        if balance < last:
+            balance += np.ceil((last - balance) / 25.0) * 25.0
+        balance -= e["cost_per_member"][t]
+        last = e["cost_per_member"][t]
+        assert e["balance_per_member"][t] == pytest.approx(balance, rel=1e-12)
+    assert np.all(e["suspended"] == 0)
+
+
+def test_members_who_do_not_top_up_are_suspended(tmp_path):
+    from engine.reference import expected_path
+    from engine.simulate import simulate_paths
+
+    inputs = prepaid_plan(tmp_path, 0.3)
+    e = expected_path(inputs)
+    short_quarters = [t for t in range(6) if e["suspended"][t] > 0]
+    assert short_quarters, "the deposit should run short within six quarters"
+    t = short_quarters[0]
+    start = e["members"][t - 1]                 # no joins: the quarter starts with these
+    assert e["suspended"][t] == pytest.approx(0.7 * start, rel=1e-12)
+    out = simulate_paths(inputs, 5, 0, 30)
+    assert np.all(out["suspended"][:, :t] == 0) and np.all(out["suspended"][:, t] > 0)
+
+
+def test_prepaid_needs_equal_sharing(tmp_path):
+    from engine.errors import ScenarioError
+    from tests.conftest import load, scenario_dict
+
+    with pytest.raises(ScenarioError, match="equal sharing only"):
+        load(tmp_path, scenario_dict(sharing__funding="prepaid", sharing__rule="age_rated"))
