@@ -60,30 +60,30 @@ def share_costs(aid_yuan, sharers, paid_this_year_yuan, reserve_yuan, *, fee_rat
     binds = (required > allowed) | (~has_sharers & (required_total > 0))
     charged = np.where(has_sharers, np.where(binds, allowed, required), 0.0)
     shortfall = np.where(binds, required_total - charged * sharers_f, 0.0)
-    loading_total = loading_yuan_q * sharers_f
-    if shortfall_rule == RESERVE:
-        reserve = (reserve_yuan - shortfall + loading_total) * reserve_growth_q
-        aid_paid = aid
-        platform = np.zeros_like(aid)
-    elif shortfall_rule == HAIRCUT:
-        reserve = (reserve_yuan + loading_total) * reserve_growth_q
-        aid_paid = aid - shortfall / (1.0 + fee_rate)
-        platform = np.zeros_like(aid)
-    else:
-        reserve = (reserve_yuan + loading_total) * reserve_growth_q
-        aid_paid = aid
-        platform = shortfall
     return {
         "required_cost_per_member": required,
         "cost_per_member": charged + np.where(has_sharers, loading_yuan_q, 0.0),
-        "shortfall": shortfall,
-        "aid_paid": aid_paid,
-        "platform_funding": platform,
-        "fee_revenue": fee_rate * aid_paid,
-        "reserve": reserve,
-        "solvency_gap": np.maximum(0.0, -reserve),
         "paid_this_year": paid_this_year_yuan + charged,
+        **_settle(aid, shortfall, loading_yuan_q * sharers_f, reserve_yuan, fee_rate,
+                  shortfall_rule, reserve_growth_q),
     }
+
+
+def _settle(aid, shortfall, loading_total, reserve_yuan, fee_rate: float,
+            shortfall_rule: int, reserve_growth_q: float) -> dict:
+    """Who meets the shortfall, the reserve's roll-forward and the fee (module notes)."""
+    if shortfall_rule == RESERVE:
+        reserve = (reserve_yuan - shortfall + loading_total) * reserve_growth_q
+        aid_paid, platform = aid, np.zeros_like(aid)
+    elif shortfall_rule == HAIRCUT:
+        reserve = (reserve_yuan + loading_total) * reserve_growth_q
+        aid_paid, platform = aid - shortfall / (1.0 + fee_rate), np.zeros_like(aid)
+    else:
+        reserve = (reserve_yuan + loading_total) * reserve_growth_q
+        aid_paid, platform = aid, shortfall
+    return {"shortfall": shortfall, "aid_paid": aid_paid, "platform_funding": platform,
+            "fee_revenue": fee_rate * aid_paid, "reserve": reserve,
+            "solvency_gap": np.maximum(0.0, -reserve)}
 
 
 def share_costs_age_rated(aid_yuan, sharer_cells, weight, paid_this_year_cells, reserve_yuan,
@@ -126,25 +126,11 @@ def share_costs_age_rated(aid_yuan, sharer_cells, weight, paid_this_year_cells, 
                        / np.where(has, sharers_f, 1.0), 0.0)
     required = np.where(has, required_total / np.where(has, sharers_f, 1.0),
                         np.where(required_total > 0, np.inf, 0.0))
-    loading_total = loading_yuan_q * sharers_f
-    if shortfall_rule == RESERVE:
-        reserve = (reserve_yuan - shortfall + loading_total) * reserve_growth_q
-        aid_paid, platform = aid, np.zeros_like(aid)
-    elif shortfall_rule == HAIRCUT:
-        reserve = (reserve_yuan + loading_total) * reserve_growth_q
-        aid_paid, platform = aid - shortfall / (1.0 + fee_rate), np.zeros_like(aid)
-    else:
-        reserve = (reserve_yuan + loading_total) * reserve_growth_q
-        aid_paid, platform = aid, shortfall
     return {
         "required_cost_per_member": required,
         "cost_per_member": average + np.where(has, loading_yuan_q, 0.0),
-        "shortfall": shortfall,
-        "aid_paid": aid_paid,
-        "platform_funding": platform,
-        "fee_revenue": fee_rate * aid_paid,
-        "reserve": reserve,
-        "solvency_gap": np.maximum(0.0, -reserve),
         "paid_this_year_cells": paid_this_year_cells + charged,
         "charged_cells": charged + np.where(has, loading_yuan_q, 0.0)[:, None, None],
+        **_settle(aid, shortfall, loading_yuan_q * sharers_f, reserve_yuan, fee_rate,
+                  shortfall_rule, reserve_growth_q),
     }

@@ -209,7 +209,8 @@ def _market_share(ds, members, idx, labels) -> dict:
     return out
 
 
-def _fmt(x: float) -> str:
+def format_amount(x: float) -> str:
+    """A number for people: 1.23bn, 4.56m, 78.9k, 123, 4.56."""
     if x is None or not np.isfinite(x):
         return str(x)
     ax = abs(x)
@@ -223,6 +224,9 @@ def _fmt(x: float) -> str:
         return f"{x:.0f}"
     return f"{x:.2f}"
 
+
+
+_fmt = format_amount
 
 def _range(q: dict, t: int | None = None) -> str:
     pick = (lambda k: q[k][t]) if t is not None else (lambda k: q[k])

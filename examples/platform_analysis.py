@@ -21,7 +21,7 @@ from engine.calibrate import run_calibration
 from engine.plots import write_plots
 from engine.runner import RunRequest, run
 from engine.store import open_results
-from engine.summary import summarize
+from engine.summary import format_amount, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,15 +37,7 @@ def arguments(description: str, default_out: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def fmt(x: float) -> str:
-    ax = abs(x)
-    if ax >= 1e9:
-        return f"{x / 1e9:,.2f} bn"
-    if ax >= 1e6:
-        return f"{x / 1e6:,.2f} m"
-    if ax >= 1e3:
-        return f"{x / 1e3:,.1f} k"
-    return f"{x:,.2f}"
+fmt = format_amount
 
 
 def analyse(name: str, observations: Path, scenario: Path, until: dt.date | None,
