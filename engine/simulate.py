@@ -9,6 +9,7 @@ numbers do not depend on the chunk size, the order chunks run in, or the backend
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,14 +129,27 @@ def kernel_arguments(inputs: ModelInputs, seed: int) -> tuple:
 
 def _simulate_numba(inputs: ModelInputs, seed: int, start: int,
                     multipliers: np.ndarray) -> dict[str, np.ndarray]:
+    """The numba kernel on ``numba.get_num_threads()`` threads: the chunk's rows are cut
+    into blocks that the threads take in turn (the kernel releases the GIL)."""
+    import numba
+
     from engine import kernel as K
 
     count, T = multipliers.shape
     out_int = np.zeros((len(K.INT_VARIABLES), count, T), dtype=np.int64)
     out_float = np.zeros((len(K.FLOAT_VARIABLES), count, T))
-    args = kernel_arguments(inputs, seed)
-    K.simulate_chunk(start, *args, np.ascontiguousarray(multipliers),
-                     np.ascontiguousarray(inputs.year_starts), out_int, out_float)
+    args = (start, *kernel_arguments(inputs, seed), np.ascontiguousarray(multipliers),
+            np.ascontiguousarray(inputs.year_starts), out_int, out_float)
+    threads = min(numba.get_num_threads(), count)
+    if threads <= 1:
+        K.simulate_paths_serial(0, count, *args)
+    else:
+        block = max(1, -(-count // (4 * threads)))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(K.simulate_paths_serial, first,
+                                       min(first + block, count), *args)
+                           for first in range(0, count, block)]:
+                future.result()
     out = {name: out_int[j] for j, name in enumerate(K.INT_VARIABLES)}
     out.update({name: out_float[j] for j, name in enumerate(K.FLOAT_VARIABLES)})
     return out
