@@ -11,7 +11,8 @@ point):
     makes on a set of paths is recorded (through the numpy reference, which makes the same
     draws) and replayed through the samplers; the rest is the share outside the samplers;
 (d) scaling over paths (10^3–10^6) and quarters (20–80) on a small plan, each in a child
-    process writing a results file as `mutualsim run` does;
+    process writing a results file as `mutualsim run` does, and of the kernel alone
+    (in-process, no files, best of three);
 (e) peak resident memory of those children at 10^4 and 10^6 paths;
 (f) compile time with an empty numba cache and with a warm one;
 (g) a Dask LocalCluster of 1 and 2 worker processes against the threaded single process,
@@ -343,6 +344,38 @@ def scaling() -> dict:
     }
 
 
+def kernel_scaling(paths: int = 20_000) -> dict:
+    """The kernel alone (no files), best of three: ns per cell over 20, 40, 80 quarters at
+    ``paths`` paths and over 10^3, 10^4, 10^5 paths at 20 quarters, on the small plan."""
+    import tomllib
+
+    from engine.inputs import build_inputs
+    from engine.scenario import scenario_set_from_dict
+    from engine.simulate import simulate_paths
+
+    raw = tomllib.loads(SMALL_SCENARIO.read_text())
+
+    def ns_per_cell(n_paths, quarters):
+        raw["scenario"]["quarters"] = quarters
+        inputs = build_inputs(scenario_set_from_dict(raw, str(SMALL_SCENARIO), "",
+                                                     SMALL_SCENARIO.parent).base)
+        simulate_paths(inputs, 1, 0, 4)
+        t = _best_of(lambda: simulate_paths(inputs, 1, 0, n_paths))
+        return t / (n_paths * quarters * inputs.n_cells) * 1e9
+
+    by_q = {q: ns_per_cell(paths, q) for q in (20, 40, 80)}
+    by_p = {p: ns_per_cell(p, 20) for p in (10**3, 10**4, 10**5)}
+
+    def spread(values):
+        values = list(values)
+        return max(values) / min(values) - 1
+
+    return {"kernel_ns_per_cell_by_quarters": {str(k): v for k, v in by_q.items()},
+            "kernel_ns_per_cell_by_paths": {str(k): v for k, v in by_p.items()},
+            "kernel_scaling_spread_quarters": spread(by_q.values()),
+            "kernel_scaling_spread_paths": spread(list(by_p.values())[1:])}
+
+
 def compile_times() -> dict:
     with tempfile.TemporaryDirectory() as cache:
         env = {"NUMBA_CACHE_DIR": cache}
@@ -422,6 +455,12 @@ def table(result: dict) -> str:
         "| ns per added cell, quarters 20→40 / 40→80 | "
         + " / ".join(f"{v:.0f}" for v in r["scaling_marginal_ns_per_cell_quarters"])
         + f" (deviation {r['scaling_deviation_quarters']:.0%}) |",
+        "| kernel alone, ns per cell by quarters (20, 40, 80; 2·10^4 paths) | "
+        + ", ".join(f"{v:.1f}" for v in r["kernel_ns_per_cell_by_quarters"].values())
+        + f" (spread {r['kernel_scaling_spread_quarters']:.0%}) |",
+        "| kernel alone, ns per cell by paths (10^3, 10^4, 10^5; 20 quarters) | "
+        + ", ".join(f"{v:.1f}" for v in r["kernel_ns_per_cell_by_paths"].values())
+        + f" (spread 10^4–10^5 {r['kernel_scaling_spread_paths']:.0%}) |",
         f"| peak memory at 10^4 / 10^6 paths | {r['peak_rss_mb_1e4']:.0f} / "
         f"{r['peak_rss_mb_1e6']:.0f} MB |",
         f"| compile, cold / cached | {r['compile_s_cold']:.1f} / {r['compile_s_cached']:.2f} s |",
@@ -465,6 +504,7 @@ def main() -> int:
         step()
     print("scaling and memory (child processes) ...", flush=True)
     result.update(scaling())
+    result.update(kernel_scaling())
     print("recording the default scenario's draws ...", flush=True)
     inputs, seed, binomial_calls, poisson_calls = recorded_draws()
     print("samplers ...", flush=True)
