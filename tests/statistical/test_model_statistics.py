@@ -126,3 +126,16 @@ def test_same_seed_same_numbers_and_paths_do_not_depend_on_company(tmp_path):
         assert np.array_equal(a[name], big[name][:10], equal_nan=True), name
         assert np.array_equal(middle[name], big[name][3:7], equal_nan=True), name
     assert not np.array_equal(a["claims"], other_seed["claims"])
+
+
+def test_first_quarter_joins_are_negative_binomial(tmp_path):
+    """Given the mixing draw G, the joins of every cell are Poisson(λ_c G), so the quarter's
+    total is NB with mean λ = Σ λ_c and variance λ + α λ²; in the first quarter λ does not
+    depend on earlier draws, so the total can be tested against scipy's exact law."""
+    alpha = 0.05
+    inputs = build_inputs(load(tmp_path, scenario_dict(growth__dispersion=alpha)).base)
+    mean = float(expected_path(inputs)["joins"][0])
+    joins = simulate_paths(inputs, 8, 0, 20_000)["joins"][:, 0]
+    dist = stats.nbinom(1.0 / alpha, 1.0 / (1.0 + alpha * mean))
+    pvalue, bins = chi_square_discrete(joins, dist)
+    assert pvalue > ALPHA, f"joins: chi-square p = {pvalue:.2g} over {bins} bins"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from engine.samplers import BINOMIAL_INVERSION_MAX, binomial, gamma, poisson
+from engine.samplers import BINOMIAL_INVERSION_MAX, binomial, gamma, negative_binomial, poisson
 from engine.streams import Stream
 from tests.statistical.helpers import ALPHA, chi_square_discrete
 
@@ -76,3 +76,16 @@ def test_gamma_matches_the_exact_distribution(shape):
     assert np.all(x > 0)
     pvalue = stats.kstest(x, stats.gamma(shape).cdf).pvalue
     assert pvalue > ALPHA, f"Gamma({shape}): KS p = {pvalue:.2g}"
+
+
+@pytest.mark.parametrize("mean,alpha", [(0.3, 2.0), (4.0, 0.05), (12.0, 1.0), (500.0, 0.01),
+                                        (5e4, 0.002), (2.0, 0.0)])
+def test_negative_binomial_matches_the_exact_distribution(mean, alpha):
+    x = negative_binomial(np.full(DRAWS, mean), alpha, Stream(14, 3, 1), Stream(14, 3, 2),
+                          PATHS, 0)
+    if alpha == 0:
+        dist = stats.poisson(mean)
+    else:
+        dist = stats.nbinom(1.0 / alpha, 1.0 / (1.0 + alpha * mean))
+    pvalue, bins = chi_square_discrete(x, dist)
+    assert pvalue > ALPHA, f"NB({mean}, {alpha}): chi-square p = {pvalue:.2g} over {bins} bins"
