@@ -225,12 +225,30 @@ def format_amount(x: float) -> str:
     return f"{x:.2f}"
 
 
-
 _fmt = format_amount
+
 
 def _range(q: dict, t: int | None = None) -> str:
     pick = (lambda k: q[k][t]) if t is not None else (lambda k: q[k])
     return f"{_fmt(pick('0.5'))} ({_fmt(pick('0.05'))}-{_fmt(pick('0.95'))})"
+
+
+def format_market_share(summary: dict, name: str) -> list[str]:
+    """One line per calendar year: members' contributions (yuan) and their share of that
+    year's commercial health insurance premiums, median and 5–95 % range."""
+    lines = []
+    for year, row in summary["market_share_by_year"][name].items():
+        paid = _range(row["contributions_yuan_quantiles"])
+        n = row["quarters_projected"]
+        part = "" if n == 4 else f" [{n} quarter{'' if n == 1 else 's'}]"
+        if row["share_quantiles"]:
+            q = row["share_quantiles"]
+            share = (f"{q['0.5']:.3%} ({q['0.05']:.3%}-{q['0.95']:.3%}) of "
+                     f"{_fmt(row['premium_yuan'])} yuan")
+        else:
+            share = "no published premium for the year"
+        lines.append(f"  {year}{part}: contributions {paid} yuan; share {share}")
+    return lines
 
 
 def format_summary(summary: dict) -> str:
@@ -263,17 +281,7 @@ def format_summary(summary: dict) -> str:
             "market share (members' contributions / health insurance premiums), by year:",
         ]
         risk = summary["risk"][name]
-        for year, row in summary["market_share_by_year"][name].items():
-            paid = _range(row["contributions_yuan_quantiles"])
-            part = "" if row["quarters_projected"] == 4 else \
-                f" [{row['quarters_projected']} quarters]"
-            if row["share_quantiles"]:
-                q = row["share_quantiles"]
-                share = (f"{q['0.5']:.3%} ({q['0.05']:.3%}-{q['0.95']:.3%}) of "
-                         f"{_fmt(row['premium_yuan'])} yuan")
-            else:
-                share = "no published premium for the year"
-            lines.append(f"  {year}{part}: contributions {paid} yuan; share {share}")
+        lines += format_market_share(summary, name)
         lines.append("ruin probability by horizon (± s.e.): " + ", ".join(
             f"{k if k == 'all' else k + 'q'} {v['probability']:.4f}±{v['se']:.4f}"
             for k, v in risk["ruin_probability_by_horizon"].items()))

@@ -21,7 +21,7 @@ from engine.calibrate import run_calibration
 from engine.plots import write_plots
 from engine.runner import RunRequest, run
 from engine.store import open_results
-from engine.summary import format_amount, summarize
+from engine.summary import format_amount, format_market_share, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,17 +78,7 @@ def analyse(name: str, observations: Path, scenario: Path, until: dt.date | None
           f"{fmt(q['0.05'])} – {fmt(q['0.95'])}")
     print("\n(3) mutual aid's market share: members' contributions / China's commercial "
           "health insurance premiums")
-    for year, row in summary["market_share_by_year"][key].items():
-        paid = row["contributions_yuan_quantiles"]
-        if row["share_quantiles"]:
-            s = row["share_quantiles"]
-            share = (f"{s['0.5']:.3%} (90%: {s['0.05']:.3%} – {s['0.95']:.3%}) of "
-                     f"{fmt(row['premium_yuan'])} yuan")
-        else:
-            share = "no published premium for the year"
-        part = "" if row["quarters_projected"] == 4 else \
-            f" ({row['quarters_projected']} quarters projected)"
-        print(f"  {year}{part}: contributions {fmt(paid['0.5'])} yuan; {share}")
+    print("\n".join(format_market_share(summary, key)))
     print("\n(4) the risks in numbers")
     ruin = summary["ruin_probability"][key]
     by_q = summary["ruin_probability_by_quarter"][key]
