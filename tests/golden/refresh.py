@@ -1,0 +1,64 @@
+"""Per-variable checksums of every shipped scenario and stress set, in both backends.
+
+Run ``python -m tests.golden.refresh`` to rewrite ``checksums.json`` after a change that is
+meant to alter results (bump the generator/engine version and add a CHANGELOG line in the
+same commit); ``tests/scenarios/test_golden.py`` checks that nothing else moves them.
+
+A checksum is the SHA-256 of a variable's (scenario, path, quarter) array in C order and
+its native dtype, over every scenario of the file, ``GOLDEN_PATHS`` paths each, at the
+file's own seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECKSUMS = Path(__file__).with_name("checksums.json")
+GOLDEN_PATHS = 16
+BACKENDS = ("numba", "numpy")
+
+
+def shipped_files() -> list[Path]:
+    """Every scenario file users get: ``scenarios/`` and ``scenarios/stress/``."""
+    return sorted((ROOT / "scenarios").glob("*.toml")) + sorted(
+        (ROOT / "scenarios" / "stress").glob("*.toml"))
+
+
+def checksums_of(path: Path, backend: str, paths: int = GOLDEN_PATHS) -> dict[str, str]:
+    """``{variable: sha256}`` of one file's scenarios simulated on ``backend``."""
+    from engine.inputs import build_inputs
+    from engine.scenario import load_scenario_set
+    from engine.simulate import simulate_paths
+
+    scenario_set = load_scenario_set(path)
+    seed = scenario_set.base.scenario.seed
+    runs = [simulate_paths(build_inputs(s), seed, 0, paths, backend=backend)
+            for s in scenario_set.scenarios]
+    out = {}
+    for name in sorted(runs[0]):
+        stacked = np.ascontiguousarray(np.stack([r[name] for r in runs]))
+        out[name] = hashlib.sha256(stacked.tobytes()).hexdigest()
+    return out
+
+
+def key(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def main() -> int:
+    table = {backend: {key(p): checksums_of(p, backend) for p in shipped_files()}
+             for backend in BACKENDS}
+    CHECKSUMS.write_text(json.dumps({"paths": GOLDEN_PATHS, "checksums": table}, indent=1,
+                                    sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {CHECKSUMS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
