@@ -20,11 +20,13 @@ run: $(STAMP)
 	$(BIN)/mutualsim plot $(RESULTS) --out results/plots
 	$(BIN)/mutualsim summary $(RESULTS)
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
+# ruff (style) and import-linter (the layout's import rules, pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check engine tests benchmarks examples
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf results .pytest_cache .hypothesis

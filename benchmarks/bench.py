@@ -60,8 +60,8 @@ def machine() -> dict:
 
 
 def _inputs(path: Path):
-    from engine.inputs import build_inputs
-    from engine.scenario import load_scenario_set
+    from engine.config.scenario import load_scenario_set
+    from engine.model.inputs import build_inputs
 
     scenario = load_scenario_set(path).base
     return build_inputs(scenario), scenario.scenario.seed
@@ -79,7 +79,7 @@ def _best_of(fn, repeats: int = 3) -> float:
 # ----------------------------------------------------------------- (a) kernel vs numpy
 
 def kernel_vs_numpy(numba_paths: int = 2000, numpy_paths: int = 60) -> dict:
-    from engine.simulate import simulate_paths
+    from engine.run.simulate import simulate_paths
 
     inputs, seed = _inputs(DEFAULT_SCENARIO)
     simulate_paths(inputs, seed, 0, 2, backend="numba")  # load the compiled kernel
@@ -102,7 +102,7 @@ class _Recorder:
     """KeyedDraws that also keeps every draw's parameters (n, p or λ) and counters."""
 
     def __init__(self, seed: int):
-        from engine.reference import KeyedDraws
+        from engine.model.reference import KeyedDraws
 
         self.draws = KeyedDraws(seed)
         self.binomial_calls: list[tuple] = []
@@ -126,8 +126,8 @@ class _Recorder:
 def recorded_draws(paths: int = 40):
     """Every draw the default scenario makes on ``paths`` paths, as the kernel makes them
     (cells with n = 0 are skipped by the kernel and dropped here)."""
-    from engine import reference
-    from engine.simulate import join_multipliers
+    from engine.model import reference
+    from engine.run.simulate import join_multipliers
     from engine.variables import empty_outputs
 
     inputs, seed = _inputs(DEFAULT_SCENARIO)
@@ -138,7 +138,7 @@ def recorded_draws(paths: int = 40):
     gamma = join_multipliers(inputs, seed, path_ids)
     for t in range(inputs.quarters):
         reference.step_quarter(inputs, state, t, rec, path_ids, gamma[:, t], out)
-    from engine import streams
+    from engine.random import streams
 
     def stack(calls, drop_zero):
         cols = list(zip(*calls, strict=True))
@@ -152,7 +152,8 @@ def recorded_draws(paths: int = 40):
 
 
 def sampler_speeds(inputs, seed, binomial_calls, poisson_calls) -> dict:
-    from engine import kernel, streams
+    from engine.random import batch as kernel
+    from engine.random import streams
 
     k0, k1 = streams.seed_key(seed)
     n, p, path, cell, words = binomial_calls
@@ -191,7 +192,7 @@ def sampler_speeds(inputs, seed, binomial_calls, poisson_calls) -> dict:
 
 def regime_speeds(draws: int = 400_000) -> dict:
     """ns per draw by regime, ours (numba, one thread) and numpy's, per-cell parameters."""
-    from engine import kernel
+    from engine.random import batch as kernel
 
     rng = np.random.default_rng(7)
     regimes = {
@@ -224,7 +225,7 @@ def regime_speeds(draws: int = 400_000) -> dict:
 
 
 def philox_ns_per_block(blocks: int = 5_000_000) -> float:
-    from engine import kernel
+    from engine.random import batch as kernel
 
     kernel.uniform_sum(1, 2, 10)
     return _best_of(lambda: kernel.uniform_sum(1, 2, blocks)) / blocks * 1e9
@@ -233,7 +234,7 @@ def philox_ns_per_block(blocks: int = 5_000_000) -> float:
 def share_outside_samplers(inputs, seed, paths: int, sampler_seconds: float) -> dict:
     import numba
 
-    from engine.simulate import simulate_paths
+    from engine.run.simulate import simulate_paths
 
     before = numba.get_num_threads()
     numba.set_num_threads(1)
@@ -253,10 +254,10 @@ def share_outside_samplers(inputs, seed, paths: int, sampler_seconds: float) -> 
 CHILD = r"""
 import json, resource, sys, time, tempfile
 from pathlib import Path
-from engine.runner import RunRequest, run
-from engine.inputs import build_inputs
-from engine.scenario import load_scenario_set
-from engine.simulate import simulate_paths
+from engine.run.runner import RunRequest, run
+from engine.model.inputs import build_inputs
+from engine.config.scenario import load_scenario_set
+from engine.run.simulate import simulate_paths
 scenario, paths, quarters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 text = Path(scenario).read_text().replace("quarters = 20", f"quarters = {quarters}")
 folder = Path(tempfile.mkdtemp())
@@ -282,9 +283,9 @@ print(json.dumps({"seconds": seconds, "cells": paths * quarters * inputs.n_cells
 COMPILE_CHILD = r"""
 import json, time
 t0 = time.perf_counter()
-from engine.inputs import build_inputs
-from engine.scenario import load_scenario_set
-from engine.simulate import simulate_paths
+from engine.model.inputs import build_inputs
+from engine.config.scenario import load_scenario_set
+from engine.run.simulate import simulate_paths
 import sys
 inputs = build_inputs(load_scenario_set(sys.argv[1]).base)
 t1 = time.perf_counter()
@@ -349,9 +350,9 @@ def kernel_scaling(paths: int = 20_000) -> dict:
     ``paths`` paths and over 10^3, 10^4, 10^5 paths at 20 quarters, on the small plan."""
     import tomllib
 
-    from engine.inputs import build_inputs
-    from engine.scenario import scenario_set_from_dict
-    from engine.simulate import simulate_paths
+    from engine.config.scenario import scenario_set_from_dict
+    from engine.model.inputs import build_inputs
+    from engine.run.simulate import simulate_paths
 
     raw = tomllib.loads(SMALL_SCENARIO.read_text())
 
@@ -390,7 +391,7 @@ def cluster_throughput(paths: int = 800, chunk: int = 100) -> dict:
     blocks on one worker against one process (the difference per block)."""
     import tempfile
 
-    from engine.runner import RunRequest, run
+    from engine.run.runner import RunRequest, run
 
     out = {}
     with tempfile.TemporaryDirectory() as folder:

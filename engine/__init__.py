@@ -10,17 +10,17 @@ import importlib
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "load_scenario_set": "engine.scenario",
-    "load_scenario": "engine.scenario",
-    "Scenario": "engine.scenario",
-    "ScenarioSet": "engine.scenario",
-    "build_inputs": "engine.inputs",
-    "ModelInputs": "engine.inputs",
-    "simulate_paths": "engine.simulate",
-    "run_chunks": "engine.simulate",
+    "load_scenario_set": "engine.config.scenario",
+    "load_scenario": "engine.config.scenario",
+    "Scenario": "engine.config.scenario",
+    "ScenarioSet": "engine.config.scenario",
+    "build_inputs": "engine.model.inputs",
+    "ModelInputs": "engine.model.inputs",
+    "simulate_paths": "engine.run.simulate",
+    "run_chunks": "engine.run.simulate",
     "ResultsWriter": "engine.store",
     "open_results": "engine.store",
-    "summarize": "engine.summary",
+    "summarize": "engine.analysis.summary",
     "InputError": "engine.errors",
     "ScenarioError": "engine.errors",
 }

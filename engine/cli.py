@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import matplotlib
+
+    # Files, never windows: the command line draws with Agg (the library leaves the
+    # backend to its caller).
+    matplotlib.use("Agg")
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
@@ -122,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_run(args) -> int:
-    from engine.runner import RunRequest, default_output, run
+    from engine.run.runner import RunRequest, default_output, run
 
     request = RunRequest(
         scenario=args.scenario,
@@ -154,7 +159,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from engine.scenario import load_scenario_set
+    from engine.config.scenario import load_scenario_set
 
     status = 0
     for path in args.scenarios:
@@ -172,8 +177,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_summary(args) -> int:
+    from engine.analysis.summary import format_summary, summarize
     from engine.store import open_results
-    from engine.summary import format_summary, summarize
 
     ds = open_results(args.results)
     try:
@@ -188,7 +193,7 @@ def cmd_summary(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from engine.plots import write_plots
+    from engine.report.plots import write_plots
     from engine.store import open_results
 
     out = Path(args.out)
@@ -206,9 +211,9 @@ def cmd_plot(args) -> int:
 def cmd_calibrate(args) -> int:
     import datetime as dt
 
-    from engine.calibrate import run_calibration
     from engine.errors import InputError
-    from engine.observations import date_span
+    from engine.studies.calibrate import run_calibration
+    from engine.studies.observations import date_span
 
     until = None
     if args.until:
@@ -223,7 +228,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from engine.compare import compare, effects_table, markdown_table, write_comparison
+    from engine.analysis.compare import compare, effects_table, markdown_table, write_comparison
     from engine.store import open_results
 
     out = Path(args.out) if args.out else Path(args.results).with_name(
@@ -244,13 +249,14 @@ def cmd_compare(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from engine.report import write_report
+    from engine.report.html import write_report
     from engine.store import check_output_path, open_results
+    from engine.studies.fairness import fairness_text
 
     out = check_output_path(args.out)
     ds = open_results(args.results)
     try:
-        write_report(ds, out)
+        write_report(ds, out, fairness=fairness_text(ds))
     finally:
         ds.close()
     print(f"wrote {out}")
@@ -261,10 +267,10 @@ def cmd_fairness(args) -> int:
     import csv
     from dataclasses import asdict
 
-    from engine.fairness import analyse, format_table
-    from engine.inputs import build_inputs
-    from engine.scenario import load_scenario_set
+    from engine.config.scenario import load_scenario_set
+    from engine.model.inputs import build_inputs
     from engine.store import check_output_path
+    from engine.studies.fairness import analyse, format_table
 
     scenario_set = load_scenario_set(args.scenario)
     rows = analyse(build_inputs(scenario_set.base))

@@ -12,7 +12,7 @@ scenario file's text, seed, generator, versions, start and end time.
 
 The file is written under ``TARGET.part`` and renamed to ``TARGET`` once complete, so the
 target name never holds a half-written file; an interrupted run leaves ``TARGET.part``
-(readable, with ``chunk_done``) and its journal (:mod:`engine.journal`) for ``--resume``.
+(readable, with ``chunk_done``) and its journal (:mod:`engine.run.journal`) for ``--resume``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import h5netcdf
 import h5py
 import numpy as np
 
-from engine import streams
 from engine.errors import ResultsError
 from engine.variables import VARIABLES
 
@@ -86,11 +85,11 @@ class ResultsWriter:
     Parameters
     ----------
     target : final file name
-    scenario_set : the :class:`~engine.scenario.ScenarioSet` run
+    scenario_set : the :class:`~engine.config.scenario.ScenarioSet` run
     n_paths, chunk_paths : paths per scenario and per chunk
     seed : root seed
     quarter_labels : labels of the quarters
-    extra_attrs : more provenance (backend, command line, ...)
+    extra_attrs : more provenance (generator and its version, backend, command line, ...)
     """
 
     def __init__(self, target: str | Path, scenario_set, n_paths: int, chunk_paths: int,
@@ -148,8 +147,6 @@ class ResultsWriter:
             "swept_keys": ",".join(swept),
             "sweep_method": scenario_set.method,
             "seed": np.uint64(seed),
-            "generator": streams.GENERATOR,
-            "generator_version": streams.GENERATOR_VERSION,
             "paths": np.int64(n_paths),
             "chunk_paths": np.int64(chunk_paths),
             "start_quarter": base.scenario.start,

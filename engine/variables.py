@@ -57,7 +57,6 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("balance_per_member", np.float64, "yuan per member",
              "pre-paid balance held per member at the end of the quarter (0 if post-paid)"),
 )
-BY_NAME = {v.name: v for v in VARIABLES}
 CONTRACT = ("members", "joins", "lapses", "deaths", "claims", "aid", "cost_per_member",
             "shortfall", "reserve", "solvency_gap", "fee_revenue")
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.calibrate import run_calibration
-from engine.plots import write_plots
-from engine.runner import RunRequest, run
+from engine.analysis.summary import format_amount, format_market_share, summarize
+from engine.report.plots import write_plots
+from engine.run.runner import RunRequest, run
 from engine.store import open_results
-from engine.summary import format_amount, format_market_share, summarize
+from engine.studies.calibrate import run_calibration
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
 import tomli_w
+from hypothesis import HealthCheck, settings
 
-from engine.inputs import build_inputs
-from engine.scenario import load_scenario_set
+from engine.config.scenario import load_scenario_set
+from engine.model.inputs import build_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Hypothesis profiles, registered once: "default" for make test and CI, "long" for a soak
+# (HYPOTHESIS_PROFILE=long); tests set their own example counts under "default".
+settings.register_profile("default", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=2000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 SCENARIOS = ROOT / "scenarios"
 
 # A small plan: ages 30-34, two durations, everything that could vary switched on modestly.

@@ -32,9 +32,9 @@ def shipped_files() -> list[Path]:
 
 def checksums_of(path: Path, backend: str, paths: int = GOLDEN_PATHS) -> dict[str, str]:
     """``{variable: sha256}`` of one file's scenarios simulated on ``backend``."""
-    from engine.inputs import build_inputs
-    from engine.scenario import load_scenario_set
-    from engine.simulate import simulate_paths
+    from engine.config.scenario import load_scenario_set
+    from engine.model.inputs import build_inputs
+    from engine.run.simulate import simulate_paths
 
     scenario_set = load_scenario_set(path)
     seed = scenario_set.base.scenario.seed

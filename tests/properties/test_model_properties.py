@@ -6,81 +6,14 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.inputs import build_inputs
-from engine.reference import expected_path
-from engine.scenario import scenario_set_from_dict
-from engine.simulate import simulate_paths
+from engine.config.scenario import scenario_set_from_dict
+from engine.model.inputs import build_inputs
+from engine.model.reference import expected_path
+from engine.run.simulate import simulate_paths
+from tests.strategies import scenarios
 
 COUNTS = ("joins", "deaths", "claims", "diagnosed_in_waiting", "lapses", "aged_out", "members",
           "mild_claims", "sharers", "closed_out", "suspended")
-
-
-@st.composite
-def scenarios(draw, feedback: bool = True):
-    age_min = draw(st.integers(0, 90))
-    age_max = draw(st.integers(age_min, min(110, age_min + 3)))
-    quarters = draw(st.integers(1, 6))
-    model = draw(st.sampled_from(["fixed", "bass", "logistic"]))
-    growth = {"model": model, "dispersion": draw(st.sampled_from([0.0, 0.3]))}
-    initial = draw(st.integers(0 if model != "logistic" else 1, 4000))
-    if model == "fixed":
-        growth["series"] = draw(st.lists(st.floats(0, 3000), min_size=quarters,
-                                         max_size=quarters))
-    else:
-        growth["market_potential"] = draw(st.floats(1.0, 1e5))
-        growth["innovation"] = draw(st.floats(0, 2))
-        growth["imitation"] = draw(st.floats(0, 3))
-    lapse = {"base_quarterly": draw(st.floats(0, 0.5))}
-    if feedback:
-        lapse.update(cost_elasticity=draw(st.floats(0, 2)), reference_cost=draw(st.floats(1, 50)),
-                     antiselection=draw(st.floats(0, 1)),
-                     cost_window_quarters=draw(st.integers(1, 4)))
-        growth["cost_elasticity"] = draw(st.floats(0, 2))
-    split = draw(st.integers(age_min, age_max))
-    bands = [[age_min, split, draw(st.floats(0, 5e5))]]
-    if split < age_max:
-        bands.append([split + 1, age_max, draw(st.floats(0, 5e5))])
-    sharing = {"fee_rate": draw(st.floats(0, 0.2)),
-               "rule": draw(st.sampled_from(["equal", "age_rated"])),
-               "sharers": draw(st.sampled_from(["all", "eligible"])),
-               "shortfall": draw(st.sampled_from(["reserve", "haircut", "platform"]))}
-    prepaid = {}
-    if sharing["rule"] == "equal" and draw(st.booleans()):
-        sharing["funding"] = "prepaid"
-        prepaid = {"deposit": draw(st.floats(0, 50)), "topup_amount": draw(st.floats(0, 50)),
-                   "topup_probability": draw(st.floats(0, 1))}
-    if draw(st.booleans()):
-        sharing["cap_per_quarter"] = draw(st.floats(0, 100))
-    if draw(st.booleans()):
-        sharing["cap_per_year"] = draw(st.floats(0, 300))
-    quarter_labels = ["2019Q3", "2019Q4", "2020Q1", "2020Q2", "2020Q3", "2020Q4"]
-    if draw(st.booleans()):
-        growth["stop_joins_from"] = draw(st.sampled_from(quarter_labels))
-    pattern = draw(st.sampled_from([[1.0], [0.5, 0.5], [0.25, 0.5, 0.25], [0.0, 0.7, 0.3]]))
-    closure = {}
-    if draw(st.booleans()):
-        closure["quarter"] = draw(st.sampled_from(quarter_labels))
-    if draw(st.booleans()):
-        closure["platform_funds_from"] = draw(st.sampled_from(quarter_labels))
-    return {
-        "prepaid": prepaid,
-        "closure": closure,
-        "scenario": {"name": "h", "start": "2019Q3", "quarters": quarters, "paths": 3,
-                     "seed": draw(st.integers(0, 2**64 - 1))},
-        "population": {"initial_members": initial, "age_min": age_min, "age_max": age_max},
-        "growth": growth,
-        "incidence": {"selection": draw(st.lists(st.floats(0, 20), min_size=1, max_size=3)),
-                      "trend_per_year": draw(st.floats(-0.5, 0.5))},
-        "mortality": {"multiplier": draw(st.floats(0, 1))},
-        "lapse": lapse,
-        "benefits": {"waiting_quarters": draw(st.integers(0, 3)), "amount_by_age": bands,
-                     "mild_share": draw(st.floats(0, 1)), "mild_amount": 50000.0,
-                     "inflation_per_year": draw(st.floats(-0.2, 0.2)),
-                     "payment_pattern": pattern},
-        "sharing": sharing,
-        "reserve": {"initial": draw(st.floats(0, 1e6)),
-                    "loading_per_member_quarter": draw(st.floats(0, 5))},
-    }
 
 
 def inputs_of(raw):

@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("script,expect", [
     ("xianghubao.py", ["backtest: fitted on observations to 2019-12-31", "2021-12-28"]),

@@ -9,6 +9,8 @@ import pytest
 
 from tests.golden.refresh import BACKENDS, CHECKSUMS, checksums_of, key, shipped_files
 
+pytestmark = pytest.mark.slow
+
 GOLDEN = json.loads(CHECKSUMS.read_text(encoding="utf-8"))
 
 

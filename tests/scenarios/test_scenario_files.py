@@ -5,9 +5,9 @@ import pytest
 import xarray as xr
 
 from engine import cli
-from engine.inputs import build_inputs
-from engine.scenario import load_scenario_set
-from engine.simulate import simulate_paths
+from engine.config.scenario import load_scenario_set
+from engine.model.inputs import build_inputs
+from engine.run.simulate import simulate_paths
 from tests.conftest import SCENARIOS
 from tests.contract import contract_problems
 

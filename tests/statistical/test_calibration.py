@@ -7,10 +7,11 @@ import tomllib
 import numpy as np
 import pytest
 
-from engine import calibrate, cli
-from engine.inputs import build_inputs
-from engine.scenario import load_scenario_set
-from engine.simulate import simulate_paths
+from engine import cli
+from engine.config.scenario import load_scenario_set
+from engine.model.inputs import build_inputs
+from engine.run.simulate import simulate_paths
+from engine.studies import calibrate
 from tests.conftest import write_toml
 
 TRUE = {"growth.market_potential": 2.0e6, "growth.innovation": 0.3, "growth.imitation": 1.2,
@@ -38,7 +39,7 @@ def synthetic_observations(tmp_path, noise_sd=0.05, seed=3):
     rng = np.random.default_rng(seed)  # test data only
     start = dt.date(2018, 1, 1)
     rows = []
-    from engine.observations import model_values, read_observations
+    from engine.studies.observations import model_values, read_observations
 
     days = sorted(rng.choice(np.arange(60, 16 * 91 - 10), size=9, replace=False))
     lines = [f"{start + dt.timedelta(days=int(d))},members,1,persons,synthetic,,,0.07"

@@ -3,11 +3,11 @@
 import numpy as np
 from scipy import stats
 
-from engine import units
-from engine.inputs import build_inputs
-from engine.metrics import tvar, var
-from engine.reference import expected_path
-from engine.simulate import simulate_paths
+from engine.analysis.metrics import tvar, var
+from engine.model import units
+from engine.model.inputs import build_inputs
+from engine.model.reference import expected_path
+from engine.run.simulate import simulate_paths
 from tests.conftest import SCENARIOS, constant_table, load, scenario_dict, write_csv
 from tests.statistical.helpers import ALPHA, chi_square_discrete
 
@@ -87,7 +87,7 @@ def test_mean_path_of_a_full_plan_matches_the_expected_path(tmp_path):
         assert old in text
         text = text.replace(old, new)
     (tmp_path / "x.toml").write_text(text)
-    from engine.scenario import load_scenario_set
+    from engine.config.scenario import load_scenario_set
     inputs = build_inputs(load_scenario_set(tmp_path / "x.toml").base)
     paths = 200
     out = simulate_paths(inputs, 1, 0, paths)

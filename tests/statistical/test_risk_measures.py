@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from engine import units
-from engine.summary import risk_measures
+from engine.analysis.summary import risk_measures
+from engine.model import units
 from tests.statistical.test_model_statistics import closed_cohort
 
 
@@ -14,7 +14,7 @@ def cohort(tmp_path_factory):
     """A closed cohort (no joins, deaths or lapses; constant incidence; no waiting) whose
     quarterly cap of 0 leaves every claim unfunded: the one-year shortfall is exactly
     B (1 + f) · Binomial(N0, 1 − (1 − q)^4)."""
-    from engine.simulate import simulate_paths
+    from engine.run.simulate import simulate_paths
 
     tmp = tmp_path_factory.mktemp("cohort")
     members, rate = 2000, 2800.0

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from engine.samplers import BINOMIAL_INVERSION_MAX, binomial, gamma, negative_binomial, poisson
-from engine.streams import Stream
+from engine.random.samplers import (
+    BINOMIAL_INVERSION_MAX,
+    binomial,
+    gamma,
+    negative_binomial,
+    poisson,
+)
+from engine.random.streams import Stream
 from tests.statistical.helpers import ALPHA, chi_square_discrete
 
 DRAWS = 40_000

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from engine import cli, simulate
+from engine import cli
+from engine.run import simulate
 from tests.conftest import scenario_dict, write_toml
 from tests.contract import contract_problems
 
@@ -145,8 +146,8 @@ def test_summary_of_a_file_that_is_not_ours(tmp_path, capsys):
 
 
 def test_results_round_trip(tmp_path, scenario_file):
-    from engine.inputs import build_inputs
-    from engine.scenario import load_scenario_set
+    from engine.config.scenario import load_scenario_set
+    from engine.model.inputs import build_inputs
 
     out = tmp_path / "r.h5"
     run("run", scenario_file, "--out", out, "--paths", 6, "--chunk", 4, "--quiet")

@@ -11,9 +11,11 @@ import pytest
 import xarray as xr
 
 from engine import cli
-from engine.journal import journal_dir
+from engine.run.journal import journal_dir
 from engine.variables import VARIABLES
 from tests.conftest import ROOT, SCENARIOS, scenario_dict, write_toml
+
+pytestmark = pytest.mark.slow
 
 distributed = pytest.importorskip("distributed")
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from engine import economics
-from engine.scenario import SECTIONS
+from engine.analysis import economics
+from engine.config.scenario import SECTIONS
 
 VALUATION = SECTIONS["valuation"](discount_rate=0.1, user_value_per_quarter=1.0,
                                   acquisition_cost=2.0, opex_per_member_quarter=0.5)
@@ -39,7 +39,7 @@ def test_years_without_a_published_premium_are_not_filled_in():
 
 
 def test_every_premium_row_names_a_source():
-    from engine import tables
+    from engine.config import tables
 
     for _, row in tables.data_table("china_health_insurance_premiums.csv").rows:
         assert row["source_url"].startswith("http"), row

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from engine import units
-from engine.fairness import analyse
+from engine.model import units
+from engine.studies.fairness import analyse
 from tests.conftest import constant_table, inputs_of, scenario_dict, write_csv
 
 

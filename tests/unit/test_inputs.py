@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import units
-from engine.inputs import allocate_counts
+from engine.model import units
+from engine.model.inputs import allocate_counts
 from tests.conftest import constant_table, inputs_of, scenario_dict
 
 

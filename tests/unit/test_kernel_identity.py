@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from engine import kernel, samplers, streams
-from engine.inputs import build_inputs
-from engine.scenario import load_scenario_set, scenario_set_from_dict
-from engine.simulate import simulate_paths
+from engine.config.scenario import load_scenario_set, scenario_set_from_dict
+from engine.model.inputs import build_inputs
+from engine.random import batch as kernel
+from engine.random import samplers, streams
+from engine.run.simulate import simulate_paths
 from tests.conftest import SCENARIOS, load, scenario_dict
-from tests.properties.test_model_properties import scenarios
 from tests.statistical.test_samplers import BINOMIAL_CASES
+from tests.strategies import scenarios
 
 DRAWS = 20_000
 
@@ -26,10 +27,10 @@ def test_numba_binomial_equals_the_reference_in_every_regime():
     path = np.arange(n.size)
     cell = rng.integers(0, 2**17, n.size)
     k0, k1 = streams.seed_key(2**40 + 17)
-    word = streams.quarter_kind_word(9, streams.DIAGNOSES)
+    word = streams.quarter_kind_word(9, streams.Kind.DIAGNOSES)
     fast = np.zeros(n.size, dtype=np.int64)
     kernel.binomial_draws(n, p, k0, k1, word, path, cell, fast)
-    ref = samplers.binomial(n, p, streams.Stream(2**40 + 17, 9, streams.DIAGNOSES), path, cell)
+    ref = samplers.binomial(n, p, streams.Stream(2**40 + 17, 9, streams.Kind.DIAGNOSES), path, cell)
     assert np.array_equal(fast, ref)
 
 
@@ -39,9 +40,9 @@ def test_numba_poisson_equals_the_reference():
     path, cell = np.arange(lam.size), np.arange(lam.size) % 977
     k0, k1 = streams.seed_key(99)
     fast = np.zeros(lam.size, dtype=np.int64)
-    kernel.poisson_draws(lam, k0, k1, streams.quarter_kind_word(3, streams.JOINS), path, cell,
+    kernel.poisson_draws(lam, k0, k1, streams.quarter_kind_word(3, streams.Kind.JOINS), path, cell,
                          fast)
-    ref = samplers.poisson(lam, streams.Stream(99, 3, streams.JOINS), path, cell)
+    ref = samplers.poisson(lam, streams.Stream(99, 3, streams.Kind.JOINS), path, cell)
     assert np.array_equal(fast, ref)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine import metrics
+from engine.analysis import metrics
 
 
 def test_var_is_the_lower_quantile():

@@ -7,7 +7,7 @@ import pytest
 
 from engine import cli
 from engine.errors import TableError
-from engine.observations import date_span, model_values, quarter_time, read_observations
+from engine.studies.observations import date_span, model_values, quarter_time, read_observations
 from tests.conftest import scenario_dict, write_toml
 
 HEADER = "date,metric,value,unit,source,period_start,period_end"

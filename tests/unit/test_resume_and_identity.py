@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 
 from engine import cli
-from engine.journal import journal_dir
+from engine.run.journal import journal_dir
 from engine.variables import VARIABLES
 from tests.conftest import SCENARIOS, scenario_dict, write_toml
 
@@ -81,6 +81,7 @@ def _wait_for_chunks(out, count, proc, timeout=120.0):
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_sigkill_at_any_point_then_resume_gives_the_uninterrupted_data(tmp_path):
     scenario = SCENARIOS / "xianghubao.toml"
     args = ("--paths", 600, "--chunk", 25)
@@ -108,7 +109,7 @@ def test_sigkill_at_any_point_then_resume_gives_the_uninterrupted_data(tmp_path)
 
 def _interrupted(tmp_path, scenario, out, *args):
     """A run stopped by Ctrl-C after its first chunk, leaving a journal."""
-    from engine import simulate
+    from engine.run import simulate
 
     real, calls = simulate.simulate_paths, []
 
@@ -131,6 +132,7 @@ def _snapshot(folder):
             if p.is_file()}
 
 
+@pytest.mark.slow
 def test_ctrl_c_then_resume(tmp_path, sweep_file):
     out = tmp_path / "r.h5"
     _interrupted(tmp_path, sweep_file, out, "--paths", 40, "--chunk", 10)

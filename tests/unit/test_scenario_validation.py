@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from engine.config.scenario import load_scenario_set
 from engine.errors import ScenarioError
-from engine.scenario import load_scenario_set
 from tests.conftest import constant_table, load, scenario_dict, write_csv, write_toml
 
 LINE = re.compile(r"^(?P<file>[^:]+\.(toml|csv)): (?P<key>[^:]+): (?P<what>.+)$")

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from engine.sharing import HAIRCUT, PLATFORM, RESERVE, share_costs
+from engine.model.sharing import ShortfallRule, share_costs
+
+RESERVE, HAIRCUT, PLATFORM = ShortfallRule
 
 AID = 1_000_000.0
 SHARERS = 1000
@@ -76,7 +78,7 @@ def test_loading_and_interest_build_the_reserve():
 
 
 def test_age_rated_shares_follow_the_weights():
-    from engine.sharing import share_costs_age_rated
+    from engine.model.sharing import share_costs_age_rated
 
     weight = np.array([[1.0, 3.0]])                        # one sex, two age cells
     sharers = np.array([[[10, 10]]])
@@ -96,8 +98,8 @@ def test_age_rated_shares_follow_the_weights():
 
 
 def test_age_rated_and_equal_sharing_collect_the_same_without_caps(tmp_path):
-    from engine.inputs import build_inputs
-    from engine.simulate import simulate_paths
+    from engine.model.inputs import build_inputs
+    from engine.run.simulate import simulate_paths
     from tests.conftest import load, scenario_dict
 
     base = scenario_dict(population__age_min=20, population__age_max=59,
@@ -114,8 +116,8 @@ def test_age_rated_and_equal_sharing_collect_the_same_without_caps(tmp_path):
 def test_age_rated_lapses_react_by_age(tmp_path):
     """With lapse elasticity, age-rated sharing makes the old (who pay more) leave more and
     the young less than under equal sharing: the members left are younger."""
-    from engine.inputs import build_inputs
-    from engine.reference import expected_path
+    from engine.model.inputs import build_inputs
+    from engine.model.reference import expected_path
     from tests.conftest import load, scenario_dict
 
     common = dict(population__age_min=20, population__age_max=59, scenario__quarters=12,
@@ -130,7 +132,7 @@ def test_age_rated_lapses_react_by_age(tmp_path):
 
 
 def prepaid_plan(tmp_path, probability, name="p.toml"):
-    from engine.inputs import build_inputs
+    from engine.model.inputs import build_inputs
     from tests.conftest import load, scenario_dict
 
     data = scenario_dict(growth__series=[0.0] * 6, incidence__selection=[3.0],
@@ -141,7 +143,7 @@ def prepaid_plan(tmp_path, probability, name="p.toml"):
 
 
 def test_prepaid_balances_pay_the_charges_and_top_up(tmp_path):
-    from engine.reference import expected_path
+    from engine.model.reference import expected_path
 
     inputs = prepaid_plan(tmp_path, 1.0)
     e = expected_path(inputs)
@@ -156,8 +158,8 @@ def test_prepaid_balances_pay_the_charges_and_top_up(tmp_path):
 
 
 def test_members_who_do_not_top_up_are_suspended(tmp_path):
-    from engine.reference import expected_path
-    from engine.simulate import simulate_paths
+    from engine.model.reference import expected_path
+    from engine.run.simulate import simulate_paths
 
     inputs = prepaid_plan(tmp_path, 0.3)
     e = expected_path(inputs)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine import streams
+from engine.random import streams
 
 # Random123 kat_vectors (philox4x32, 7 and 10 rounds): counter, key -> output.
 KAT = [
@@ -30,7 +30,7 @@ def test_uniforms_are_strictly_inside_the_unit_interval():
 
 
 def test_a_draw_depends_only_on_its_own_counter():
-    s = streams.Stream(seed=123, quarter=4, kind=streams.DIAGNOSES)
+    s = streams.Stream(seed=123, quarter=4, kind=streams.Kind.DIAGNOSES)
     paths = np.arange(1000)
     u_all, v_all = s.uniforms(paths, 17, 0)
     u_one, v_one = s.uniforms(np.array([637]), 17, 0)
@@ -38,13 +38,13 @@ def test_a_draw_depends_only_on_its_own_counter():
 
 
 def test_every_part_of_the_key_changes_the_numbers():
-    base = streams.uniform_pair(5, 3, 2, streams.DEATHS, 9, 0)[0]
-    for changed in (streams.uniform_pair(6, 3, 2, streams.DEATHS, 9, 0),
-                    streams.uniform_pair(5, 4, 2, streams.DEATHS, 9, 0),
-                    streams.uniform_pair(5, 3, 3, streams.DEATHS, 9, 0),
-                    streams.uniform_pair(5, 3, 2, streams.LAPSES, 9, 0),
-                    streams.uniform_pair(5, 3, 2, streams.DEATHS, 10, 0),
-                    streams.uniform_pair(5, 3, 2, streams.DEATHS, 9, 1)):
+    base = streams.uniform_pair(5, 3, 2, streams.Kind.DEATHS, 9, 0)[0]
+    for changed in (streams.uniform_pair(6, 3, 2, streams.Kind.DEATHS, 9, 0),
+                    streams.uniform_pair(5, 4, 2, streams.Kind.DEATHS, 9, 0),
+                    streams.uniform_pair(5, 3, 3, streams.Kind.DEATHS, 9, 0),
+                    streams.uniform_pair(5, 3, 2, streams.Kind.LAPSES, 9, 0),
+                    streams.uniform_pair(5, 3, 2, streams.Kind.DEATHS, 10, 0),
+                    streams.uniform_pair(5, 3, 2, streams.Kind.DEATHS, 9, 1)):
         assert changed[0] != base
 
 

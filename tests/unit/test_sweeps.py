@@ -83,9 +83,9 @@ def test_common_random_numbers_make_nearby_scenarios_comparable(tmp_path):
     0.2 %), and no path has fewer claims in the riskier scenario."""
     import tomllib
 
-    from engine.inputs import build_inputs
-    from engine.scenario import scenario_set_from_dict
-    from engine.simulate import simulate_paths
+    from engine.config.scenario import scenario_set_from_dict
+    from engine.model.inputs import build_inputs
+    from engine.run.simulate import simulate_paths
     from tests.conftest import SCENARIOS
 
     raw = tomllib.loads((SCENARIOS / "xianghubao.toml").read_text())

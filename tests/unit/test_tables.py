@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import tables
+from engine.config import tables
 
 
 def test_every_data_file_keeps_its_source_header():

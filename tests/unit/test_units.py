@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from engine import units
+from engine.config import labels
+from engine.model import units
 
 
 def test_incidence_rate_to_quarterly_probability_is_constant_hazard():
@@ -39,20 +40,20 @@ def test_interest_factor():
 @pytest.mark.parametrize("text,band", [("42", (42, 42)), ("40-44", (40, 44)),
                                        ("85+", (85, 110)), (" 0 - 4 ", (0, 4))])
 def test_age_bands(text, band):
-    assert units.parse_age_band(text) == band
+    assert labels.parse_age_band(text) == band
 
 
 @pytest.mark.parametrize("text", ["", "x", "44-40", "-3", "40-"])
 def test_bad_age_bands(text):
     with pytest.raises(ValueError):
-        units.parse_age_band(text)
+        labels.parse_age_band(text)
 
 
 def test_quarter_labels_roll_over_years():
-    assert units.quarter_labels("2018Q4", 3) == ["2018Q4", "2019Q1", "2019Q2"]
-    assert units.quarter_offset("2018Q4", "2020Q1") == 5
+    assert labels.quarter_labels("2018Q4", 3) == ["2018Q4", "2019Q1", "2019Q2"]
+    assert labels.quarter_offset("2018Q4", "2020Q1") == 5
     with pytest.raises(ValueError):
-        units.parse_quarter("2019Q5")
+        labels.parse_quarter("2019Q5")
 
 
 def test_conversions_work_on_arrays():

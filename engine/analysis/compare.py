@@ -1,0 +1,171 @@
+"""Comparison of the scenarios of a results file: a table, swept-parameter effects, files.
+
+One row per scenario: its swept values, then ruin probability, capital at 99.5 % (first
+projection year, and the worst year), cost per member, members at the horizon, platform
+value, each with its Monte Carlo standard error where it has one. The effect of a swept
+key on a metric is the range of the metric's mean over the scenarios sharing each of the
+key's values (for a grid: the key's main effect; for a Latin hypercube: the same on the
+sampled values, binned into at most five groups).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.analysis.summary import summarize
+
+COLUMNS = (
+    ("ruin_probability", "ruin probability"),
+    ("ruin_probability_se", "s.e."),
+    ("capital_995", "capital 99.5%, year 1 (yuan)"),
+    ("capital_995_se", "s.e."),
+    ("capital_995_worst_year", "capital 99.5%, worst year (yuan)"),
+    ("cost_per_member_year_mean", "cost per member per year, mean (yuan)"),
+    ("members_at_horizon_median", "members at the horizon, median"),
+    ("platform_value_mean", "platform value, mean (yuan)"),
+)
+EFFECT_METRICS = (("capital_995_worst_year", "capital at 99.5 %, worst year (yuan)"),
+                  ("cost_per_member_year_mean", "cost per member per year (yuan)"))
+MAX_GROUPS = 5
+
+
+@dataclass
+class Comparison:
+    swept_keys: list[str]
+    rows: list[dict]                 # one per scenario: name, swept values, metrics
+    effects: dict[str, dict]         # metric -> key -> {"low": .., "high": .., "groups": ..}
+    summary: dict
+
+
+def _swept_values(ds) -> dict[str, list]:
+    keys = [k for k in str(ds.attrs.get("swept_keys", "")).split(",") if k]
+    return {k: [v.item() if hasattr(v, "item") else str(v) for v in ds[k].values] for k in keys}
+
+
+def compare(ds) -> Comparison:
+    summary = summarize(ds)
+    swept = _swept_values(ds)
+    rows = []
+    for i, name in enumerate(summary["scenarios"]):
+        risk = summary["risk"][name]
+        years = risk["shortfall_one_year"]
+        cost_years = [float(np.mean(ds["cost_per_member"].values[i][:, idx].sum(axis=1)))
+                      for idx in _year_indices(summary["quarters"])]
+        row = {"scenario": name, **{k: v[i] for k, v in swept.items()},
+               "ruin_probability": summary["ruin_probability"][name],
+               "ruin_probability_se": summary["ruin_probability_se"][name],
+               "capital_995": risk["capital_995"]["value"],
+               "capital_995_se": risk["capital_995"]["se"],
+               "capital_995_worst_year": max(y["var_995"]["value"] for y in years.values()),
+               "cost_per_member_year_mean": float(np.mean(cost_years)),
+               "members_at_horizon_median": risk["members_at_horizon_quantiles"]["0.5"],
+               "platform_value_mean": summary["platform_value"][name]["mean"]}
+        rows.append(row)
+    effects = {metric: {k: _effect(rows, k, metric) for k in swept}
+               for metric, _ in EFFECT_METRICS}
+    return Comparison(list(swept), rows, effects, summary)
+
+
+def _year_indices(labels) -> list[list[int]]:
+    years: dict[str, list[int]] = {}
+    for t, label in enumerate(labels):
+        years.setdefault(label[:4], []).append(t)
+    return list(years.values())
+
+
+def _effect(rows: list[dict], key: str, metric: str) -> dict:
+    values = [r[key] for r in rows]
+    numeric = all(isinstance(v, (int, float)) for v in values)
+    distinct = sorted(set(values), key=lambda v: (not numeric, v if numeric else str(v)))
+    if numeric and len(distinct) > MAX_GROUPS:
+        edges = np.quantile(np.array(values, dtype=float), np.linspace(0, 1, MAX_GROUPS + 1))
+        group_of = [int(min(MAX_GROUPS - 1, np.searchsorted(edges, v, side="right") - 1))
+                    for v in values]
+        labels = [f"{edges[g]:.3g}–{edges[g + 1]:.3g}" for g in range(MAX_GROUPS)]
+    else:
+        group_of = [distinct.index(v) for v in values]
+        labels = [_short_label(v) for v in distinct]
+        if len(set(labels)) < len(labels):  # shortened labels collide: number them
+            labels = [f"{lbl} #{i + 1}" for i, lbl in enumerate(labels)]
+    means = {}
+    for g, label in enumerate(labels):
+        members = [r[metric] for r, gi in zip(rows, group_of, strict=True) if gi == g]
+        if members:
+            means[label] = float(np.mean(members))
+    ordered = list(means.items())
+    return {"groups": means, "low": ordered[0], "high": ordered[-1],
+            "range": max(means.values()) - min(means.values())}
+
+
+def _short_label(value, width: int = 22) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def write_tables(comparison: Comparison, out_dir: Path) -> tuple[Path, Path]:
+    """``compare.csv`` and ``compare.md`` in ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    header = ["scenario", *comparison.swept_keys, *(c for c, _ in COLUMNS)]
+    csv_path = out_dir / "compare.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for row in comparison.rows:
+            writer.writerow([_fmt(row[h]) for h in header])
+    md_path = out_dir / "compare.md"
+    md_path.write_text(markdown_table(comparison), encoding="utf-8")
+    return csv_path, md_path
+
+
+def markdown_table(comparison: Comparison) -> str:
+    names = ["scenario", *comparison.swept_keys, *(label for _, label in COLUMNS)]
+    keys = ["scenario", *comparison.swept_keys, *(c for c, _ in COLUMNS)]
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for row in comparison.rows:
+        lines.append("| " + " | ".join(_fmt(row[k]) for k in keys) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def effects_table(comparison: Comparison) -> str:
+    lines = []
+    for metric, label in EFFECT_METRICS:
+        lines.append(f"effect on {label} (mean by value of each swept key):")
+        ranked = sorted(comparison.effects[metric].items(), key=lambda kv: -kv[1]["range"])
+        for key, eff in ranked:
+            groups = ", ".join(f"{g}: {v:.4g}" for g, v in eff["groups"].items())
+            lines.append(f"  {key}: range {eff['range']:.4g}  ({groups})")
+    return "\n".join(lines)
+
+
+def write_comparison(ds, out_dir: str | Path) -> list[Path]:
+    """Tables and figures of :func:`compare` into ``out_dir``; returns the files."""
+    from engine.report.plots import overlay_medians, plt, tornado_chart, write_plots
+
+    out = Path(out_dir)
+    comparison = compare(ds)
+    written = list(write_tables(comparison, out))
+    if comparison.swept_keys:
+        for metric, label in EFFECT_METRICS:
+            fig = tornado_chart(comparison.effects[metric], label)
+            path = out / f"tornado_{metric}.png"
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            written.append(path)
+    for var in ("members", "cost_per_member", "reserve"):
+        fig = overlay_medians(ds, var)
+        path = out / f"medians_{var}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    written += write_plots(ds, out / "scenarios")
+    return written

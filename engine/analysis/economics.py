@@ -1,0 +1,86 @@
+"""Platform value and market share, per path (DESIGN §1.8).
+
+Platform value (yuan, at the projection's start)::
+
+    V = Σ_t v^(t+1) [ fee_revenue_t + u · members_t − a · joins_t − o · members_t
+                      − platform_funding_t ]
+
+with the quarterly discount factor ``v = (1 + r)^(−1/4)`` (cash flows at each quarter's
+end), ``u`` the user value per active member per quarter (what a member is worth to the
+platform's other business: traffic, cross-selling), ``a`` the acquisition cost per join,
+``o`` the operating cost per member per quarter, and ``platform_funding`` the shortfall
+the platform pays under ``sharing.shortfall = "platform"``. Members at a quarter's end
+stand for the quarter's active members.
+
+Market share of mutual aid, per calendar year ``y``: members' contributions (what sharers
+paid: ``Σ cost_per_member_t · sharers_t`` over the quarters of ``y``) divided by China's
+commercial health insurance premiums of ``y`` (``engine/data/china_health_insurance_premiums.csv``,
+each year with its source; a scenario's ``market.health_premium_by_year``, in yuan, adds or
+replaces years). Years without a premium figure are reported as such, not filled in.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from engine.config import tables
+from engine.model import units
+
+
+def discount_factors(quarters: int, annual_rate: float) -> np.ndarray:
+    """``v^(t+1)`` for ``t = 0..T−1`` with ``v = (1 + r)^(−1/4)``."""
+    v = 1.0 / units.quarterly_growth_factor(annual_rate)
+    return v ** np.arange(1, quarters + 1)
+
+
+def platform_value(results: dict[str, np.ndarray], valuation) -> np.ndarray:
+    """Discounted value per path (see the module docstring); ``results`` are ``(P, T)``."""
+    members = results["members"].astype(float)
+    cash = (results["fee_revenue"]
+            + valuation.user_value_per_quarter * members
+            - valuation.acquisition_cost * results["joins"].astype(float)
+            - valuation.opex_per_member_quarter * members
+            - results["platform_funding"])
+    return cash @ discount_factors(members.shape[1], valuation.discount_rate)
+
+
+def contributions_by_year(results: dict[str, np.ndarray], quarter_labels
+                          ) -> dict[int, tuple[np.ndarray, int]]:
+    """``{year: (contributions per path in yuan, quarters of the year projected)}``."""
+    paid = results["cost_per_member"] * results["sharers"].astype(float)
+    years: dict[int, list[int]] = {}
+    for t, label in enumerate(quarter_labels):
+        years.setdefault(int(str(label)[:4]), []).append(t)
+    return {y: (paid[:, idx].sum(axis=1), len(idx)) for y, idx in years.items()}
+
+
+@cache
+def builtin_premiums_yuan() -> dict[int, float]:
+    """China's commercial health insurance premiums by year, yuan (the shipped table)."""
+    table = tables.data_table("china_health_insurance_premiums.csv")
+    return {int(r["year"]): float(r["premium_billion_yuan"]) * 1e9 for _, r in table.rows}
+
+
+def premiums_yuan(market) -> dict[int, float]:
+    """The shipped premiums, with a scenario's ``market.health_premium_by_year`` on top."""
+    out = dict(builtin_premiums_yuan())
+    out.update({int(y): float(v) for y, v in (market.health_premium_by_year or {}).items()})
+    return out
+
+
+def market_share_by_year(results: dict[str, np.ndarray], quarter_labels, market
+                         ) -> dict[int, dict]:
+    """Per year: contributions and their share of health insurance premiums, per path.
+
+    Each entry: ``contributions`` (per path, yuan), ``quarters`` (of the year projected),
+    ``premium`` (yuan, or None) and ``share`` (per path, or None without a premium).
+    """
+    premiums = premiums_yuan(market)
+    out = {}
+    for year, (paid, n) in contributions_by_year(results, quarter_labels).items():
+        premium = premiums.get(year)
+        out[year] = {"contributions": paid, "quarters": n, "premium": premium,
+                     "share": paid / premium if premium else None}
+    return out

@@ -1,0 +1,299 @@
+"""Summaries of a results file: a JSON-ready dict and a readable text table (DESIGN §5)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from engine.analysis import economics, metrics
+
+ALPHA = 0.995
+SUMMARY_VARIABLES = ("members", "joins", "lapses", "claims", "aid", "cost_per_member",
+                     "shortfall", "reserve", "fee_revenue", "solvency_gap", "sharers",
+                     "platform_funding")
+
+
+def scenarios_of(ds) -> list:
+    """The scenarios a results file was run with, rebuilt from its stored TOML text."""
+    from engine.config.scenario import scenario_set_from_dict
+
+    text = str(ds.attrs["scenario_toml"])
+    ss = scenario_set_from_dict(tomllib.loads(text), str(ds.attrs.get("scenario_file", "")),
+                                text, Path("."), check_tables=False)
+    return list(ss.scenarios)
+
+
+def _groups(ds, pooled: bool) -> list[tuple[str, list[int]]]:
+    names = [str(s) for s in ds["scenario"].values]
+    if pooled:
+        return [(f"pooled({len(names)} scenarios)", list(range(len(names))))]
+    return [(name, [i]) for i, name in enumerate(names)]
+
+
+def summarize(ds, pooled: bool = False) -> dict:
+    """Summary of every scenario (or of all pooled) in an opened results dataset.
+
+    Keys (each a mapping scenario name → value unless said otherwise): ``ruin_probability``
+    (and ``_se``, its Monte Carlo standard error), ``ruin_probability_by_quarter``,
+    ``shortfall_var_995`` and ``shortfall_tvar_995`` (first projection year, yuan),
+    ``..._by_year`` (every projection year), ``cost_per_member_quantiles``,
+    ``members_quantiles``, ``claims_quantiles`` (level → one value per quarter), ``mean``
+    (per variable, one value per quarter), ``platform_value`` (yuan: mean and quantiles),
+    ``market_share_by_year`` (year → contributions, premium and share quantiles); plus
+    ``scenarios``, ``quarters``, ``paths``, ``seed``, ``quantile_levels``,
+    ``quantile_definition``.
+
+    ``pooled=True`` treats the paths of all scenarios as one sample: for a fitted scenario
+    set (one scenario per parameter draw) that carries parameter and process uncertainty.
+    """
+    labels = [str(q) for q in ds["quarter"].values]
+    members = scenarios_of(ds)
+    groups = _groups(ds, pooled)
+    out: dict = {
+        "scenarios": [name for name, _ in groups],
+        "quarters": labels,
+        "paths": int(ds.sizes["path"]) * (len(members) if pooled else 1),
+        "seed": int(ds.attrs["seed"]),
+        "generator": str(ds.attrs["generator"]),
+        "quantile_levels": list(metrics.QUANTILE_LEVELS),
+        "quantile_definition": "lower empirical quantile inf{x: F(x) >= alpha}",
+        "var_level": ALPHA,
+        "shortfall_horizon": "first projection year (quarters 1-4); _by_year for each year",
+        "pooled": pooled,
+    }
+    keys = ("ruin_probability", "ruin_probability_se", "ruin_probability_by_quarter",
+            "shortfall_var_995", "shortfall_tvar_995", "shortfall_var_995_by_year",
+            "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
+            "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk")
+    for k in keys:
+        out[k] = {}
+    for name, idx in groups:
+        data = {v: np.concatenate([ds[v].values[i] for i in idx]) for v in SUMMARY_VARIABLES}
+        n_paths = data["members"].shape[0]
+        gap = data["solvency_gap"]
+        ruin = metrics.ruin_probability(gap)
+        out["ruin_probability"][name] = ruin
+        out["ruin_probability_se"][name] = metrics.binomial_standard_error(ruin, n_paths)
+        out["ruin_probability_by_quarter"][name] = [float(x) for x in metrics.ruin_by_quarter(gap)]
+        yearly = metrics.yearly_sums(data["shortfall"])
+        var_y = [metrics.var(yearly[:, y], ALPHA) for y in range(yearly.shape[1])]
+        tvar_y = [metrics.tvar(yearly[:, y], ALPHA) for y in range(yearly.shape[1])]
+        out["shortfall_var_995"][name] = var_y[0]
+        out["shortfall_tvar_995"][name] = tvar_y[0]
+        out["shortfall_var_995_by_year"][name] = var_y
+        out["shortfall_tvar_995_by_year"][name] = tvar_y
+        for var in ("cost_per_member", "members", "claims"):
+            out[f"{var}_quantiles"][name] = metrics.quantile_table(data[var])
+        out["mean"][name] = {var: [float(x) for x in data[var].mean(axis=0)]
+                             for var in SUMMARY_VARIABLES if var != "solvency_gap"}
+        value = np.concatenate([economics.platform_value(
+            {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
+                                          "platform_funding")}, members[i].valuation)
+            for i in idx])
+        out["platform_value"][name] = {
+            "units": "yuan at the start of the projection",
+            "mean": float(value.mean()),
+            "mean_se": float(value.std(ddof=1) / np.sqrt(value.size)) if value.size > 1 else 0.0,
+            "quantiles": {f"{q:g}": float(v) for q, v in
+                          zip(metrics.QUANTILE_LEVELS,
+                              metrics.quantile(value, list(metrics.QUANTILE_LEVELS)),
+                              strict=True)},
+        }
+        out["market_share_by_year"][name] = _market_share(ds, members, idx, labels)
+        out["risk"][name] = risk_measures(data, labels)
+    return out
+
+
+RUIN_HORIZONS = (1, 4, 8, 20)
+VAR_LEVELS = (0.90, 0.99, 0.995)
+MIN_TAIL_PATHS = 10      # paths beyond a quantile below which it is flagged
+MAX_RELATIVE_SE = 0.10   # relative standard error above which an estimate is flagged
+
+
+def risk_measures(data: dict[str, np.ndarray], labels: list[str]) -> dict:
+    """Risk figures of one scenario (or pool) with their Monte Carlo standard errors.
+
+    * ruin probability by 1, 4, 8, 20 quarters and the whole run, binomial s.e.;
+    * VaR and TVaR of each projection year's shortfall at 90, 99 and 99.5 %, s.e. of VaR
+      from the order-statistic interval, of TVaR from its asymptotic formula
+      (:mod:`engine.analysis.metrics`); capital at 99.5 % is the first year's VaR 99.5 %;
+    * the distribution of the quarter of first ruin;
+    * cost per member per calendar year and members at the horizon, quantiles;
+    * ``warnings``: estimates resting on fewer than 10 paths beyond the quantile, or with a
+      relative s.e. above 10 %.
+    """
+    n = data["members"].shape[0]
+    T = len(labels)
+    warnings: list[str] = []
+    gap = data["solvency_gap"]
+    by_q = metrics.ruin_by_quarter(gap)
+    horizons = {}
+    for h in (*[h for h in RUIN_HORIZONS if h < T], T):
+        p = float(by_q[h - 1])
+        horizons["all" if h == T else str(h)] = {
+            "quarters": h, "probability": p, "se": metrics.binomial_standard_error(p, n)}
+    first = metrics.first_ruin_quarter(gap)
+    time_to_ruin = {labels[t]: float(np.mean(first == t)) for t in range(T)
+                    if np.any(first == t)}
+    time_to_ruin["never"] = float(np.mean(first < 0))
+    yearly = metrics.yearly_sums(data["shortfall"])
+    shortfall = {}
+    for y in range(yearly.shape[1]):
+        x = yearly[:, y]
+        row = {"from": labels[4 * y]}
+        for alpha in VAR_LEVELS:
+            tag = f"{alpha * 100:g}".replace(".", "")
+            v, v_se = metrics.var(x, alpha), metrics.quantile_standard_error(x, alpha)
+            tv, tv_se = metrics.tvar(x, alpha), metrics.tvar_standard_error(x, alpha)
+            row[f"var_{tag}"] = {"value": v, "se": v_se}
+            row[f"tvar_{tag}"] = {"value": tv, "se": tv_se}
+            if n * (1 - alpha) >= MIN_TAIL_PATHS and v > 0 and v_se / v > MAX_RELATIVE_SE:
+                warnings.append(f"year {y + 1}: VaR {alpha:.1%} has a relative s.e. of "
+                                f"{v_se / v:.0%}; more paths would narrow it")
+        shortfall[f"year {y + 1}"] = row
+    for alpha in VAR_LEVELS:
+        tail = n * (1 - alpha)
+        if tail < MIN_TAIL_PATHS:
+            warnings.append(f"VaR/TVaR {alpha:.1%} rest on {tail:.0f} paths beyond the "
+                            f"quantile in each year; use at least "
+                            f"{int(np.ceil(MIN_TAIL_PATHS / (1 - alpha)))} paths")
+    levels = list(metrics.QUANTILE_LEVELS)
+
+    def qtable(values):
+        return {f"{q:g}": float(v) for q, v in zip(levels, metrics.quantile(values, levels),
+                                                  strict=True)}
+
+    cost_years = metrics.calendar_year_sums(data["cost_per_member"], labels)
+    return {
+        "paths": n,
+        "ruin_probability_by_horizon": horizons,
+        "time_to_ruin": time_to_ruin,
+        "shortfall_one_year": shortfall,
+        "capital_995": shortfall["year 1"]["var_995"],
+        "cost_per_member_by_year_quantiles": {str(y): qtable(v) for y, v in cost_years.items()},
+        "members_at_horizon_quantiles": qtable(data["members"][:, -1]),
+        "warnings": warnings,
+    }
+
+
+def _market_share(ds, members, idx, labels) -> dict:
+    per_year: dict[int, dict] = {}
+    for i in idx:
+        results = {v: ds[v].values[i] for v in ("cost_per_member", "sharers")}
+        for year, entry in economics.market_share_by_year(results, labels,
+                                                          members[i].market).items():
+            slot = per_year.setdefault(year, {"contributions": [], "share": [],
+                                              "premium": entry["premium"],
+                                              "quarters": entry["quarters"]})
+            slot["contributions"].append(entry["contributions"])
+            if entry["share"] is not None:
+                slot["share"].append(entry["share"])
+    levels = list(metrics.QUANTILE_LEVELS)
+    out = {}
+    for year, slot in sorted(per_year.items()):
+        paid = np.concatenate(slot["contributions"])
+        row = {"quarters_projected": slot["quarters"],
+               "premium_yuan": slot["premium"],
+               "contributions_yuan_quantiles": {f"{q:g}": float(v) for q, v in
+                                                zip(levels, metrics.quantile(paid, levels),
+                                                    strict=True)}}
+        if slot["share"]:
+            share = np.concatenate(slot["share"])
+            row["share_quantiles"] = {f"{q:g}": float(v) for q, v in
+                                      zip(levels, metrics.quantile(share, levels), strict=True)}
+        else:
+            row["share_quantiles"] = None
+        out[str(year)] = row
+    return out
+
+
+def format_amount(x: float) -> str:
+    """A number for people: 1.23bn, 4.56m, 78.9k, 123, 4.56."""
+    if x is None or not np.isfinite(x):
+        return str(x)
+    ax = abs(x)
+    if ax >= 1e9:
+        return f"{x / 1e9:.2f}bn"
+    if ax >= 1e6:
+        return f"{x / 1e6:.2f}m"
+    if ax >= 1e4:
+        return f"{x / 1e3:.1f}k"
+    if ax >= 100 or x == int(x):
+        return f"{x:.0f}"
+    return f"{x:.2f}"
+
+
+_fmt = format_amount
+
+
+def _range(q: dict, t: int | None = None) -> str:
+    pick = (lambda k: q[k][t]) if t is not None else (lambda k: q[k])
+    return f"{_fmt(pick('0.5'))} ({_fmt(pick('0.05'))}-{_fmt(pick('0.95'))})"
+
+
+def format_market_share(summary: dict, name: str) -> list[str]:
+    """One line per calendar year: members' contributions (yuan) and their share of that
+    year's commercial health insurance premiums, median and 5–95 % range."""
+    lines = []
+    for year, row in summary["market_share_by_year"][name].items():
+        paid = _range(row["contributions_yuan_quantiles"])
+        n = row["quarters_projected"]
+        part = "" if n == 4 else f" [{n} quarter{'' if n == 1 else 's'}]"
+        if row["share_quantiles"]:
+            q = row["share_quantiles"]
+            share = (f"{q['0.5']:.3%} ({q['0.05']:.3%}-{q['0.95']:.3%}) of "
+                     f"{_fmt(row['premium_yuan'])} yuan")
+        else:
+            share = "no published premium for the year"
+        lines.append(f"  {year}{part}: contributions {paid} yuan; share {share}")
+    return lines
+
+
+def format_summary(summary: dict) -> str:
+    """A readable table per scenario: medians with 5–95 % ranges per quarter, then risks,
+    the platform's value and mutual aid's market share."""
+    lines = [f"paths: {summary['paths']}   seed: {summary['seed']}   "
+             f"generator: {summary['generator']}   (median and 5%-95% range)"]
+    for name in summary["scenarios"]:
+        mem = summary["members_quantiles"][name]
+        clm = summary["claims_quantiles"][name]
+        cpm = summary["cost_per_member_quantiles"][name]
+        ruin_q = summary["ruin_probability_by_quarter"][name]
+        lines += ["", f"scenario {name}",
+                  f"{'quarter':<8} {'members':>32} {'claims':>24} "
+                  f"{'cost per member, yuan':>26} {'P(ruin)':>8}"]
+        for t, q in enumerate(summary["quarters"]):
+            lines.append(f"{q:<8} {_range(mem, t):>32} {_range(clm, t):>24} "
+                         f"{_range(cpm, t):>26} {ruin_q[t]:>8.3f}")
+        ruin = summary["ruin_probability"][name]
+        se = summary["ruin_probability_se"][name]
+        value = summary["platform_value"][name]
+        lines += [
+            f"ruin probability over the run: {ruin:.4f} (MC s.e. {se:.4f})",
+            f"one-year shortfall, year 1: VaR 99.5% {_fmt(summary['shortfall_var_995'][name])}"
+            f" yuan, TVaR 99.5% {_fmt(summary['shortfall_tvar_995'][name])} yuan",
+            "VaR 99.5% of the shortfall by projection year: "
+            + ", ".join(_fmt(v) for v in summary["shortfall_var_995_by_year"][name]),
+            f"platform value: mean {_fmt(value['mean'])} yuan (s.e. {_fmt(value['mean_se'])}), "
+            f"median {_range(value['quantiles'])} yuan",
+            "market share (members' contributions / health insurance premiums), by year:",
+        ]
+        risk = summary["risk"][name]
+        lines += format_market_share(summary, name)
+        lines.append("ruin probability by horizon (± s.e.): " + ", ".join(
+            f"{k if k == 'all' else k + 'q'} {v['probability']:.4f}±{v['se']:.4f}"
+            for k, v in risk["ruin_probability_by_horizon"].items()))
+        lines.append("one-year shortfall by projection year, yuan (± s.e.):")
+        for year, row in risk["shortfall_one_year"].items():
+            lines.append(f"  {year} from {row['from']}: " + "; ".join(
+                f"VaR {lvl} {_fmt(row['var_' + tag]['value'])}±{_fmt(row['var_' + tag]['se'])}"
+                f" TVaR {_fmt(row['tvar_' + tag]['value'])}±{_fmt(row['tvar_' + tag]['se'])}"
+                for lvl, tag in (("90%", "90"), ("99%", "99"), ("99.5%", "995"))))
+        lines.append("cost per member per calendar year, yuan: " + ", ".join(
+            f"{y} {_range(q)}" for y, q in risk["cost_per_member_by_year_quantiles"].items()))
+        lines.append(f"members at the horizon: {_range(risk['members_at_horizon_quantiles'])}")
+        for w in risk["warnings"]:
+            lines.append(f"warning: {w}")
+    return "\n".join(lines)

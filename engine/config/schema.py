@@ -1,0 +1,187 @@
+"""The scenario file's tables and keys (DESIGN §3): types, ranges, defaults and meaning.
+
+One entry per key. :mod:`engine.config.scenario` checks a file against this table and reports
+every problem at once; the README's scenario reference is generated from the ``doc`` texts
+(``mutualsim validate --keys`` prints it).
+
+Units are in the key names or the docs: yuan, quarters, per 100,000 person-years, per year.
+A default is either neutral (no effect: 0, 1, none) or names its source.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    """A key's type and allowed values.
+
+    ``kind`` is one of ``int``, ``float``, ``str``, ``choice``, ``quarter``, ``float_list``,
+    ``bands`` (``[[lo, hi, amount], ...]``), ``shocks`` (list of tables), ``year_table``
+    (a table of year → number) or ``table_ref`` (a built-in table's name or a CSV path).
+    """
+
+    kind: str
+    doc: str
+    default: Any = REQUIRED
+    lo: float = -math.inf
+    hi: float = math.inf
+    lo_open: bool = False
+    choices: tuple = ()
+
+
+def _prob(doc: str, default: Any = REQUIRED) -> Key:
+    return Key("float", doc, default, lo=0.0, hi=1.0)
+
+
+def _nonneg(doc: str, default: Any = REQUIRED, kind: str = "float") -> Key:
+    return Key(kind, doc, default, lo=0.0)
+
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "scenario": {
+        "name": Key("str", "Scenario name; labels the results."),
+        "description": Key("str", "Free text.", ""),
+        "start": Key("quarter", "First projected quarter, like \"2018Q4\"."),
+        "quarters": Key("int", "Number of quarters projected (≥ 1).", REQUIRED, lo=1),
+        "paths": Key("int", "Monte Carlo paths (≥ 1); `--paths` overrides.", 1000, lo=1),
+        "seed": Key("int", "Root seed of the keyed streams, 0 ≤ seed < 2**64.", 1,
+                    lo=0, hi=2**64 - 1),
+    },
+    "population": {
+        "initial_members": _nonneg("Members at the start of the first quarter.", 0, "int"),
+        "initial_age_mix": Key("table_ref", "Age–sex mix of initial members: built-in name "
+                               "or CSV `age,sex,share`.", "cnnic2020_internet_users"),
+        "age_min": Key("int", "Youngest age covered, years.", REQUIRED, lo=0, hi=110),
+        "age_max": Key("int", "Oldest age covered, years; members leave on their next "
+                       "birthday.", REQUIRED, lo=0, hi=110),
+        "female_share": Key("float", "If set, both mixes are reweighted to this share of "
+                            "women (0–1).", None, lo=0.0, hi=1.0),
+        "initial_duration_quarters": Key("int", "Quarters since joining of the initial "
+                                         "members (default: past waiting and selection).",
+                                         None, lo=0),
+    },
+    "growth": {
+        "model": Key("choice", "Growth model of expected joins.", REQUIRED,
+                     choices=("bass", "logistic", "fixed")),
+        "market_potential": Key("float", "Bass/logistic market potential M, persons.", None,
+                                lo=0.0, lo_open=True),
+        "innovation": _nonneg("Bass innovation coefficient p, per year.", 0.0),
+        "imitation": _nonneg("Bass imitation coefficient q (logistic growth rate), per "
+                             "year.", 0.0),
+        "series": Key("float_list", "Fixed model: expected joins per quarter, one value per "
+                      "quarter (≥ 0).", None, lo=0.0),
+        "dispersion": _nonneg("Over-dispersion α of joins: Var = λ + α λ² (0 = Poisson).",
+                              0.0),
+        "cost_elasticity": _nonneg("ε in the join damping exp(−ε (c/c_ref − 1)).", 0.0),
+        "joiner_age_mix": Key("table_ref", "Age–sex mix of joiners: built-in name or CSV "
+                              "`age,sex,share`.", "cnnic2020_internet_users"),
+        "stop_joins_from": Key("quarter", "No joins from this quarter on (e.g. a regulator's "
+                               "stop on new members).", None),
+    },
+    "incidence": {
+        "table": Key("table_ref", "Incidence per 100,000 person-years: built-in name or CSV "
+                     "`age,sex,rate_per_100k`.", "ci5plus_china_pooled_2008_2012"),
+        "national_level_year": Key("int", "If set, rescale the table's level by sex to NCC's "
+                                   "national crude rate of this year.", None),
+        "cancer_share_of_claims": Key("float", "Share of claims that the table's illness "
+                                      "makes; rates are divided by it (0 < x ≤ 1).", 1.0,
+                                      lo=0.0, hi=1.0, lo_open=True),
+        "trend_per_year": Key("float", "Incidence trend: rates × (1 + trend)^(t/4).", 0.0,
+                              lo=-1.0, lo_open=True),
+        "selection": Key("float_list", "Multipliers by year since joining; the last applies "
+                         "thereafter (≥ 0).", [1.0], lo=0.0),
+        "shocks": Key("shocks", "Shocks: [{start = \"2020Q1\", quarters = 2, multiplier = "
+                      "0.8}, ...].", []),
+    },
+    "mortality": {
+        "table": Key("table_ref", "Mortality: built-in name or CSV `age,sex,qx`.",
+                     "cl2010_2013_nonpension_1"),
+        "multiplier": _nonneg("Multiplier on qx (or mx).", 1.0),
+    },
+    "lapse": {
+        "base_quarterly": _prob("Base lapse probability per quarter.", 0.0),
+        "by_duration": Key("float_list", "Base lapse per quarter by quarters since joining; "
+                           "the last applies thereafter (0–1). Replaces base_quarterly.",
+                           None, lo=0.0, hi=1.0),
+        "cost_elasticity": _nonneg("η in ℓ = min(1, ℓ_base (c/c_ref)^η).", 0.0),
+        "reference_cost": Key("float", "c_ref, yuan per member per quarter; needed when an "
+                              "elasticity is positive.", None, lo=0.0, lo_open=True),
+        "antiselection": _prob("α: cost-driven leavers' incidence is (1 − α) times the "
+                               "pool's.", 0.0),
+        "cost_window_quarters": Key("int", "c in the lapse and join formulas is the mean cost "
+                                    "per member over the last k quarters (1: last quarter).",
+                                    1, lo=1, hi=8),
+    },
+    "benefits": {
+        "waiting_quarters": _nonneg("Quarters after joining in which diagnoses are not "
+                                    "paid.", 0, "int"),
+        "amount_by_age": Key("bands", "Aid per claim by age at diagnosis, yuan: [[lo, hi, "
+                             "amount], ...] covering age_min..age_max."),
+        "mild_share": _prob("Share of claims that are mild (paid mild_amount).", 0.0),
+        "mild_amount": _nonneg("Aid per mild claim, yuan.", 0.0),
+        "inflation_per_year": Key("float", "Benefit amounts grow by (1 + i)^(t/4).", 0.0,
+                                  lo=-1.0, lo_open=True),
+        "payment_pattern": Key("float_list", "Shares of a quarter's claims paid in that "
+                               "quarter and each of the next ones (sum 1; [1.0]: paid at "
+                               "once). Sharing applies to what is paid.", [1.0], lo=0.0,
+                               hi=1.0),
+    },
+    "sharing": {
+        "funding": Key("choice", "postpaid: members are charged after each quarter; "
+                       "prepaid: shares come out of balances members hold (see [prepaid]).",
+                       "postpaid", choices=("postpaid", "prepaid")),
+        "fee_rate": _nonneg("Management fee as a share of aid.", 0.0),
+        "sharers": Key("choice", "Who shares: all members, or those past waiting.", "all",
+                       choices=("all", "eligible")),
+        "cap_per_quarter": Key("float", "Cap on each member's share per quarter, yuan.", None,
+                               lo=0.0),
+        "cap_per_year": Key("float", "Cap on each member's share per calendar year, yuan.",
+                            None, lo=0.0),
+        "shortfall": Key("choice", "Who meets what the caps leave unfunded.", "reserve",
+                         choices=("reserve", "haircut", "platform")),
+        "rule": Key("choice", "How the cost is split: equally, or in proportion to each "
+                    "member's expected aid by age and sex (age_rated).", "equal",
+                    choices=("equal", "age_rated")),
+    },
+    "reserve": {
+        "initial": _nonneg("Reserve at the start, yuan.", 0.0),
+        "interest_per_year": Key("float", "Interest on the reserve, per year.", 0.0,
+                                 lo=-1.0, lo_open=True),
+        "loading_per_member_quarter": _nonneg("Reserve loading each sharer pays per quarter, "
+                                              "yuan (outside the caps).", 0.0),
+    },
+    "prepaid": {
+        "deposit": _nonneg("Balance a member pays in on joining (and initial members hold), "
+                           "yuan.", 0.0),
+        "topup_amount": Key("float", "A top-up, yuan; a short balance gets as many as cover "
+                            "the last quarter's charge (default: the deposit).", None,
+                            lo=0.0),
+        "topup_probability": _prob("Chance that such a member tops up; the others are "
+                                   "suspended and leave.", 1.0),
+    },
+    "closure": {
+        "quarter": Key("quarter", "The plan's last quarter: no joins from it; at its end every "
+                       "member leaves; claims already incurred are still paid (see "
+                       "benefits.payment_pattern).", None),
+        "platform_funds_from": Key("quarter", "From this quarter members pay nothing and the "
+                                   "platform pays aid and fee (platform_funding).", None),
+    },
+    "valuation": {
+        "discount_rate": _nonneg("Annual discount rate for platform value.", 0.0),
+        "user_value_per_quarter": _nonneg("Value to the platform of an active member per "
+                                          "quarter, yuan.", 0.0),
+        "acquisition_cost": _nonneg("Cost per join, yuan.", 0.0),
+        "opex_per_member_quarter": _nonneg("Operating cost per member per quarter, yuan.",
+                                           0.0),
+    },
+    "market": {
+        "health_premium_by_year": Key("year_table", "China's commercial health insurance "
+                                      "premiums by year, yuan.", {}),
+    },
+}

@@ -1,0 +1,309 @@
+"""Kernel steps that move members: start of a path, joins, decrements, ageing.
+
+Each step is one ``@njit(cache=True)`` function of the named records of
+:mod:`engine.kernel.records`, following the order of events of
+:mod:`engine.model.reference` operation for operation; the rules themselves (growth, lapse,
+pre-paid, conversions) are the model's own functions, compiled here for one path.
+Explicit loops, not slice assignment: broadcasting checks pull in seconds of compile.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from engine.kernel.records import FLT, INT, STAGE
+from engine.model.growth import expected_joins, join_damping
+from engine.model.lapse import antiselection_lift, cost_ratio, excess_and_stayers, lapse_probability
+from engine.model.prepaid import blend, is_short, suspension_probability, topped_up
+from engine.model.units import prob_from_hazard
+from engine.random.compiled import binomial, poisson
+
+
+@njit(cache=True)
+def start_path(par, tab, st):
+    """Every path starts from the initial members, reserve and a neutral perceived cost."""
+    S, A, Dn = st.members.shape
+    ever = 0
+    for s in range(S):
+        for a in range(A):
+            for d in range(Dn):
+                st.members[s, a, d] = tab.initial_members[s, a, d]
+                ever += tab.initial_members[s, a, d]
+            st.paid_year_cells[s, a] = 0.0
+            for j in range(st.cost_window.size):
+                st.cell_window[j, s, a] = par.reference_cost_yuan_q
+    for j in range(st.cost_window.size):
+        st.cost_window[j] = par.reference_cost_yuan_q
+    for d in range(Dn):
+        st.balance[d] = par.deposit_yuan
+    for j in range(st.pending_aid.size):
+        st.pending_aid[j] = 0.0
+        st.pending_claims[j] = 0.0
+    st.antiselection[0] = 1.0
+    st.ever_joined[0] = ever
+    st.reserve[0] = par.reserve_initial_yuan
+    st.paid_year[0] = 0.0
+    st.last_charge[0] = 0.0
+
+
+@njit(cache=True)
+def perceived_cost(window):
+    """``c``: mean cost per member over the window, summed in a fixed order."""
+    total = 0.0
+    for j in range(window.size):
+        total = total + window[j]
+    return total / window.size
+
+
+@njit(cache=True)
+def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
+    """1. Joins: ``Poisson(λ π[s, a])`` per cell; deposits; anti-selection diluted."""
+    N = st.members
+    S, A, Dn = N.shape
+    start_total = 0
+    for s in range(S):
+        for a in range(A):
+            for d in range(Dn):
+                start_total += N[s, a, d]
+    lam = expected_joins(par.growth_model, float(start_total), float(st.ever_joined[0]),
+                         par.market_potential, par.innovation_q, par.imitation_q,
+                         tab.joins_series[t])
+    lam = lam * join_damping(cost_prev, par.reference_cost_yuan_q, par.join_cost_elasticity)
+    lam = lam * join_gamma[i, t]
+    if not tab.joins_open[t]:
+        lam = 0.0
+    held_new = 0
+    if par.prepaid:
+        for s in range(S):
+            for a in range(A):
+                held_new += N[s, a, 0]
+    joined = 0
+    word = np.uint64(keys.joins[t])
+    for s in range(S):
+        for a in range(A):
+            x = poisson(lam * tab.join_mix[s, a], keys.k0, keys.k1, c0, word,
+                        np.uint64(tab.cell_id[s, a, 0]))
+            N[s, a, 0] += x
+            joined += x
+    if par.prepaid:
+        st.balance[0] = blend(float(held_new), st.balance[0], float(joined), par.deposit_yuan,
+                              par.deposit_yuan)
+        for d in range(Dn):
+            scr.short[d] = is_short(st.balance[d], st.last_charge[0])
+    grown = start_total + joined
+    if grown > 0:
+        st.antiselection[0] = ((st.antiselection[0] * float(start_total) + float(joined))
+                               / float(grown))
+    st.ever_joined[0] += joined
+    out.ints[INT.joins, i, t] = joined
+    out.floats[FLT.expected_joins, i, t] = lam
+
+
+@njit(cache=True)
+def _prepare_lapses(par, tab, st, scr, ratio):
+    """Lapse probabilities of the quarter, and the anti-selection factor raised by the
+    expected cost-driven leavers (:mod:`engine.model.lapse`)."""
+    N = st.members
+    S, A, Dn = N.shape
+    base = tab.lapse_base_q
+    excess = 0.0
+    stayers = 0.0
+    if par.age_rated:
+        # each cell reacts to what its members paid
+        K = st.cost_window.size
+        for s in range(S):
+            for a in range(A):
+                total = 0.0
+                for j in range(K):
+                    total = total + st.cell_window[j, s, a]
+                scr.lapse_ratio_cells[s, a] = cost_ratio(total / K, par.reference_cost_yuan_q,
+                                                         par.lapse_cost_elasticity)
+        for s in range(S):
+            for a in range(A):
+                for d in range(Dn):
+                    lq = lapse_probability(base[d], scr.lapse_ratio_cells[s, a])
+                    e, stay = excess_and_stayers(float(N[s, a, d]), lq, base[d])
+                    excess += e
+                    stayers += stay
+    else:
+        for d in range(Dn):
+            scr.lapse_q[d] = lapse_probability(base[d], ratio)
+            scr.by_duration[d] = 0
+        for s in range(S):
+            for a in range(A):
+                for d in range(Dn):
+                    scr.by_duration[d] += N[s, a, d]
+        for d in range(Dn):
+            e, stay = excess_and_stayers(float(scr.by_duration[d]), scr.lapse_q[d], base[d])
+            excess += e
+            stayers += stay
+    lift = antiselection_lift(par.antiselection, excess, stayers)
+    st.antiselection[0] = st.antiselection[0] * (1.0 + lift)
+
+
+@njit(cache=True)
+def _draw_stage(stage, t, c0, par, tab, keys, st, scr, hazard_scale):
+    """One decrement over every cell: the kernel's single binomial call site.
+
+    Returns the persons drawn (for diagnoses: those in the waiting period; claims go to
+    ``scr.claims_cells``) and, for mild claims, the aid of the severe ones (yuan). The
+    probabilities are written out here, with scalar rules only: a call per cell that passes
+    the records counts references to each of their arrays (measured: six times slower).
+    """
+    N = st.members
+    S, A, Dn = N.shape
+    word = np.uint64(keys.decrements[stage, t])
+    durations = 1 if stage == STAGE.mild else Dn
+    drawn = 0
+    severe_yuan = 0.0
+    for s in range(S):
+        for a in range(A):
+            for d in range(durations):
+                n = scr.claims_cells[s, a] if stage == STAGE.mild else N[s, a, d]
+                if n == 0:
+                    continue
+                if stage == STAGE.mild:
+                    p = par.mild_share
+                elif stage == STAGE.suspensions:
+                    p = suspension_probability(scr.short[d], par.topup_probability)
+                elif stage == STAGE.deaths:
+                    p = tab.death_q[s, a]
+                elif stage == STAGE.diagnoses:
+                    p = prob_from_hazard(tab.diagnosis_hazard_q[s, a, d] * hazard_scale
+                                         * st.antiselection[0])
+                elif par.age_rated:
+                    p = lapse_probability(tab.lapse_base_q[d], scr.lapse_ratio_cells[s, a])
+                else:
+                    p = scr.lapse_q[d]
+                x = binomial(n, p, keys.k0, keys.k1, c0, word, np.uint64(tab.cell_id[s, a, d]))
+                if stage == STAGE.mild:
+                    drawn += x
+                    severe_yuan += float(n - x) * tab.benefit_yuan[a]
+                    continue
+                N[s, a, d] = n - x
+                if stage == STAGE.diagnoses and d >= par.waiting_quarters:
+                    scr.claims_cells[s, a] += x
+                else:
+                    drawn += x
+    return drawn, severe_yuan
+
+
+@njit(cache=True)
+def decrements(t, i, c0, par, tab, keys, st, scr, out, cost_prev):
+    """2.–4. Suspensions (pre-paid), deaths, diagnoses, mild claims and lapses, in the
+    order of :data:`engine.model.events.DECREMENTS`. Returns the severe claims' aid."""
+    S, A, _ = st.members.shape
+    ratio = cost_ratio(cost_prev, par.reference_cost_yuan_q, par.lapse_cost_elasticity)
+    for s in range(S):
+        for a in range(A):
+            scr.claims_cells[s, a] = 0
+    severe_yuan = 0.0
+    for stage in range(len(STAGE)):
+        if stage == STAGE.suspensions and not par.prepaid:
+            continue
+        if stage == STAGE.lapses:
+            _prepare_lapses(par, tab, st, scr, ratio)
+        drawn, severe = _draw_stage(stage, t, c0, par, tab, keys, st, scr,
+                                    tab.hazard_factor[t])
+        if stage == STAGE.suspensions:
+            out.ints[INT.suspended, i, t] = drawn
+        elif stage == STAGE.deaths:
+            out.ints[INT.deaths, i, t] = drawn
+        elif stage == STAGE.diagnoses:
+            out.ints[INT.diagnosed_in_waiting, i, t] = drawn
+        elif stage == STAGE.mild:
+            out.ints[INT.mild_claims, i, t] = drawn
+            severe_yuan = severe
+        else:
+            out.ints[INT.lapses, i, t] = drawn
+    out.floats[FLT.antiselection_factor, i, t] = st.antiselection[0]
+    return severe_yuan
+
+
+@njit(cache=True)
+def top_ups(par, st, scr):
+    """Pre-paid cohorts that were short and not suspended top up (engine.model.prepaid)."""
+    if par.prepaid and par.topup_yuan > 0.0:
+        for d in range(st.balance.size):
+            if scr.short[d]:
+                st.balance[d] = topped_up(st.balance[d], st.last_charge[0], par.topup_yuan)
+
+
+@njit(cache=True)
+def _shift_balances(par, st):
+    """Pre-paid balances follow their cohorts; the last duration blends two cohorts."""
+    N = st.members
+    S, A, Dn = N.shape
+    D = Dn - 1
+    n_last = 0
+    n_cap = 0
+    for s in range(S):
+        for a in range(A):
+            n_last += N[s, a, D - 1]
+            n_cap += N[s, a, D]
+    st.balance[D] = blend(float(n_last), st.balance[D - 1], float(n_cap), st.balance[D],
+                          st.balance[D])
+    for d in range(D - 1, 0, -1):
+        st.balance[d] = st.balance[d - 1]
+    st.balance[0] = par.deposit_yuan
+
+
+@njit(cache=True)
+def _mean_balance(st):
+    """Pre-paid balance per member at the quarter's end (count-weighted, fixed order)."""
+    N = st.members
+    S, A, Dn = N.shape
+    held = 0.0
+    total = 0.0
+    for d in range(Dn):
+        n_d = 0
+        for s in range(S):
+            for a in range(A):
+                n_d += N[s, a, d]
+        held = held + float(n_d) * st.balance[d]
+        total = total + float(n_d)
+    return held / total if total > 0.0 else 0.0
+
+
+@njit(cache=True)
+def age_and_close(t, i, par, st, out):
+    """7. Ageing (those past the maximum age leave), durations, closure; members at the
+    quarter's end and the pre-paid balance per member."""
+    N = st.members
+    S, A, Dn = N.shape
+    aged = 0
+    for s in range(S):
+        for d in range(Dn):
+            aged += N[s, A - 1, d]
+        for a in range(A - 1, 0, -1):
+            for d in range(Dn):
+                N[s, a, d] = N[s, a - 1, d]
+        for d in range(Dn):
+            N[s, 0, d] = 0
+    D = Dn - 1
+    if par.prepaid and D > 0:
+        _shift_balances(par, st)
+    if D > 0:
+        for s in range(S):
+            for a in range(A):
+                N[s, a, D] += N[s, a, D - 1]
+                for d in range(D - 1, 0, -1):
+                    N[s, a, d] = N[s, a, d - 1]
+                N[s, a, 0] = 0
+    members = 0
+    for s in range(S):
+        for a in range(A):
+            for d in range(Dn):
+                members += N[s, a, d]
+    if t == par.closure_quarter:
+        out.ints[INT.closed_out, i, t] = members
+        members = 0
+        for s in range(S):
+            for a in range(A):
+                for d in range(Dn):
+                    N[s, a, d] = 0
+    out.ints[INT.aged_out, i, t] = aged
+    out.ints[INT.members, i, t] = members
+    if par.prepaid:
+        out.floats[FLT.balance_per_member, i, t] = _mean_balance(st)

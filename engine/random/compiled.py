@@ -1,0 +1,189 @@
+"""The exact samplers compiled with numba, on the keyed Philox streams.
+
+The same algorithms as :mod:`engine.random.samplers` (numpy), draw for draw: Philox4x32-10
+(:mod:`engine.random.streams`), binomial by inversion or BTRS, Poisson by inversion or PTRS.
+Each function is module-level with ``cache=True`` so that compiled code is read back from
+the cache; the kernel calls each sampler from one call site only, which keeps LLVM from
+inlining its body several times.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from engine.random import streams
+from engine.random.samplers import (
+    BINOMIAL_INVERSION_MAX,
+    LOG_SQRT_2PI,
+    POISSON_INVERSION_MAX,
+    STIRLING_TAIL,
+)
+
+_M0 = np.uint64(streams.PHILOX_M0)
+_M1 = np.uint64(streams.PHILOX_M1)
+_W0 = np.uint64(streams.PHILOX_W0)
+_W1 = np.uint64(streams.PHILOX_W1)
+_MASK = np.uint64(streams.MASK32)
+_S32 = np.uint64(32)
+_S20 = np.uint64(20)
+_S12 = np.uint64(12)
+_TWO_M52 = streams.TWO_POW_M52
+_FC = STIRLING_TAIL.copy()
+
+
+@njit(cache=True)
+def uniforms(k0, k1, c0, c1, c2, c3):
+    """Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1) → two uniforms."""
+    for r in range(10):
+        if r > 0:
+            k0 = (k0 + _W0) & _MASK
+            k1 = (k1 + _W1) & _MASK
+        p0 = c0 * _M0
+        p1 = c2 * _M1
+        n0 = (p1 >> _S32) ^ c1 ^ k0
+        n2 = (p0 >> _S32) ^ c3 ^ k1
+        c1 = p1 & _MASK
+        c3 = p0 & _MASK
+        c0 = n0
+        c2 = n2
+    u = (float((c0 << _S20) | (c1 >> _S12)) + 0.5) * _TWO_M52
+    v = (float((c2 << _S20) | (c3 >> _S12)) + 0.5) * _TWO_M52
+    return u, v
+
+
+@njit(cache=True)
+def _fc(k):
+    """Stirling remainder fc(k) (engine.random.samplers.stirling_tail)."""
+    if k < 10:
+        return _FC[int(k)]
+    kp1 = k + 1.0
+    kp1sq = kp1 * kp1
+    return (1.0 / 12 - (1.0 / 360 - (1.0 / 1260) / kp1sq) / kp1sq) / kp1
+
+
+@njit(cache=True)
+def binomial(n, p, k0, k1, c0, c1, c2):
+    """Binomial(n, p) on the stream (key, counter words c0..c2); engine.random.samplers.binomial."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    flip = p > 0.5
+    r = 1.0 - p if flip else p
+    if r == 0.0:
+        return n
+    nf = float(n)
+    if nf * r < BINOMIAL_INVERSION_MAX:
+        q = 1.0 - r
+        s = r / q
+        a = (nf + 1.0) * s
+        # The restart bound needs a square root; it is at least min(n, n r + 9), so it is
+        # computed only once k passes that.
+        cheap_bound = min(nf, nf * r + 9.0)
+        bound = -1.0
+        f0 = q ** nf
+        attempt = np.uint64(0)
+        while True:
+            u, _ = uniforms(k0, k1, c0, c1, c2, attempt)
+            if flip:
+                u = 1.0 - u
+            f = f0
+            k = 0.0
+            restart = False
+            while u > f:
+                u -= f
+                k += 1.0
+                f *= a / k - s
+                if k > cheap_bound:
+                    if bound < 0.0:
+                        bound = min(nf, math.floor(nf * r + 10.0 * math.sqrt(nf * r * q + 1.0)))
+                    if k > bound:
+                        restart = True
+                        break
+            if not restart:
+                x = int(k)
+                return n - x if flip else x
+            attempt += np.uint64(1)
+    q = 1.0 - r
+    spq = math.sqrt(nf * r * q)
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * r
+    c = nf * r + 0.5
+    v_r = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * spq
+    lpq = r / q
+    m = math.floor((nf + 1.0) * r)
+    h = 0.0
+    have_h = False  # h is needed only when the squeeze fails: compute it then, once
+    attempt = np.uint64(0)
+    while True:
+        u, v = uniforms(k0, k1, c0, c1, c2, attempt)
+        attempt += np.uint64(1)
+        u = u - 0.5
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + c)
+        if k < 0.0 or k > nf:
+            continue
+        if us >= 0.07 and v <= v_r:
+            x = int(k)
+            return n - x if flip else x
+        if not have_h:
+            h = (m + 0.5) * math.log((m + 1.0) / (lpq * (nf - m + 1.0))) + _fc(m) + _fc(nf - m)
+            have_h = True
+        lhs = math.log(v * alpha / (a / (us * us) + b))
+        rhs = (h + (nf + 1.0) * math.log((nf - m + 1.0) / (nf - k + 1.0))
+               + (k + 0.5) * math.log(lpq * (nf - k + 1.0) / (k + 1.0))
+               - _fc(k) - _fc(nf - k))
+        if lhs <= rhs:
+            x = int(k)
+            return n - x if flip else x
+
+
+@njit(cache=True)
+def poisson(lam, k0, k1, c0, c1, c2):
+    """Poisson(λ) on the stream; engine.random.samplers.poisson."""
+    if not lam > 0.0:
+        return 0
+    if lam < POISSON_INVERSION_MAX:
+        bound = math.floor(lam + 10.0 * math.sqrt(lam) + 10.0)
+        f0 = math.exp(-lam)
+        attempt = np.uint64(0)
+        while True:
+            u, _ = uniforms(k0, k1, c0, c1, c2, attempt)
+            f = f0
+            k = 0.0
+            restart = False
+            while u > f:
+                u -= f
+                k += 1.0
+                f *= lam / k
+                if k > bound:
+                    restart = True
+                    break
+            if not restart:
+                return int(k)
+            attempt += np.uint64(1)
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    attempt = np.uint64(0)
+    while True:
+        u, v = uniforms(k0, k1, c0, c1, c2, attempt)
+        attempt += np.uint64(1)
+        u = u - 0.5
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
+        if k < 0.0:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return int(k)
+        if us < 0.013 and v > us:
+            continue
+        lhs = math.log(v) + log_invalpha - math.log(a / (us * us) + b)
+        log_k_factorial = (k + 0.5) * math.log(k + 1.0) - (k + 1.0) + LOG_SQRT_2PI + _fc(k)
+        if lhs <= -lam + k * loglam - log_k_factorial:
+            return int(k)

@@ -1,0 +1,241 @@
+"""One ``mutualsim run``: scenario set → chunks → journal and results file, resumable.
+
+Flow: validate the scenario and the output path (before any simulation), start or check the
+journal (:mod:`engine.run.journal`), create ``TARGET.part``, replay journaled chunks into it,
+simulate the missing chunks (each saved to the journal, then written to the file), and
+rename ``TARGET.part`` to ``TARGET``. Memory is bounded by a chunk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.config.labels import quarter_labels
+from engine.config.scenario import load_scenario_set
+from engine.errors import ResultsError
+from engine.random import streams
+from engine.run.journal import Journal, Manifest, text_digest
+from engine.run.simulate import plan_chunks, run_chunks
+from engine.store import ResultsWriter, check_output_path, engine_version, part_path
+
+DEFAULT_CHUNK = {"numba": 1000, "numpy": 250}
+
+
+@dataclass
+class RunRequest:
+    scenario: str
+    out: Path
+    paths: int | None = None
+    seed: int | None = None
+    chunk: int | None = None
+    backend: str = "numba"
+    threads: int | None = None
+    resume: bool = False
+    quiet: bool = False
+    force: bool = False
+    scheduler: str | None = None
+    command: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunReport:
+    out: Path
+    scenarios: int
+    paths: int
+    quarters: int
+    chunks_run: int
+    chunks_reused: int
+    seconds: float
+    already_complete: bool = False
+
+
+def set_threads(threads: int | None) -> int:
+    """Use ``threads`` numba threads (default: all the cores numba sees); returns the count."""
+    import numba
+
+    available = numba.config.NUMBA_NUM_THREADS
+    if threads is None:
+        threads = available
+    if not 1 <= threads <= available:
+        raise ResultsError.one("--threads", "", f"must be between 1 and {available}, the "
+                               "cores numba may use", threads)
+    numba.set_num_threads(threads)
+    return threads
+
+
+def _existing_results_match(target: Path, manifest: Manifest) -> bool:
+    """True when ``target`` is a complete results file of this very run; raise if not ours."""
+    import h5py
+
+    try:
+        with h5py.File(target, "r") as f:
+            attrs = {k: f.attrs[k] for k in f.attrs}
+            done = f["chunk_done"][()] if "chunk_done" in f else None
+    except (OSError, KeyError) as exc:
+        raise ResultsError.one(str(target), "--resume", f"not a mutualsim results file ({exc})",
+                               has_got=False) from None
+
+    def text(key):
+        value = attrs.get(key)
+        return value.decode() if isinstance(value, bytes) else value
+
+    def number(key, default=-1):
+        value = attrs.get(key, default)
+        return int(np.asarray(value).ravel()[0])
+
+    if text("generator") is None or done is None:
+        raise ResultsError.one(str(target), "--resume", "not a mutualsim results file",
+                               has_got=False)
+    found = Manifest(
+        scenario_sha256=text_digest(text("scenario_toml") or ""),
+        scenario_file=text("scenario_file") or "", seed=number("seed"),
+        paths=number("paths"), chunk_paths=manifest.chunk_paths,
+        quarters=number("quarters"), scenarios=int(done.shape[0]),
+        engine_version=text("engine_version") or "",
+        generator_version=text("generator_version") or "")
+    diffs = manifest.differences(found)
+    if diffs:
+        raise ResultsError.one(str(target), "--resume", "holds the results of another run: "
+                               + "; ".join(diffs), has_got=False)
+    return bool(done.all())
+
+
+def run(request: RunRequest) -> RunReport:
+    """Carry out a run; raises :class:`~engine.errors.InputError` for any user error."""
+    started = time.perf_counter()
+    scenario_set = load_scenario_set(request.scenario, force=request.force)
+    base = scenario_set.base.scenario
+    out = check_output_path(request.out)
+    if request.scheduler:
+        from engine.run.cluster import parse_scheduler
+
+        parse_scheduler(request.scheduler)
+        if request.backend != "numba":
+            raise ResultsError.one("--backend", "", "a cluster runs the numba kernel; the "
+                                   "numpy reference runs in one process", request.backend)
+    elif request.backend == "numba":
+        set_threads(request.threads)
+    n_paths = request.paths or base.paths
+    seed = base.seed if request.seed is None else request.seed
+    journal = Journal(out)
+    chunk = request.chunk
+    if request.resume and journal.exists() and chunk is None:
+        chunk = journal.manifest().chunk_paths
+    chunk = min(chunk or DEFAULT_CHUNK[request.backend], n_paths)
+    labels = quarter_labels(base.start, base.quarters)
+    manifest = Manifest(
+        scenario_sha256=text_digest(scenario_set.text), scenario_file=scenario_set.file,
+        seed=seed, paths=n_paths, chunk_paths=chunk, quarters=len(labels),
+        scenarios=len(scenario_set.scenarios), engine_version=engine_version(),
+        generator_version=streams.GENERATOR_VERSION)
+
+    reuse: set[tuple[int, int]] = set()
+    if request.resume:
+        if journal.exists():
+            diffs = manifest.differences(journal.manifest())
+            if diffs:
+                raise ResultsError.one(str(journal.dir), "--resume", "was written by another "
+                                       "run: " + "; ".join(diffs), has_got=False)
+            reuse = journal.done()
+        elif out.exists():
+            if _existing_results_match(out, manifest):
+                return RunReport(out, len(scenario_set.scenarios), n_paths, len(labels), 0, 0,
+                                 time.perf_counter() - started, already_complete=True)
+            raise ResultsError.one(str(out), "--resume", "is incomplete and has no journal "
+                                   f"({journal.dir.name}) to resume from", has_got=False)
+        elif part_path(out).exists():
+            raise ResultsError.one(str(part_path(out)), "--resume", "has no journal "
+                                   f"({journal.dir.name}) to resume from", has_got=False)
+        else:
+            request.notes.append(f"nothing to resume at {out}; starting a new run")
+    with contextlib.ExitStack() as stack:
+        if request.scheduler:
+            from engine.run.cluster import open_client, run_chunks_on_cluster
+
+            # Connect before anything is written: an unreachable scheduler leaves no trace.
+            client = stack.enter_context(open_client(request.scheduler))
+
+            def chunks(skip):
+                return run_chunks_on_cluster(client, scenario_set.scenarios, n_paths, seed,
+                                             chunk, skip)
+        else:
+            def chunks(skip):
+                return run_chunks(scenario_set.scenarios, n_paths, seed, chunk,
+                                  request.backend, skip)
+        return _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks,
+                               n_paths, seed, chunk, labels, started)
+
+
+def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks, n_paths,
+                    seed, chunk, labels, started) -> RunReport:
+    base = scenario_set.base.scenario
+    if not reuse:
+        if journal.exists() and not request.resume:
+            request.notes.append(f"discarding the unfinished run in {journal.dir} "
+                                 "(use --resume to continue it)")
+        journal.start(manifest)
+
+    writer = ResultsWriter(out, scenario_set, n_paths, chunk, seed, labels,
+                           {"generator": streams.GENERATOR,
+                            "generator_version": streams.GENERATOR_VERSION,
+                            "backend": request.backend, "command": request.command,
+                            "quarters": len(labels),
+                            "scheduler": request.scheduler or "single process"})
+    from tqdm import tqdm
+
+    total = n_paths * len(scenario_set.scenarios)
+    bar = tqdm(total=total, unit="path", disable=request.quiet, dynamic_ncols=True,
+               desc=base.name, file=sys.stderr)
+    plan = {(c.scenario, c.index): c for c in plan_chunks(len(scenario_set.scenarios),
+                                                          n_paths, chunk)}
+    reused = 0
+    ran = 0
+
+    def store(c, data):
+        journal.save(c.scenario, c.index, data)
+        writer.write(c.scenario, c.index, c.start, data)
+        return c.count
+
+    # One thread writes (journal, then results file) while the kernel, which releases the
+    # GIL, computes the next chunk; at most two chunks wait, so memory stays bounded.
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending: deque = deque()
+    try:
+        for key in sorted(reuse):
+            c = plan[key]
+            writer.write(c.scenario, c.index, c.start, journal.load(*key))
+            bar.update(c.count)
+            reused += 1
+        for c, data in chunks(lambda c: (c.scenario, c.index) in reuse):
+            pending.append(pool.submit(store, c, data))
+            ran += 1
+            while len(pending) > 1 or (pending and pending[0].done()):
+                bar.update(pending.popleft().result())
+        while pending:
+            bar.update(pending.popleft().result())
+        pool.shutdown()
+        bar.close()
+        writer.finish()
+    except BaseException:
+        pool.shutdown(wait=True)  # chunks already computed are still saved
+        bar.close()
+        writer.close_partial()
+        raise
+    journal.discard()
+    return RunReport(out, len(scenario_set.scenarios), n_paths, len(labels), ran, reused,
+                     time.perf_counter() - started)
+
+
+def default_output(scenario: str) -> Path:
+    folder = Path("results")
+    folder.mkdir(exist_ok=True)
+    return folder / f"{Path(scenario).stem}.h5"

@@ -1,0 +1,132 @@
+"""Runs scenarios over paths in chunks and hands each finished chunk to a writer.
+
+A chunk is a block of consecutive paths of one scenario; it is simulated for all quarters
+and returned as per-(path, quarter) arrays. Memory is set by the chunk, not by the number
+of paths. Because every draw is keyed by (seed, path, quarter, kind, cell), a chunk's
+numbers do not depend on the chunk size, the order chunks run in, or the backend.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.model import reference
+from engine.model.inputs import ModelInputs, build_inputs
+from engine.random import streams
+from engine.random.samplers import gamma
+from engine.variables import empty_outputs
+
+BACKENDS = ("numba", "numpy")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Paths ``start .. start + count − 1`` of scenario number ``scenario``."""
+
+    scenario: int
+    index: int
+    start: int
+    count: int
+
+
+def plan_chunks(n_scenarios: int, n_paths: int, chunk_paths: int) -> list[Chunk]:
+    """Chunks of ``chunk_paths`` paths (the last may be shorter), scenario by scenario."""
+    out = []
+    for s in range(n_scenarios):
+        for i, start in enumerate(range(0, n_paths, chunk_paths)):
+            out.append(Chunk(s, i, start, min(chunk_paths, n_paths - start)))
+    return out
+
+
+def join_multipliers(inputs: ModelInputs, seed: int, paths: np.ndarray) -> np.ndarray:
+    """Negative-binomial mixing multipliers ``G[p, t]`` ~ Gamma(1/α, scale α); ones if α = 0.
+
+    One draw per (path, quarter) from the ``JOIN_GAMMA`` stream, cell 0. Given ``G``, the
+    joins of a quarter are Poisson with mean ``λ G``, so their total is negative binomial
+    with variance ``λ + α λ²``.
+    """
+    alpha = inputs.join_dispersion
+    out = np.ones((len(paths), inputs.quarters))
+    if alpha <= 0:
+        return out
+    for t in range(inputs.quarters):
+        draws = gamma(np.full(len(paths), 1.0 / alpha),
+                      streams.Stream(seed, t, streams.Kind.JOIN_GAMMA), paths, 0)
+        out[:, t] = draws * alpha
+    return out
+
+
+def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
+                   backend: str = "numba") -> dict[str, np.ndarray]:
+    """Simulate paths ``start .. start + count − 1`` over all quarters.
+
+    Returns per-(path, quarter) arrays for every variable in :mod:`engine.variables`.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    paths = np.arange(start, start + count, dtype=np.int64)
+    multipliers = join_multipliers(inputs, seed, paths)
+    if backend == "numba":
+        return _simulate_numba(inputs, seed, start, multipliers)
+    out = empty_outputs(count, inputs.quarters)
+    state = reference.initial_state(inputs, count)
+    draws = reference.KeyedDraws(seed)
+    for t in range(inputs.quarters):
+        reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t], out)
+    return out
+
+
+def _simulate_numba(inputs: ModelInputs, seed: int, start: int,
+                    multipliers: np.ndarray) -> dict[str, np.ndarray]:
+    """The numba kernel on ``numba.get_num_threads()`` threads: the chunk's rows are cut
+    into blocks that the threads take in turn (the kernel releases the GIL); each thread
+    has its own state and scratch arrays."""
+    import numba
+
+    from engine.kernel import records
+    from engine.kernel.path import simulate_paths_serial
+
+    count, T = multipliers.shape
+    out = records.outputs_of(count, T)
+    fixed = (start, records.params_of(inputs), records.tables_of(inputs),
+             records.keys_of(inputs, seed), np.ascontiguousarray(multipliers))
+    threads = min(numba.get_num_threads(), count)
+    if threads <= 1:
+        simulate_paths_serial(0, count, *fixed, *records.work_of(inputs), out)
+    else:
+        block = max(1, -(-count // (4 * threads)))
+        work = [records.work_of(inputs) for _ in range(threads)]
+        free = list(range(threads))
+        lock = threading.Lock()
+
+        def run_block(first):
+            with lock:
+                mine = free.pop()
+            try:
+                simulate_paths_serial(first, min(first + block, count), *fixed, *work[mine],
+                                      out)
+            finally:
+                with lock:
+                    free.append(mine)
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(run_block, first) for first in range(0, count, block)]:
+                future.result()
+    return records.as_dict(out)
+
+
+def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: str = "numba",
+               skip: Callable[[Chunk], bool] | None = None
+               ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
+    """Yield ``(chunk, results)`` for every chunk of every scenario not skipped."""
+    inputs = [build_inputs(s) for s in scenarios]
+    for chunk in plan_chunks(len(scenarios), n_paths, chunk_paths):
+        if skip is not None and skip(chunk):
+            continue
+        yield chunk, simulate_paths(inputs[chunk.scenario], seed, chunk.start, chunk.count,
+                                    backend)

@@ -1,0 +1,178 @@
+"""Who pays for whom: contributions against benefits by age band and sex (the cross-subsidy
+of equal sharing), and what age-rated sharing would change.
+
+Everything here is an expectation, from the scenario's expected path (each draw replaced
+by its mean, :class:`engine.model.reference.MeanDraws`): exact without cost feedback, first order
+with it. Behaviour is held fixed: the age-rated column prices the expected path's costs and
+memberships by age; to see members react to age-rated prices, simulate the scenario with
+``sharing.rule = "age_rated"`` (``scenarios/stress/age_rated.toml``). The weights here are
+the realised ``Σ B / Σ E`` by cell; the simulated rule uses the fully selected expected aid.
+
+Notes
+-----
+Per cell ``(s, a)`` (sex, age in quarters) and quarter ``t``: exposure ``E`` (members at risk
+of diagnosis), expected benefits ``B`` (claims past waiting × aid, mild ones at the mild
+amount, with benefit inflation) and sharers ``S``. Under equal sharing each sharer pays
+``c_t`` (the quarter's cost per member): contributions ``C = c_t · S``. Age-rated sharing
+charges in proportion to the expected cost of a member of that age and sex,
+``w = Σ_t B / Σ_t E`` over the projection, collecting the same total:
+``C' = c_t · (Σ S) · w S / Σ (w S)``.
+
+*Per member per year*: ``4 Σ_t C / Σ_t E`` and ``4 Σ_t B / Σ_t E`` by age band and sex.
+
+*Over a member's time in the plan*: a member joining at the projection's start at age
+``x`` stays until a claim, death, lapse, the plan's maximum age or the horizon; in quarter
+``t`` (age ``x + t/4``, duration ``min(t, D)``) the survivors pay and receive as above, at
+the expected path's costs and lapse rates. Undiscounted sums, per joiner.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.model import lapse
+from engine.model.inputs import ModelInputs
+from engine.model.reference import MeanDraws, initial_state, step_quarter
+from engine.model.units import prob_from_hazard
+from engine.variables import VARIABLES
+
+BAND_YEARS = 5
+
+
+@dataclass
+class FairnessRow:
+    sex: str
+    ages: str
+    member_years: float
+    benefits_per_member_year: float
+    contributions_per_member_year: float
+    age_rated_per_member_year: float
+    lifetime_benefits: float
+    lifetime_contributions: float
+    lifetime_age_rated: float
+
+    @property
+    def ratio(self) -> float:
+        """Contributions per yuan of benefit under equal sharing (> 1: subsidises others)."""
+        b = self.benefits_per_member_year
+        return self.contributions_per_member_year / b if b > 0 else math.inf
+
+
+def analyse(inputs: ModelInputs) -> list[FairnessRow]:
+    """The fairness table of a scenario (see the module docstring)."""
+    T = inputs.quarters
+    state = initial_state(inputs, 1, dtype=np.float64)
+    out = {v.name: np.zeros((1, T)) for v in VARIABLES}
+    traces = [{} for _ in range(T)]
+    for t in range(T):
+        step_quarter(inputs, state, t, MeanDraws(), np.zeros(1, dtype=np.int64), np.ones(1), out,
+                     trace=traces[t])
+    cost = out["cost_per_member"][0]
+    anti = out["antiselection_factor"][0]
+    W = inputs.waiting_quarters
+    per_claim = ((1 - inputs.mild_share) * inputs.benefit_yuan
+                 + inputs.mild_share * inputs.mild_yuan)                      # (A,)
+    E = np.zeros((2, inputs.n_age_q))
+    B = np.zeros((2, inputs.n_age_q))
+    S_t = np.zeros((T, 2, inputs.n_age_q))
+    for t in range(T):
+        E += traces[t]["at_risk_of_diagnosis"][0].sum(axis=2)
+        B += traces[t]["diagnosed"][0][:, :, W:].sum(axis=2) * per_claim * inputs.benefit_factor[t]
+        first = W if inputs.sharers_eligible_only else 0
+        S_t[t] = traces[t]["before_ageing"][0][:, :, first:].sum(axis=2)
+    weight = np.divide(B, E, out=np.zeros_like(B), where=E > 0)
+    C = (cost[:, None, None] * S_t).sum(axis=0)
+    total_sharers = S_t.sum(axis=(1, 2))
+    weighted = (weight[None] * S_t).sum(axis=(1, 2))
+    scale = np.divide(cost * total_sharers, weighted, out=np.zeros(T), where=weighted > 0)
+    C_rated = (scale[:, None, None] * weight[None] * S_t).sum(axis=0)
+    life = _lifetime(inputs, cost, anti, per_claim, weight, scale)
+    rows = []
+    for s, sex in enumerate(("female", "male")):
+        for lo in range(inputs.age_min, inputs.age_max + 1, BAND_YEARS):
+            hi = min(lo + BAND_YEARS - 1, inputs.age_max)
+            cols = slice(4 * (lo - inputs.age_min), 4 * (hi - inputs.age_min + 1))
+            exposure = E[s, cols].sum()
+            years = exposure / 4.0
+            mix = inputs.join_mix[s, cols]
+            mix = mix / mix.sum() if mix.sum() > 0 else np.full(mix.shape, 1 / mix.size)
+
+            def per_year(x, years=years):
+                return float(x / years) if years > 0 else 0.0
+
+            rows.append(FairnessRow(
+                sex, f"{lo}-{hi}", float(years),
+                per_year(B[s, cols].sum()), per_year(C[s, cols].sum()),
+                per_year(C_rated[s, cols].sum()),
+                float(mix @ life["benefits"][s, cols]),
+                float(mix @ life["contributions"][s, cols]),
+                float(mix @ life["age_rated"][s, cols])))
+    return rows
+
+
+def _lifetime(inputs: ModelInputs, cost, anti, per_claim, weight, scale) -> dict:
+    """Per joiner at the start, by (sex, age-quarter at joining): undiscounted sums."""
+    T, A, D = inputs.quarters, inputs.n_age_q, inputs.n_durations - 1
+    K = inputs.cost_window_quarters
+    window = np.full(K, inputs.reference_cost_yuan_q)
+    n = np.ones((2, A))
+    alive_age = np.arange(A)[None, :].repeat(2, axis=0)     # each cohort's age-quarter
+    benefits = np.zeros((2, A))
+    contributions = np.zeros((2, A))
+    rated = np.zeros((2, A))
+    sexes = np.arange(2)[:, None]
+    for t in range(T):
+        d = min(t, D)
+        perceived = window.mean()
+        lapse_q = lapse.lapse_probability(inputs.lapse_base_q[d], lapse.cost_ratio(
+            perceived, inputs.reference_cost_yuan_q, inputs.lapse_cost_elasticity))
+        inside = alive_age < A
+        age = np.minimum(alive_age, A - 1)
+        n = np.where(inside, n, 0.0)
+        n1 = n * (1.0 - inputs.death_q[sexes, age])
+        p = prob_from_hazard(inputs.diagnosis_hazard_q[sexes, age, d]
+                             * inputs.hazard_factor[t] * anti[t])
+        diagnosed = n1 * p
+        if d >= inputs.waiting_quarters:
+            benefits += diagnosed * per_claim[age] * inputs.benefit_factor[t]
+        n3 = (n1 - diagnosed) * (1.0 - lapse_q)
+        if d >= inputs.waiting_quarters or not inputs.sharers_eligible_only:
+            contributions += n3 * cost[t]
+            rated += n3 * scale[t] * weight[sexes, age]
+        window[t % K] = cost[t]
+        n = n3
+        alive_age = alive_age + 1
+    return {"benefits": benefits, "contributions": contributions, "age_rated": rated}
+
+
+def format_table(rows: list[FairnessRow]) -> str:
+    lines = ["fairness: expected contributions against expected benefits (yuan), equal sharing "
+             "and age-rated", f"{'sex':<7}{'ages':>7}{'member-yrs':>13}{'benefit/yr':>12}"
+             f"{'paid/yr':>10}{'ratio':>7}{'rated/yr':>10}{'life benefit':>14}{'life paid':>11}"
+             f"{'life rated':>11}"]
+    for r in rows:
+        lines.append(f"{r.sex:<7}{r.ages:>7}{r.member_years:>13,.0f}"
+                     f"{r.benefits_per_member_year:>12.2f}"
+                     f"{r.contributions_per_member_year:>10.2f}{r.ratio:>7.2f}"
+                     f"{r.age_rated_per_member_year:>10.2f}{r.lifetime_benefits:>14.1f}"
+                     f"{r.lifetime_contributions:>11.1f}{r.lifetime_age_rated:>11.1f}")
+    lines.append("ratio > 1: the band pays more than it receives under equal sharing (it "
+                 "subsidises the others); age-rated sharing sets the ratio near 1 for every "
+                 "band, at fixed behaviour.")
+    return "\n".join(lines)
+
+
+def fairness_text(ds) -> str | None:
+    """The fairness table of a results file's first scenario, if its tables can be rebuilt
+    here (a CSV table the scenario named may not be reachable)."""
+    from engine.analysis.summary import scenarios_of
+    from engine.errors import InputError
+    from engine.model.inputs import build_inputs
+
+    try:
+        return format_table(analyse(build_inputs(scenarios_of(ds)[0])))
+    except InputError:
+        return None
