@@ -17,11 +17,12 @@ import tempfile
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-try:
+import os
+if os.path.isdir(os.path.join("engine", "config")):
     from engine.config.scenario import load_scenario_set
     from engine.model.inputs import build_inputs
     from engine.run.simulate import simulate_paths
-except ImportError:
+else:  # the flat layout before issue 9
     from engine.scenario import load_scenario_set
     from engine.inputs import build_inputs
     from engine.simulate import simulate_paths

@@ -20,16 +20,16 @@ from engine.model.units import prob_from_hazard
 from engine.random.compiled import binomial, poisson
 
 
-@njit(cache=True)
-def start_path(par, tab, st):
+@njit(error_model="numpy")
+def start_path(par, initial_members, st):
     """Every path starts from the initial members, reserve and a neutral perceived cost."""
     S, A, Dn = st.members.shape
     ever = 0
     for s in range(S):
         for a in range(A):
             for d in range(Dn):
-                st.members[s, a, d] = tab.initial_members[s, a, d]
-                ever += tab.initial_members[s, a, d]
+                st.members[s, a, d] = initial_members[s, a, d]
+                ever += initial_members[s, a, d]
             st.paid_year_cells[s, a] = 0.0
             for j in range(st.cost_window.size):
                 st.cell_window[j, s, a] = par.reference_cost_yuan_q
@@ -47,7 +47,7 @@ def start_path(par, tab, st):
     st.last_charge[0] = 0.0
 
 
-@njit(cache=True)
+@njit(error_model="numpy")
 def perceived_cost(window):
     """``c``: mean cost per member over the window, summed in a fixed order."""
     total = 0.0
@@ -56,7 +56,7 @@ def perceived_cost(window):
     return total / window.size
 
 
-@njit(cache=True)
+@njit(error_model="numpy")
 def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
     """1. Joins: ``Poisson(λ π[s, a])`` per cell; deposits; anti-selection diluted."""
     N = st.members
@@ -100,13 +100,12 @@ def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
     out.floats[FLT.expected_joins, i, t] = lam
 
 
-@njit(cache=True)
-def _prepare_lapses(par, tab, st, scr, ratio):
-    """Lapse probabilities of the quarter, and the anti-selection factor raised by the
-    expected cost-driven leavers (:mod:`engine.model.lapse`)."""
+@njit(error_model="numpy")
+def prepare_lapses(t, i, par, base, st, scr, out, cost_prev):
+    """4. (before the draws) Lapse probabilities of the quarter, and the anti-selection
+    factor raised by the expected cost-driven leavers (:mod:`engine.model.lapse`)."""
     N = st.members
     S, A, Dn = N.shape
-    base = tab.lapse_base_q
     excess = 0.0
     stayers = 0.0
     if par.age_rated:
@@ -127,6 +126,7 @@ def _prepare_lapses(par, tab, st, scr, ratio):
                     excess += e
                     stayers += stay
     else:
+        ratio = cost_ratio(cost_prev, par.reference_cost_yuan_q, par.lapse_cost_elasticity)
         for d in range(Dn):
             scr.lapse_q[d] = lapse_probability(base[d], ratio)
             scr.by_duration[d] = 0
@@ -140,21 +140,29 @@ def _prepare_lapses(par, tab, st, scr, ratio):
             stayers += stay
     lift = antiselection_lift(par.antiselection, excess, stayers)
     st.antiselection[0] = st.antiselection[0] * (1.0 + lift)
+    out.floats[FLT.antiselection_factor, i, t] = st.antiselection[0]
 
 
-@njit(cache=True)
-def _draw_stage(stage, t, c0, par, tab, keys, st, scr, hazard_scale):
-    """One decrement over every cell: the kernel's single binomial call site.
+@njit(error_model="numpy")
+def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out):
+    """2.–4. One decrement (suspensions, deaths, diagnoses, mild claims or lapses) over
+    every cell: the kernel's single binomial call site.
 
-    Returns the persons drawn (for diagnoses: those in the waiting period; claims go to
-    ``scr.claims_cells``) and, for mild claims, the aid of the severe ones (yuan). The
-    probabilities are written out here, with scalar rules only: a call per cell that passes
-    the records counts references to each of their arrays (measured: six times slower).
+    Diagnoses past the waiting period go to ``scr.claims_cells``; the others drawn are
+    counted in the stage's output. Returns, for mild claims, the aid of the severe ones
+    (yuan; 0 for the other stages). The probabilities are written out here, with scalar
+    rules only: a call per cell that passes the records counts references to each of their
+    arrays (measured: six times slower).
     """
     N = st.members
     S, A, Dn = N.shape
     word = np.uint64(keys.decrements[stage, t])
     durations = 1 if stage == STAGE.mild else Dn
+    if stage == STAGE.diagnoses:
+        for s in range(S):
+            for a in range(A):
+                scr.claims_cells[s, a] = 0
+    hazard_scale = tab.hazard_factor[t]
     drawn = 0
     severe_yuan = 0.0
     for s in range(S):
@@ -186,42 +194,20 @@ def _draw_stage(stage, t, c0, par, tab, keys, st, scr, hazard_scale):
                     scr.claims_cells[s, a] += x
                 else:
                     drawn += x
-    return drawn, severe_yuan
-
-
-@njit(cache=True)
-def decrements(t, i, c0, par, tab, keys, st, scr, out, cost_prev):
-    """2.–4. Suspensions (pre-paid), deaths, diagnoses, mild claims and lapses, in the
-    order of :data:`engine.model.events.DECREMENTS`. Returns the severe claims' aid."""
-    S, A, _ = st.members.shape
-    ratio = cost_ratio(cost_prev, par.reference_cost_yuan_q, par.lapse_cost_elasticity)
-    for s in range(S):
-        for a in range(A):
-            scr.claims_cells[s, a] = 0
-    severe_yuan = 0.0
-    for stage in range(len(STAGE)):
-        if stage == STAGE.suspensions and not par.prepaid:
-            continue
-        if stage == STAGE.lapses:
-            _prepare_lapses(par, tab, st, scr, ratio)
-        drawn, severe = _draw_stage(stage, t, c0, par, tab, keys, st, scr,
-                                    tab.hazard_factor[t])
-        if stage == STAGE.suspensions:
-            out.ints[INT.suspended, i, t] = drawn
-        elif stage == STAGE.deaths:
-            out.ints[INT.deaths, i, t] = drawn
-        elif stage == STAGE.diagnoses:
-            out.ints[INT.diagnosed_in_waiting, i, t] = drawn
-        elif stage == STAGE.mild:
-            out.ints[INT.mild_claims, i, t] = drawn
-            severe_yuan = severe
-        else:
-            out.ints[INT.lapses, i, t] = drawn
-    out.floats[FLT.antiselection_factor, i, t] = st.antiselection[0]
+    if stage == STAGE.suspensions:
+        out.ints[INT.suspended, i, t] = drawn
+    elif stage == STAGE.deaths:
+        out.ints[INT.deaths, i, t] = drawn
+    elif stage == STAGE.diagnoses:
+        out.ints[INT.diagnosed_in_waiting, i, t] = drawn
+    elif stage == STAGE.mild:
+        out.ints[INT.mild_claims, i, t] = drawn
+    else:
+        out.ints[INT.lapses, i, t] = drawn
     return severe_yuan
 
 
-@njit(cache=True)
+@njit(error_model="numpy")
 def top_ups(par, st, scr):
     """Pre-paid cohorts that were short and not suspended top up (engine.model.prepaid)."""
     if par.prepaid and par.topup_yuan > 0.0:
@@ -230,43 +216,7 @@ def top_ups(par, st, scr):
                 st.balance[d] = topped_up(st.balance[d], st.last_charge[0], par.topup_yuan)
 
 
-@njit(cache=True)
-def _shift_balances(par, st):
-    """Pre-paid balances follow their cohorts; the last duration blends two cohorts."""
-    N = st.members
-    S, A, Dn = N.shape
-    D = Dn - 1
-    n_last = 0
-    n_cap = 0
-    for s in range(S):
-        for a in range(A):
-            n_last += N[s, a, D - 1]
-            n_cap += N[s, a, D]
-    st.balance[D] = blend(float(n_last), st.balance[D - 1], float(n_cap), st.balance[D],
-                          st.balance[D])
-    for d in range(D - 1, 0, -1):
-        st.balance[d] = st.balance[d - 1]
-    st.balance[0] = par.deposit_yuan
-
-
-@njit(cache=True)
-def _mean_balance(st):
-    """Pre-paid balance per member at the quarter's end (count-weighted, fixed order)."""
-    N = st.members
-    S, A, Dn = N.shape
-    held = 0.0
-    total = 0.0
-    for d in range(Dn):
-        n_d = 0
-        for s in range(S):
-            for a in range(A):
-                n_d += N[s, a, d]
-        held = held + float(n_d) * st.balance[d]
-        total = total + float(n_d)
-    return held / total if total > 0.0 else 0.0
-
-
-@njit(cache=True)
+@njit(error_model="numpy")
 def age_and_close(t, i, par, st, out):
     """7. Ageing (those past the maximum age leave), durations, closure; members at the
     quarter's end and the pre-paid balance per member."""
@@ -283,7 +233,18 @@ def age_and_close(t, i, par, st, out):
             N[s, 0, d] = 0
     D = Dn - 1
     if par.prepaid and D > 0:
-        _shift_balances(par, st)
+        # balances follow their cohorts; the last duration blends the two that meet there
+        n_last = 0
+        n_cap = 0
+        for s in range(S):
+            for a in range(A):
+                n_last += N[s, a, D - 1]
+                n_cap += N[s, a, D]
+        st.balance[D] = blend(float(n_last), st.balance[D - 1], float(n_cap), st.balance[D],
+                              st.balance[D])
+        for d in range(D - 1, 0, -1):
+            st.balance[d] = st.balance[d - 1]
+        st.balance[0] = par.deposit_yuan
     if D > 0:
         for s in range(S):
             for a in range(A):
@@ -306,4 +267,14 @@ def age_and_close(t, i, par, st, out):
     out.ints[INT.aged_out, i, t] = aged
     out.ints[INT.members, i, t] = members
     if par.prepaid:
-        out.floats[FLT.balance_per_member, i, t] = _mean_balance(st)
+        # balance per member, count-weighted in a fixed order
+        held = 0.0
+        total = 0.0
+        for d in range(Dn):
+            n_d = 0
+            for s in range(S):
+                for a in range(A):
+                    n_d += N[s, a, d]
+            held = held + float(n_d) * st.balance[d]
+            total = total + float(n_d)
+        out.floats[FLT.balance_per_member, i, t] = held / total if total > 0.0 else 0.0

@@ -25,26 +25,26 @@ from engine.model.sharing import (
 )
 
 
-@njit(cache=True)
-def aid_due(t, i, par, tab, st, scr, out, severe_yuan):
-    """3. (end) Claims and aid incurred, and what falls due under the payment pattern."""
+@njit(error_model="numpy")
+def aid_due(t, i, par, st, scr, out, severe_yuan, benefit_factor_t, pattern):
+    """3. (end) Claims and aid incurred (benefits inflated by ``benefit_factor_t``), and
+    what falls due under the payment pattern."""
     S, A = scr.claims_cells.shape
     claims = 0
     for s in range(S):
         for a in range(A):
             claims += scr.claims_cells[s, a]
     mild = out.ints[INT.mild_claims, i, t]
-    aid = (severe_yuan + float(mild) * par.mild_yuan) * tab.benefit_factor[t]
-    due = fall_due(aid, st.pending_aid, tab.payment_pattern)
+    aid = (severe_yuan + float(mild) * par.mild_yuan) * benefit_factor_t
+    due = fall_due(aid, st.pending_aid, pattern)
     out.ints[INT.claims, i, t] = claims
     out.floats[FLT.aid, i, t] = aid
     out.floats[FLT.aid_reported, i, t] = due
-    out.floats[FLT.claims_reported, i, t] = fall_due(float(claims), st.pending_claims,
-                                                     tab.payment_pattern)
+    out.floats[FLT.claims_reported, i, t] = fall_due(float(claims), st.pending_claims, pattern)
     return due
 
 
-@njit(cache=True)
+@njit(error_model="numpy")
 def count_sharers(t, i, par, st, scr, out):
     """5. Sharers: members after the decrements, before ageing (all, or those past the
     waiting period), per (sex, age) cell."""
@@ -62,8 +62,8 @@ def count_sharers(t, i, par, st, scr, out):
     out.ints[INT.sharers, i, t] = sharers
 
 
-@njit(cache=True)
-def _share_age_rated(t, par, tab, st, scr, required_total, sharers, cap_q, loading):
+@njit(error_model="numpy")
+def _share_age_rated(t, par, weight, st, scr, required_total, sharers, cap_q, loading):
     """Age-rated sharing over the cells (:func:`engine.model.sharing.share_costs_age_rated`):
     ``(charged per sharer on average, shortfall)``; what each cell paid moves on with its
     members' age."""
@@ -71,14 +71,14 @@ def _share_age_rated(t, par, tab, st, scr, required_total, sharers, cap_q, loadi
     total_weight = 0.0
     for s in range(S):
         for a in range(A):
-            total_weight += scr.sharer_cells[s, a] * tab.share_weight[s, a]
+            total_weight += scr.sharer_cells[s, a] * weight[s, a]
     unit = charge_per_weight(required_total, total_weight)
     binds = total_weight <= 0.0 and required_total > 0.0
     funded = 0.0
     for s in range(S):
         for a in range(A):
             allowed = allowed_per_sharer(cap_q, par.cap_per_year_yuan, st.paid_year_cells[s, a])
-            charged, cell_binds = charge_cell(unit * tab.share_weight[s, a], allowed,
+            charged, cell_binds = charge_cell(unit * weight[s, a], allowed,
                                               scr.sharer_cells[s, a])
             binds = binds or cell_binds
             scr.charged_cells[s, a] = charged
@@ -100,23 +100,25 @@ def _share_age_rated(t, par, tab, st, scr, required_total, sharers, cap_q, loadi
     return charged, shortfall
 
 
-@njit(cache=True)
-def share(t, i, par, tab, st, scr, out, due):
+@njit(error_model="numpy")
+def share(t, i, par, st, scr, out, due, new_year, platform_funds, weight):
     """6. Cost sharing, the shortfall rule and the reserve, for the sharers counted in 5;
-    what a sharer paid enters the cost window (and the pre-paid balances)."""
-    if tab.year_starts[t]:
+    what a sharer paid enters the cost window (and the pre-paid balances). ``new_year``:
+    the yearly caps reset; ``platform_funds``: members pay nothing this quarter;
+    ``weight``: age-rated shares per cell."""
+    if new_year:
         st.paid_year[0] = 0.0
         S, A = st.paid_year_cells.shape
         for s in range(S):
             for a in range(A):
                 st.paid_year_cells[s, a] = 0.0
-    cap_q, rule, loading = terms_of_the_quarter(tab.platform_funds[t], par.cap_per_quarter_yuan,
+    cap_q, rule, loading = terms_of_the_quarter(platform_funds, par.cap_per_quarter_yuan,
                                                 par.shortfall_rule, par.loading_yuan_q)
     sharers = float(out.ints[INT.sharers, i, t])
     required_total = due * (1.0 + par.fee_rate)
     if par.age_rated:
         required = required_per_sharer(required_total, sharers)
-        charged, shortfall = _share_age_rated(t, par, tab, st, scr, required_total, sharers,
+        charged, shortfall = _share_age_rated(t, par, weight, st, scr, required_total, sharers,
                                               cap_q, loading)
     else:
         allowed = allowed_per_sharer(cap_q, par.cap_per_year_yuan, st.paid_year[0])

@@ -22,34 +22,45 @@ from numba import njit
 
 from engine.kernel.members import (
     age_and_close,
-    decrements,
+    draw_stage,
     joins,
     perceived_cost,
+    prepare_lapses,
     start_path,
     top_ups,
 )
 from engine.kernel.money import aid_due, count_sharers, share
+from engine.kernel.records import STAGE
 
 
-@njit(cache=True)
-def simulate_path(i, path, par, tab, keys, join_gamma, st, scr, out):
-    """Row ``i`` of the outputs: path number ``path`` over every quarter."""
-    start_path(par, tab, st)
-    c0 = np.uint64(path)
-    for t in range(tab.hazard_factor.size):
-        cost_prev = perceived_cost(st.cost_window)
-        joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma)
-        severe_yuan = decrements(t, i, c0, par, tab, keys, st, scr, out, cost_prev)
-        top_ups(par, st, scr)
-        due = aid_due(t, i, par, tab, st, scr, out, severe_yuan)
-        count_sharers(t, i, par, st, scr, out)
-        share(t, i, par, tab, st, scr, out, due)
-        age_and_close(t, i, par, st, out)
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, st, scr, out):
-    """Rows ``first .. stop − 1`` (paths ``path_start + row``) one after another, on one
-    thread's ``State`` and ``Scratch``; releases the GIL."""
+    """Rows ``first .. stop − 1`` of the outputs (paths ``path_start + row``), one after
+    another on one thread's ``State`` and ``Scratch``; releases the GIL.
+
+    The path loop and the quarter loop are one function: a separate path function costs
+    another round of linking and optimising every step (about 3 s of cold compile).
+    """
     for i in range(first, stop):
-        simulate_path(i, path_start + i, par, tab, keys, join_gamma, st, scr, out)
+        start_path(par, tab.initial_members, st)
+        c0 = np.uint64(path_start + i)
+        for t in range(tab.hazard_factor.size):
+            cost_prev = perceived_cost(st.cost_window)
+            joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma)
+            # 2.-4. decrements in the order of engine.model.events.DECREMENTS
+            severe_yuan = 0.0
+            for stage in range(len(STAGE)):
+                if stage == STAGE.suspensions and not par.prepaid:
+                    continue
+                if stage == STAGE.lapses:
+                    prepare_lapses(t, i, par, tab.lapse_base_q, st, scr, out, cost_prev)
+                severe = draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out)
+                if stage == STAGE.mild:
+                    severe_yuan = severe
+            top_ups(par, st, scr)
+            due = aid_due(t, i, par, st, scr, out, severe_yuan, tab.benefit_factor[t],
+                          tab.payment_pattern)
+            count_sharers(t, i, par, st, scr, out)
+            share(t, i, par, st, scr, out, due, tab.year_starts[t], tab.platform_funds[t],
+                  tab.share_weight)
+            age_and_close(t, i, par, st, out)

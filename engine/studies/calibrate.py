@@ -212,8 +212,11 @@ def hessian(f, x: np.ndarray, step: float = FD_STEP * 10) -> np.ndarray:
 
 
 def fit(observations_path: str | Path, scenario_path: str | Path,
-        until: dt.date | None = None) -> Fit:
+        until: dt.date | None = None, start=None) -> Fit:
     """Fit the base scenario to the observations dated up to ``until`` (all if None).
+
+    The prior is centred on the base scenario's values; the optimiser starts there too,
+    or at ``start`` (parameters on the fit's scale, as ``Fit.theta``) when given.
 
     Raises
     ------
@@ -240,7 +243,8 @@ def fit(observations_path: str | Path, scenario_path: str | Path,
     theta0 = initial_theta(base_raw, parameters)
     f = lambda th: objective(model, theta0, th)  # noqa: E731
     bounds = [(t - 8.0, t + 8.0) for t in theta0]
-    result = optimize.minimize(f, theta0, method="L-BFGS-B", bounds=bounds,
+    first = theta0 if start is None else np.asarray(start, dtype=float)
+    result = optimize.minimize(f, first, method="L-BFGS-B", bounds=bounds,
                                options={"maxiter": 500, "eps": FD_STEP})
     if result.x is not None:
         # Finite-difference line searches stall, or stop early, in the flat valleys sparse

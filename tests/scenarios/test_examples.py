@@ -25,3 +25,16 @@ def test_example_runs(script, expect, tmp_path):
                               "(4) the risks in numbers", "probability of a solvency gap"]:
         assert fragment in out, fragment
     assert (tmp_path / "plots").is_dir()
+    # one printed number against an independent computation from the results file: the
+    # pooled probability of a solvency gap by the end (any quarter with a gap)
+    import re
+
+    import h5py
+    import numpy as np
+
+    printed = float(re.search(r"probability of a solvency gap by the end: ([0-9.]+)",
+                              out).group(1))
+    (results,) = tmp_path.glob("*_fitted.h5")
+    with h5py.File(results, "r") as f:
+        gap = f["solvency_gap"][...]                       # (scenario, path, quarter)
+    assert abs(printed - np.mean((gap > 0).any(axis=-1))) <= 0.0005

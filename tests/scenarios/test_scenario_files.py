@@ -61,6 +61,22 @@ def test_compare_and_report_on_each_stress_set(path, tmp_path, capsys):
     table = (tmp_path / "cmp" / "compare.csv").read_text().splitlines()
     names = [s.name for s in load_scenario_set(path).scenarios]
     assert len(table) == 1 + len(names)
+    # one number per scenario against an independent computation from the file itself
+    import csv
+
+    import h5py
+    import numpy as np
+
+    rows = list(csv.DictReader(table))
+    with h5py.File(out, "r") as f:
+        members = f["members"][...]                         # (scenario, path, quarter)
+    for s, row in enumerate(rows):
+        # the lower median (the engine's quantiles are inf{x : F_n(x) ≥ α})
+        ordered = np.sort(members[s, :, -1])
+        expected = float(ordered[int(np.ceil(0.5 * len(ordered))) - 1])
+        got = float(row["members_at_horizon_median"])
+        # compare.csv writes 6 significant digits
+        assert abs(got - expected) <= 5e-6 * max(1.0, expected), (row["scenario"], got, expected)
     if len(names) > 1:
         assert (tmp_path / "cmp" / "tornado_capital_995_worst_year.png").is_file()
     assert cli.main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0

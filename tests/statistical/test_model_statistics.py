@@ -139,3 +139,66 @@ def test_first_quarter_joins_are_negative_binomial(tmp_path):
     dist = stats.nbinom(1.0 / alpha, 1.0 / (1.0 + alpha * mean))
     pvalue, bins = chi_square_discrete(joins, dist)
     assert pvalue > ALPHA, f"joins: chi-square p = {pvalue:.2g} over {bins} bins"
+
+
+def _hand_expected_path(inputs, quarters):
+    """The mean-field recursion of DESIGN §1 written out independently of the reference:
+    equal sharing, no caps, no waiting period, mild share 0, cost window 1, fixed joins."""
+    N = inputs.initial_members.astype(float)
+    S, A, Dn = N.shape
+    ref = inputs.reference_cost_yuan_q
+    cost, m, out = ref, 1.0, {k: [] for k in ("members", "claims", "aid", "cost_per_member",
+                                             "antiselection_factor", "lapses")}
+    for t in range(quarters):
+        lam = inputs.joins_series[t] * np.exp(-inputs.join_cost_elasticity * (cost / ref - 1))
+        joins = lam * inputs.join_mix
+        start = N.sum()
+        m = (m * start + joins.sum()) / (start + joins.sum())
+        N[:, :, 0] += joins
+        N *= 1.0 - inputs.death_q[:, :, None]
+        diagnosed = N * (1.0 - np.exp(-inputs.diagnosis_hazard_q * inputs.hazard_factor[t] * m))
+        N -= diagnosed
+        aid = float((diagnosed.sum(axis=2) * inputs.benefit_yuan[None, :]).sum()
+                    * inputs.benefit_factor[t])
+        lapse = np.minimum(1.0, inputs.lapse_base_q * (cost / ref) ** inputs.lapse_cost_elasticity)
+        by_d = N.sum(axis=(0, 1))
+        excess = (by_d * np.maximum(0.0, lapse - inputs.lapse_base_q)).sum()
+        stayers = (by_d * (1.0 - lapse)).sum()
+        m *= 1.0 + inputs.antiselection * excess / stayers
+        lapses = N * lapse[None, None, :]
+        N -= lapses
+        cost = aid * (1.0 + inputs.fee_rate) / N.sum()
+        N[:, 1:, :] = N[:, :-1, :].copy()                     # ageing: the oldest leave
+        N[:, 0, :] = 0.0
+        if Dn > 1:
+            N[:, :, -1] += N[:, :, -2]
+            N[:, :, 1:-1] = N[:, :, :-2].copy()
+            N[:, :, 0] = 0.0
+        for key, value in (("members", N.sum()), ("claims", diagnosed.sum()), ("aid", aid),
+                           ("cost_per_member", cost), ("antiselection_factor", m),
+                           ("lapses", lapses.sum())):
+            out[key].append(value)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_expected_path_of_a_plan_with_feedback_matches_a_hand_computation(tmp_path):
+    """Cost feedback on joins and lapses and anti-selection on, two durations: the
+    reference's expected path equals the recursion written out by hand (to rounding)."""
+    quarters = 6
+    data = scenario_dict(scenario__quarters=quarters, population__age_min=40,
+                         population__age_max=41, growth__series=[4000.0] * quarters,
+                         growth__cost_elasticity=0.8, lapse__cost_elasticity=1.0,
+                         lapse__reference_cost=20.0, lapse__antiselection=0.6,
+                         benefits__waiting_quarters=0, incidence__selection=[0.5, 1.0],
+                         incidence__trend_per_year=0.05,
+                         benefits__amount_by_age=[[40, 41, 100000]])
+    inputs = build_inputs(load(tmp_path, data).base)
+    assert inputs.cost_window_quarters == 1 and inputs.mild_share == 0.0
+    hand = _hand_expected_path(inputs, quarters)
+    e = expected_path(inputs)
+    for name, values in hand.items():
+        np.testing.assert_allclose(e[name], values, rtol=1e-10, err_msg=name)
+    # the feedback is really on: costs far from the reference, so lapses and joins react
+    # and the anti-selection factor rises
+    assert abs(hand["cost_per_member"].mean() / inputs.reference_cost_yuan_q - 1.0) > 0.5
+    assert hand["antiselection_factor"].max() > 1.01

@@ -97,20 +97,33 @@ def test_age_rated_shares_follow_the_weights():
     assert capped["reserve"][0] == pytest.approx(-100_000.0)
 
 
-def test_age_rated_and_equal_sharing_collect_the_same_without_caps(tmp_path):
-    from engine.model.inputs import build_inputs
-    from engine.run.simulate import simulate_paths
-    from tests.conftest import load, scenario_dict
+def test_age_rated_charges_per_cell_against_a_hand_computation():
+    """Four cells with weights 1, 2, 3, 4 and 10 sharers each, aid 1,000 yuan, fee 10 %:
+    the charge per unit of weight is u = 1,100 / (10 · 10) = 11, so cells are asked 11, 22,
+    33 and 44 yuan. A quarterly cap of 30 binds on the last two cells only (the third has
+    paid 5 yuan this year against a yearly cap of 40, so it may pay 30 more), which funds
+    10 · (11 + 22 + 30 + 30) = 930 and leaves 170 unfunded."""
+    from engine.model.sharing import share_costs_age_rated
 
-    base = scenario_dict(population__age_min=20, population__age_max=59,
-                         benefits__amount_by_age=[[20, 59, 100000]])
-    rated = scenario_dict(population__age_min=20, population__age_max=59,
-                          benefits__amount_by_age=[[20, 59, 100000]], sharing__rule="age_rated")
-    a = simulate_paths(build_inputs(load(tmp_path, base).base), 3, 0, 20)
-    b = simulate_paths(build_inputs(load(tmp_path, rated, "r.toml").base), 3, 0, 20)
-    # No cost feedback: the same members and claims, and the same total shared.
-    assert np.array_equal(a["claims"], b["claims"])
-    assert np.array_equal(a["cost_per_member"], b["cost_per_member"])
+    weight = np.array([[1.0, 2.0], [3.0, 4.0]])
+    sharers = np.full((1, 2, 2), 10.0)
+    paid = np.array([[[0.0, 0.0], [5.0, 0.0]]])
+    common = dict(fee_rate=0.1, cap_per_year_yuan=40.0, shortfall_rule=RESERVE,
+                  loading_yuan_q=0.0, reserve_growth_q=1.0)
+    out = share_costs_age_rated(np.array([1000.0]), sharers, weight, paid, np.array([0.0]),
+                                cap_per_quarter_yuan=30.0, **common)
+    assert np.allclose(out["charged_cells"][0], [[11.0, 22.0], [30.0, 30.0]])
+    assert np.isclose(out["shortfall"][0], 1100.0 - 930.0)
+    assert np.isclose(out["cost_per_member"][0], 930.0 / 40.0)
+    assert np.allclose(out["paid_this_year_cells"][0], [[11.0, 22.0], [35.0, 30.0]])
+    # without caps every cell pays what it is asked and the cells' charges add up to the
+    # aid plus fee
+    free = share_costs_age_rated(np.array([1000.0]), sharers, weight, paid, np.array([0.0]),
+                                 cap_per_quarter_yuan=np.inf,
+                                 **{**common, "cap_per_year_yuan": np.inf})
+    assert np.allclose(free["charged_cells"][0], [[11.0, 22.0], [33.0, 44.0]])
+    assert np.isclose((free["charged_cells"][0] * sharers[0]).sum(), 1100.0)
+    assert free["shortfall"][0] == 0.0
 
 
 def test_age_rated_lapses_react_by_age(tmp_path):
