@@ -36,12 +36,38 @@ SWEEP_HARD_LIMIT = 100_000   # with --force
 SWEEP_METHODS = ("grid", "zip", "latin")
 
 
+# The Python type each kind of key holds once validated (schema.Key.kind).
+KIND_TYPES: dict[str, type] = {
+    "int": int, "float": float, "str": str, "choice": str, "quarter": str,
+    "table_ref": str, "float_list": list[float], "bands": list[list[float]],
+    "shocks": list[dict[str, float | int | str]], "year_table": dict[str, float],
+}
+
+
 def _section_class(table: str):
-    fields_ = [(k, Any) for k in SCHEMA[table]]
+    """A frozen dataclass of the table's keys, typed from the schema (``None`` allowed
+    where the key's default is ``None``)."""
+    fields_ = []
+    for key, spec in SCHEMA[table].items():
+        kind = KIND_TYPES[spec.kind]
+        fields_.append((key, kind | None if spec.default is None else kind))
     return make_dataclass(table.capitalize(), fields_, frozen=True)
 
 
 SECTIONS = {table: _section_class(table) for table in SCHEMA}
+ScenarioTable = SECTIONS["scenario"]
+PopulationTable = SECTIONS["population"]
+GrowthTable = SECTIONS["growth"]
+IncidenceTable = SECTIONS["incidence"]
+MortalityTable = SECTIONS["mortality"]
+LapseTable = SECTIONS["lapse"]
+BenefitsTable = SECTIONS["benefits"]
+SharingTable = SECTIONS["sharing"]
+ReserveTable = SECTIONS["reserve"]
+PrepaidTable = SECTIONS["prepaid"]
+ClosureTable = SECTIONS["closure"]
+ValuationTable = SECTIONS["valuation"]
+MarketTable = SECTIONS["market"]
 
 
 @dataclass(frozen=True)
@@ -57,19 +83,19 @@ class Scenario:
     file: str
     text: str
     base_dir: Path
-    scenario: Any
-    population: Any
-    growth: Any
-    incidence: Any
-    mortality: Any
-    lapse: Any
-    benefits: Any
-    sharing: Any
-    reserve: Any
-    prepaid: Any
-    closure: Any
-    valuation: Any
-    market: Any
+    scenario: ScenarioTable
+    population: PopulationTable
+    growth: GrowthTable
+    incidence: IncidenceTable
+    mortality: MortalityTable
+    lapse: LapseTable
+    benefits: BenefitsTable
+    sharing: SharingTable
+    reserve: ReserveTable
+    prepaid: PrepaidTable
+    closure: ClosureTable
+    valuation: ValuationTable
+    market: MarketTable
     swept: dict = field(default_factory=dict)
 
     @property
