@@ -79,3 +79,17 @@ class Problems:
     def raise_if_any(self, error_type: type[InputError] = ScenarioError) -> None:
         if self.items:
             raise error_type(self.items)
+
+
+def read_user_file(path, error_type: type[InputError], noun: str, unreadable: str,
+                   encoding: str = "utf-8") -> str:
+    """The text of a file the user named, or ``error_type`` with one line: ``NOUN not
+    found``, or ``UNREADABLE: reason`` (a directory, no permission, not UTF-8)."""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise error_type.one(str(path), "", f"{noun} not found", has_got=False) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error_type.one(str(path), "", f"{unreadable}: {exc}", has_got=False) from None

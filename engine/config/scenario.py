@@ -21,7 +21,7 @@ import numpy as np
 from engine.config import tables
 from engine.config.labels import parse_quarter, quarter_offset
 from engine.config.schema import REQUIRED, SCHEMA, Key
-from engine.errors import InputError, Problem, Problems, ScenarioError
+from engine.errors import InputError, Problem, Problems, ScenarioError, read_user_file
 
 _BUILTIN_TABLES = {
     "incidence.table": tables.INCIDENCE_TABLES,
@@ -55,48 +55,10 @@ def _section_class(table: str):
 
 
 SECTIONS = {table: _section_class(table) for table in SCHEMA}
-ScenarioTable = SECTIONS["scenario"]
-PopulationTable = SECTIONS["population"]
-GrowthTable = SECTIONS["growth"]
-IncidenceTable = SECTIONS["incidence"]
-MortalityTable = SECTIONS["mortality"]
-LapseTable = SECTIONS["lapse"]
-BenefitsTable = SECTIONS["benefits"]
-SharingTable = SECTIONS["sharing"]
-ReserveTable = SECTIONS["reserve"]
-PrepaidTable = SECTIONS["prepaid"]
-ClosureTable = SECTIONS["closure"]
-ValuationTable = SECTIONS["valuation"]
-MarketTable = SECTIONS["market"]
 
 
-@dataclass(frozen=True)
-class Scenario:
-    """One validated scenario.
-
-    Attributes are the tables of the file (``scenario``, ``population``, ``growth``, ...),
-    each a frozen dataclass of its keys, plus where it came from: ``file`` (path as given),
-    ``text`` (the file's TOML text, stored in results), ``base_dir`` (CSV paths are relative
-    to it) and ``swept`` (dotted key → value for a member of a scenario set).
-    """
-
-    file: str
-    text: str
-    base_dir: Path
-    scenario: ScenarioTable
-    population: PopulationTable
-    growth: GrowthTable
-    incidence: IncidenceTable
-    mortality: MortalityTable
-    lapse: LapseTable
-    benefits: BenefitsTable
-    sharing: SharingTable
-    reserve: ReserveTable
-    prepaid: PrepaidTable
-    closure: ClosureTable
-    valuation: ValuationTable
-    market: MarketTable
-    swept: dict = field(default_factory=dict)
+class _ScenarioMethods:
+    """What a scenario offers beyond its fields (see :data:`Scenario`)."""
 
     @property
     def name(self) -> str:
@@ -115,6 +77,21 @@ class Scenario:
     def get(self, dotted: str) -> Any:
         table, key = dotted.split(".", 1)
         return getattr(getattr(self, table), key)
+
+
+# One validated scenario: the tables of the file (``scenario``, ``population``, ``growth``,
+# ...), each a frozen dataclass of its keys typed from the schema (``SECTIONS[table]``),
+# plus where it came from: ``file`` (path as given), ``text`` (the file's TOML text, stored
+# in results), ``base_dir`` (CSV paths are relative to it) and ``swept`` (dotted key →
+# value for a member of a scenario set). Its fields follow the schema's tables, so a new
+# table in the schema needs no edit here.
+Scenario = make_dataclass(
+    "Scenario",
+    [("file", str), ("text", str), ("base_dir", Path),
+     *((table, SECTIONS[table]) for table in SCHEMA),
+     ("swept", dict, field(default_factory=dict))],
+    bases=(_ScenarioMethods,), frozen=True)
+Scenario.__module__ = __name__  # so that pickling (Dask workers) finds it here
 
 
 def _duration_cap(waiting: int, selection: list, by_duration: list | None) -> int:
@@ -152,12 +129,7 @@ def load_scenario_set(path: str | Path, *, check_tables: bool = True,
         With every problem found, each naming the file, the key and the value.
     """
     label = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError.one(label, "", "scenario file not found", has_got=False) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError.one(label, "", f"cannot read: {exc}", has_got=False) from None
+    text = read_user_file(path, ScenarioError, "scenario file", "cannot read")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config.labels import parse_age_band
-from engine.errors import Problem, TableError
+from engine.errors import Problem, TableError, read_user_file
 
 MAX_AGE = 110
 N_AGES = MAX_AGE + 1
@@ -75,12 +75,8 @@ def read_csv(path: str | Path, required: tuple[str, ...] = ()) -> CsvTable:
         has a row with the wrong number of fields; the message names the file and row.
     """
     label = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise TableError.one(label, "", "table file not found", has_got=False) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TableError.one(label, "", f"cannot read table: {exc}", has_got=False) from None
+    text = read_user_file(path, TableError, "table file", "cannot read table",
+                          encoding="utf-8-sig")
     comments: list[str] = []
     lines: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):

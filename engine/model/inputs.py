@@ -295,18 +295,28 @@ def _load(loader, problems: Problems) -> np.ndarray | None:
         return None
 
 
+def _table_values(scenario, key: str, ref: str, builtins: dict, from_builtin, column: str,
+                  problems: Problems, hi: float = np.inf):
+    """``(measure, values (2, ages))`` of a built-in table (``from_builtin(name)`` gives
+    both) or of an ``age,sex,COLUMN`` CSV (measure ``column``, values in ``[0, hi]``);
+    ``(None, None)`` after recording a problem."""
+    kind, resolved = _resolve_table(scenario, key, ref, builtins, problems)
+    if kind is None:
+        return None, None
+    if kind == "builtin":
+        return from_builtin(resolved)
+    values = _load(lambda: tables.read_age_sex_table(resolved, column, lo=0.0, hi=hi), problems)
+    return column, values
+
+
 def _incidence(scenario, problems: Problems, ages) -> np.ndarray:
     inc = scenario.incidence
-    kind, ref = _resolve_table(scenario, "incidence.table", inc.table, tables.INCIDENCE_TABLES,
-                               problems)
-    if kind is None:
+    _, rates = _table_values(scenario, "incidence.table", inc.table, tables.INCIDENCE_TABLES,
+                             lambda name: ("rate_per_100k",
+                                           tables.builtin_incidence_per_100k(name)),
+                             "rate_per_100k", problems)
+    if rates is None:
         return np.zeros((2, len(ages)))
-    if kind == "builtin":
-        rates = tables.builtin_incidence_per_100k(ref)
-    else:
-        rates = _load(lambda: tables.read_age_sex_table(ref, "rate_per_100k", lo=0.0), problems)
-        if rates is None:
-            return np.zeros((2, len(ages)))
     if inc.national_level_year is not None:
         rates = rates * tables.national_level_factors(rates, inc.national_level_year)[:, None]
     if _cover_problem(problems, "incidence.table", inc.table, rates, ages):
@@ -316,17 +326,11 @@ def _incidence(scenario, problems: Problems, ages) -> np.ndarray:
 
 def _mortality(scenario, problems: Problems, ages) -> np.ndarray:
     mort = scenario.mortality
-    kind, ref = _resolve_table(scenario, "mortality.table", mort.table, tables.MORTALITY_TABLES,
-                               problems)
-    if kind is None:
+    measure, values = _table_values(scenario, "mortality.table", mort.table,
+                                    tables.MORTALITY_TABLES, tables.builtin_mortality, "qx",
+                                    problems, hi=1.0)
+    if values is None:
         return np.zeros((2, len(ages)))
-    if kind == "builtin":
-        measure, values = tables.builtin_mortality(ref)
-    else:
-        measure = "qx"
-        values = _load(lambda: tables.read_age_sex_table(ref, "qx", lo=0.0, hi=1.0), problems)
-        if values is None:
-            return np.zeros((2, len(ages)))
     if _cover_problem(problems, "mortality.table", mort.table, values, ages):
         return np.zeros((2, len(ages)))
     values = values[:, ages] * mort.multiplier
