@@ -16,6 +16,7 @@ from engine.kernel.records import FLT, INT, STAGE
 from engine.model.growth import expected_joins, join_damping
 from engine.model.lapse import antiselection_lift, cost_ratio, excess_and_stayers, lapse_probability
 from engine.model.prepaid import blend, is_short, suspension_probability, topped_up
+from engine.model.sharing import charges_by_cell
 from engine.model.units import prob_from_hazard
 from engine.random.compiled import binomial, poisson
 
@@ -108,7 +109,7 @@ def prepare_lapses(t, i, par, base, st, scr, out, cost_prev):
     S, A, Dn = N.shape
     excess = 0.0
     stayers = 0.0
-    if par.age_rated:
+    if charges_by_cell(par.sharing_rule):
         # each cell reacts to what its members paid
         K = st.cost_window.size
         for s in range(S):
@@ -180,7 +181,7 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out):
                 elif stage == STAGE.diagnoses:
                     p = prob_from_hazard(tab.diagnosis_hazard_q[s, a, d] * hazard_scale
                                          * st.antiselection[0])
-                elif par.age_rated:
+                elif charges_by_cell(par.sharing_rule):
                     p = lapse_probability(tab.lapse_base_q[d], scr.lapse_ratio_cells[s, a])
                 else:
                     p = scr.lapse_q[d]

@@ -13,6 +13,7 @@ from engine.kernel.records import FLT, INT
 from engine.model.elementwise import select
 from engine.model.payment import fall_due
 from engine.model.sharing import (
+    SharingRule,
     allowed_per_sharer,
     average_charge,
     charge_cell,
@@ -23,6 +24,8 @@ from engine.model.sharing import (
     solvency_gap,
     terms_of_the_quarter,
 )
+
+_AGE_RATED = int(SharingRule.AGE_RATED)
 
 
 @njit(error_model="numpy")
@@ -116,7 +119,7 @@ def share(t, i, par, st, scr, out, due, new_year, platform_funds, weight):
                                                 par.shortfall_rule, par.loading_yuan_q)
     sharers = float(out.ints[INT.sharers, i, t])
     required_total = due * (1.0 + par.fee_rate)
-    if par.age_rated:
+    if par.sharing_rule == _AGE_RATED:
         required = required_per_sharer(required_total, sharers)
         charged, shortfall = _share_age_rated(t, par, weight, st, scr, required_total, sharers,
                                               cap_q, loading)

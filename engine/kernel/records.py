@@ -47,7 +47,7 @@ class Params(NamedTuple):
     mild_share: float
     mild_yuan: float
     sharers_eligible_only: bool
-    age_rated: bool
+    sharing_rule: int
     fee_rate: float
     cap_per_quarter_yuan: float
     cap_per_year_yuan: float

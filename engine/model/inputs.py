@@ -19,7 +19,7 @@ from engine.config.labels import quarter_labels, quarter_offset
 from engine.errors import Problems, ScenarioError, TableError
 from engine.model import units
 from engine.model.growth import GrowthModel
-from engine.model.sharing import ShortfallRule
+from engine.model.sharing import SharingRule, ShortfallRule
 
 AGE_Q_BITS = 10   # absolute age in quarters < 1024 (ages ≤ 255)
 DURATION_BITS = 6
@@ -80,7 +80,7 @@ class ModelInputs:
     deposit_yuan: float                # pre-paid balance on joining
     topup_yuan: float                  # what a member adds when the balance runs short
     topup_probability: float           # chance of topping up rather than being suspended
-    age_rated: bool                    # sharing.rule = "age_rated"
+    sharing_rule: int                  # SharingRule of sharing.rule
     share_weight: np.ndarray           # (S, A) expected aid per member-quarter (age_rated)
 
     @property
@@ -204,7 +204,7 @@ def build_inputs(scenario) -> ModelInputs:
         topup_yuan=float(scenario.prepaid.deposit if scenario.prepaid.topup_amount is None
                          else scenario.prepaid.topup_amount),
         topup_probability=float(scenario.prepaid.topup_probability),
-        age_rated=sharing.rule == "age_rated",
+        sharing_rule=int(SharingRule[sharing.rule.upper()]),
         share_weight=share_weight,
     )
 

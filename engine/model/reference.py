@@ -307,7 +307,7 @@ def _lapses(inputs, state, t, draws, paths, cost_prev, col) -> None:
     N = state.members
     cell, p_col, _, _ = _cells(inputs, paths)
     n_paths = len(paths)
-    if inputs.age_rated:
+    if sharing.charges_by_cell(inputs.sharing_rule):
         lapse_cells = cell_lapse_probabilities(inputs, state)            # (P, S, A, Dn)
         base = np.broadcast_to(inputs.lapse_base_q, lapse_cells.shape)
         excess, stayers = lapse.excess_and_stayers(N.astype(np.float64), lapse_cells, base)
@@ -345,7 +345,7 @@ def _share(inputs, state, t, sharer_cells, col) -> None:
                  reserve_growth_q=inputs.reserve_growth_q,
                  platform_funds=bool(inputs.platform_funds[t]))
     K = inputs.cost_window_quarters
-    if inputs.age_rated:
+    if inputs.sharing_rule == sharing.SharingRule.AGE_RATED:
         money = sharing.share_costs_age_rated(
             col["aid_reported"], sharer_cells, inputs.share_weight,
             state.cell_paid_this_year_yuan, state.reserve_yuan, **rules)

@@ -48,7 +48,29 @@ class ShortfallRule(IntEnum):
     PLATFORM = 2
 
 
+class SharingRule(IntEnum):
+    """``sharing.rule``: how a quarter's cost is split among the sharers.
+
+    ``EQUAL``: every sharer pays the same (:func:`charge_equally`). ``AGE_RATED``: each pays
+    in proportion to the expected aid of its (sex, age) cell (:func:`share_costs_age_rated`).
+    A new rule is a new member here, its charge function below, and a branch in the
+    reference's and the kernel's sharing step.
+    """
+
+    EQUAL = 0
+    AGE_RATED = 1
+
+
 _PLATFORM = int(ShortfallRule.PLATFORM)
+_AGE_RATED = int(SharingRule.AGE_RATED)
+
+
+@register_jitable
+def charges_by_cell(sharing_rule: int) -> bool:
+    """Whether the rule charges each (sex, age) cell its own amount, so that each cell's
+    members react to what they paid (per-cell cost windows and lapse probabilities)."""
+    return sharing_rule == _AGE_RATED
+
 
 @register_jitable
 def terms_of_the_quarter(platform_funds, cap_per_quarter_yuan: float, shortfall_rule: int,
