@@ -127,7 +127,7 @@ def recorded_draws(paths: int = 40):
     """Every draw the default scenario makes on ``paths`` paths, as the kernel makes them
     (cells with n = 0 are skipped by the kernel and dropped here)."""
     from engine.model import reference
-    from engine.run.simulate import join_multipliers
+    from engine.run.simulate import incidence_levels, join_multipliers
     from engine.variables import empty_outputs
 
     inputs, seed = _inputs(DEFAULT_SCENARIO)
@@ -136,8 +136,9 @@ def recorded_draws(paths: int = 40):
     state = reference.initial_state(inputs, paths)
     out = empty_outputs(paths, inputs.quarters)
     gamma = join_multipliers(inputs, seed, path_ids)
+    levels = incidence_levels(inputs.systematic, seed, path_ids, inputs.year_of_quarter)
     for t in range(inputs.quarters):
-        reference.step_quarter(inputs, state, t, rec, path_ids, gamma[:, t], out)
+        reference.step_quarter(inputs, state, t, rec, path_ids, gamma[:, t], levels[:, t], out)
     from engine.random import streams
 
     def stack(calls, drop_zero):

@@ -53,7 +53,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("expected_joins", np.float64, "persons",
              "expected joins of the growth model after cost damping"),
     Variable("antiselection_factor", np.float64, "1",
-             "multiplier on incidence from cost-driven lapse of healthier members"),
+             "the pool's incidence multiplier from its risk-group mix after lapses "
+             "(1 = the population's mix)"),
+    Variable("incidence_level", np.float64, "1",
+             "systematic incidence level of the path and quarter (1 when systematic risk "
+             "is off)"),
     Variable("balance_per_member", np.float64, "yuan per member",
              "pre-paid balance held per member at the end of the quarter (0 if post-paid)"),
 )

@@ -15,15 +15,17 @@ def scenarios(draw, feedback: bool = True):
         growth["series"] = draw(st.lists(st.floats(0, 3000), min_size=quarters,
                                          max_size=quarters))
     else:
-        growth["market_potential"] = draw(st.floats(1.0, 1e5))
+        growth["market_potential"] = draw(st.floats(max(1.0, initial), 1e5 + initial))
         growth["innovation"] = draw(st.floats(0, 2))
         growth["imitation"] = draw(st.floats(0, 3))
-    lapse = {"base_quarterly": draw(st.floats(0, 0.5))}
+    lapse = {"base_quarterly": draw(st.floats(0, 0.5)),
+             "cost_driven_share": draw(st.floats(0, 1))}
+    risk = {}
     if feedback:
         lapse.update(cost_elasticity=draw(st.floats(0, 2)), reference_cost=draw(st.floats(1, 50)),
-                     antiselection=draw(st.floats(0, 1)),
                      cost_window_quarters=draw(st.integers(1, 4)))
         growth["cost_elasticity"] = draw(st.floats(0, 2))
+        risk = draw(risk_groups())
     split = draw(st.integers(age_min, age_max))
     bands = [[age_min, split, draw(st.floats(0, 5e5))]]
     if split < age_max:
@@ -53,12 +55,14 @@ def scenarios(draw, feedback: bool = True):
     return {
         "prepaid": prepaid,
         "closure": closure,
+        "risk": risk,
         "scenario": {"name": "h", "start": "2019Q3", "quarters": quarters, "paths": 3,
                      "seed": draw(st.integers(0, 2**64 - 1))},
         "population": {"initial_members": initial, "age_min": age_min, "age_max": age_max},
         "growth": growth,
         "incidence": {"selection": draw(st.lists(st.floats(0, 20), min_size=1, max_size=3)),
-                      "trend_per_year": draw(st.floats(-0.5, 0.5))},
+                      "trend_per_year": draw(st.floats(-0.5, 0.5)),
+                      **(draw(systematic_risk()) if feedback else {})},
         "mortality": {"multiplier": draw(st.floats(0, 1))},
         "lapse": lapse,
         "benefits": {"waiting_quarters": draw(st.integers(0, 3)), "amount_by_age": bands,
@@ -69,3 +73,35 @@ def scenarios(draw, feedback: bool = True):
         "reserve": {"initial": draw(st.floats(0, 1e6)),
                     "loading_per_member_quarter": draw(st.floats(0, 5))},
     }
+
+
+@st.composite
+def risk_groups(draw, max_groups: int = 3):
+    """``[risk]``: none, or 1–3 groups whose shares sum to 1 and whose share-weighted
+    incidence multiplier is 1."""
+    k = draw(st.integers(0, max_groups))
+    if k == 0:
+        return {}
+    raw_shares = [draw(st.floats(0.05, 1.0)) for _ in range(k)]
+    shares = [x / sum(raw_shares) for x in raw_shares]
+    shares[-1] = 1.0 - sum(shares[:-1])
+    raw = [draw(st.floats(0.0, 5.0)) for _ in range(k)]
+    mean = sum(s * m for s, m in zip(shares, raw, strict=True))
+    mults = [m / mean for m in raw] if mean > 0 else [1.0] * k
+    groups = [{"name": f"g{j}", "population_share": shares[j], "incidence": mults[j],
+               "lapse_sensitivity": draw(st.floats(0.0, 3.0)),
+               "join_sensitivity": draw(st.floats(0.0, 3.0))} for j in range(k)]
+    return {"groups": groups}
+
+
+@st.composite
+def systematic_risk(draw):
+    """``[incidence]`` keys of systematic risk, each possibly 0."""
+    return {"level_sd_per_year": draw(st.sampled_from([0.0, 0.05, 0.3])),
+            "level_autocorrelation": draw(st.floats(-0.9, 0.9)),
+            "trend_sd": draw(st.sampled_from([0.0, 0.02])),
+            "shock_probability_per_year": draw(st.sampled_from([0.0, 0.5, 1.0])),
+            "shock_size": draw(st.floats(-0.5, 0.5)),
+            "shock_quarters": draw(st.integers(1, 3)),
+            "shock_catch_up": draw(st.floats(0, 1))}
+

@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.config import tables
 from engine.config.labels import parse_quarter, quarter_offset
-from engine.config.schema import REQUIRED, SCHEMA, Key
+from engine.config.schema import GROUP_KEYS, REQUIRED, RETIRED, SCHEMA, Key
 from engine.errors import InputError, Problem, Problems, ScenarioError, read_user_file
 
 _BUILTIN_TABLES = {
@@ -41,6 +41,7 @@ KIND_TYPES: dict[str, type] = {
     "int": int, "float": float, "str": str, "choice": str, "quarter": str,
     "table_ref": str, "float_list": list[float], "bands": list[list[float]],
     "shocks": list[dict[str, float | int | str]], "year_table": dict[str, float],
+    "groups": list[dict[str, float | str]],
 }
 
 
@@ -66,7 +67,7 @@ class _ScenarioMethods:
 
     @property
     def duration_cap(self) -> int:
-        """``D = max(waiting, 4 (len(selection) − 1), len(by_duration) − 1)``, quarters.
+        """``D = max(waiting + 1, 4 (len(selection) − 1), len(by_duration) − 1)``, quarters.
 
         Durations ``0..D`` are tracked; ``D`` holds everyone at or past it. Every quantity
         that depends on duration is constant from ``D`` on.
@@ -95,7 +96,10 @@ Scenario.__module__ = __name__  # so that pickling (Dask workers) finds it here
 
 
 def _duration_cap(waiting: int, selection: list, by_duration: list | None) -> int:
-    return max(waiting, 4 * (len(selection) - 1), len(by_duration or [1]) - 1)
+    # at least waiting + 1 (and 1): duration 0 then holds only the quarter's joiners (half
+    # exposure, no reaction to cost) and duration `waiting` only the cohort whose waiting
+    # period ends in this quarter (half its diagnoses are paid)
+    return max(waiting + 1, 4 * (len(selection) - 1), len(by_duration or [1]) - 1)
 
 
 @dataclass(frozen=True)
@@ -378,7 +382,9 @@ def _parse(raw: dict, file: str, text: str, base_dir: Path, problems: Problems, 
             problems.add(table, "must be a table", given)
             given = {}
         for k in given:
-            if k not in keys:
+            if f"{table}.{k}" in RETIRED:
+                problems.add(f"{table}.{k}", RETIRED[f"{table}.{k}"], given[k])
+            elif k not in keys:
                 problems.add(f"{table}.{k}", f"unknown key (valid: {', '.join(keys)})",
                              given[k])
         values[table] = {}
@@ -427,9 +433,11 @@ def _num(x: float) -> str:
 def _range_text(spec: Key) -> str:
     lo = "" if spec.lo == -math.inf else (f"> {_num(spec.lo)}" if spec.lo_open
                                           else f"≥ {_num(spec.lo)}")
-    hi = "" if spec.hi == math.inf else f"≤ {_num(spec.hi)}"
+    hi = "" if spec.hi == math.inf else (f"< {_num(spec.hi)}" if spec.hi_open
+                                          else f"≤ {_num(spec.hi)}")
     if lo and hi:
-        return f"in {'(' if spec.lo_open else '['}{_num(spec.lo)}, {_num(spec.hi)}]"
+        return (f"in {'(' if spec.lo_open else '['}{_num(spec.lo)}, {_num(spec.hi)}"
+                f"{')' if spec.hi_open else ']'}")
     return lo or hi
 
 
@@ -437,7 +445,8 @@ def _in_range(spec: Key, v: float) -> bool:
     if math.isnan(v):
         return False
     above = v > spec.lo if spec.lo_open else v >= spec.lo
-    return above and v <= spec.hi
+    below = v < spec.hi if spec.hi_open else v <= spec.hi
+    return above and below
 
 
 def _check_number(spec: Key, v: Any, key: str, problems: Problems, integer: bool):
@@ -489,6 +498,8 @@ def _check(spec: Key, v: Any, key: str, problems: Problems, base_dir: Path) -> A
         return _check_bands(v, key, problems)
     if kind == "shocks":
         return _check_shocks(v, key, problems)
+    if kind == "groups":
+        return _check_groups(v, key, problems)
     if kind == "year_table":
         if not isinstance(v, dict):
             problems.add(key, "must be a table of year = amount", v)
@@ -566,6 +577,59 @@ def _check_shocks(v: Any, key: str, problems: Problems):
     return out if len(out) == len(v) else None
 
 
+MAX_GROUPS = 16      # risk groups are keyed with 4 bits above the sex bit (model.inputs)
+
+
+def _check_groups(v: Any, key: str, problems: Problems):
+    """``[risk] groups``: each group's keys (:data:`GROUP_KEYS`), unique names, shares that
+    sum to 1 and a share-weighted incidence multiplier of 1 (so the table keeps its level)."""
+    if not isinstance(v, list) or not v:
+        problems.add(key, "must be a non-empty list of {name, population_share, incidence, "
+                     "lapse_sensitivity, join_sensitivity}", v)
+        return None
+    if len(v) > MAX_GROUPS:
+        problems.add(key, f"at most {MAX_GROUPS} groups", len(v))
+        return None
+    out = []
+    for i, group in enumerate(v):
+        where = f"{key}[{i}]"
+        if not isinstance(group, dict):
+            problems.add(where, "must be a table {name = \"low\", population_share = 0.5, "
+                         "...}", group)
+            continue
+        for k in group:
+            if k not in GROUP_KEYS:
+                problems.add(f"{where}.{k}", f"unknown key (valid: {', '.join(GROUP_KEYS)})",
+                             group[k])
+        checked = {}
+        for k, spec in GROUP_KEYS.items():
+            if k in group:
+                checked[k] = _check(spec, group[k], f"{where}.{k}", problems, Path("."))
+            elif spec.default is REQUIRED:
+                problems.add(f"{where}.{k}", "required key is missing", has_got=False)
+                checked[k] = None
+            else:
+                checked[k] = spec.default
+        if None not in checked.values():
+            out.append(checked)
+    if len(out) != len(v):
+        return None
+    names = [g["name"] for g in out]
+    if len(set(names)) != len(names):
+        problems.add(key, "group names must be unique", names)
+        return None
+    total = math.fsum(g["population_share"] for g in out)
+    if abs(total - 1.0) > 1e-9:
+        problems.add(f"{key}.population_share", "shares must sum to 1", f"{total:.12g}")
+        return None
+    mean = math.fsum(g["population_share"] * g["incidence"] for g in out)
+    if abs(mean - 1.0) > 1e-9:
+        problems.add(f"{key}.incidence", "the share-weighted incidence multiplier must be 1 "
+                     "(the table keeps its level)", f"{mean:.12g}")
+        return None
+    return out
+
+
 def _cross_checks(values: dict, problems: Problems) -> None:
     pop, growth, lapse = values["population"], values["growth"], values["lapse"]
     benefits, incidence = values["benefits"], values["incidence"]
@@ -579,6 +643,11 @@ def _cross_checks(values: dict, problems: Problems) -> None:
     if model in ("bass", "logistic") and growth["market_potential"] is None:
         problems.add("growth.market_potential", f"required for the {model} model",
                      has_got=False)
+    market = growth["market_potential"]
+    if market is not None and (pop["initial_members"] or 0) > market:
+        problems.add("population.initial_members", f"must be ≤ growth.market_potential "
+                     f"({_num(market)}): the market counts everyone who ever joined",
+                     pop["initial_members"])
     if model == "logistic" and pop["initial_members"] == 0:
         problems.add("population.initial_members",
                      "must be > 0 for the logistic model (it grows from current members)", 0)

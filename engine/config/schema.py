@@ -22,7 +22,8 @@ class Key:
     """A key's type and allowed values.
 
     ``kind`` is one of ``int``, ``float``, ``str``, ``choice``, ``quarter``, ``float_list``,
-    ``bands`` (``[[lo, hi, amount], ...]``), ``shocks`` (list of tables), ``year_table``
+    ``bands`` (``[[lo, hi, amount], ...]``), ``shocks`` (list of tables), ``groups`` (list
+    of risk groups, :data:`GROUP_KEYS`), ``year_table``
     (a table of year → number) or ``table_ref`` (a built-in table's name or a CSV path).
     """
 
@@ -33,6 +34,7 @@ class Key:
     hi: float = math.inf
     lo_open: bool = False
     choices: tuple = ()
+    hi_open: bool = False
 
 
 def _prob(doc: str, default: Any = REQUIRED) -> Key:
@@ -98,6 +100,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
                          "thereafter (≥ 0).", [1.0], lo=0.0),
         "shocks": Key("shocks", "Shocks: [{start = \"2020Q1\", quarters = 2, multiplier = "
                       "0.8}, ...].", []),
+        # Systematic risk (DESIGN §1 step 3): one level Λ per path and quarter, shared by
+        # every cell, group and scenario of a set (engine.model.systematic). 0 = off.
+        "level_sd_per_year": _nonneg("Systematic risk: s.d. of the log of the yearly "
+                                     "incidence level Λ (log-normal AR(1), mean 1).", 0.0),
+        "level_autocorrelation": Key("float", "Year-to-year autocorrelation ρ of the log "
+                                     "level, −1 < ρ < 1.", 0.0, lo=-1.0, hi=1.0,
+                                     lo_open=True, hi_open=True),
+        "trend_sd": _nonneg("S.d. of each path's error in the trend, per year (log scale): "
+                            "Λ × exp(τ t/4), τ ~ N(0, trend_sd²).", 0.0),
+        "shock_probability_per_year": _prob("Chance per year that a random shock event "
+                                            "starts (at most one at a time).", 0.0),
+        "shock_size": Key("float", "Relative change of incidence while a random shock lasts "
+                          "(−0.2: a fifth fewer diagnoses, as in 2020).", 0.0, lo=-1.0),
+        "shock_quarters": Key("int", "Quarters a random shock lasts.", 1, lo=1, hi=8),
+        "shock_catch_up": _prob("Share of the diagnoses a shock removed (or added) that "
+                                "return (or are given back) in as many quarters after it.",
+                                0.0),
     },
     "mortality": {
         "table": Key("table_ref", "Mortality: built-in name or CSV `age,sex,qx`.",
@@ -109,11 +128,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "by_duration": Key("float_list", "Base lapse per quarter by quarters since joining; "
                            "the last applies thereafter (0–1). Replaces base_quarterly.",
                            None, lo=0.0, hi=1.0),
-        "cost_elasticity": _nonneg("η in ℓ = min(1, ℓ_base (c/c_ref)^η).", 0.0),
+        "cost_driven_share": _prob("φ: the share of the base lapse (at c = c_ref) that is "
+                                   "driven by cost: ℓ = min(1, (1 − φ) ℓ_base + φ ℓ_base "
+                                   "(c/c_ref)^(η σ_k)). Default: judgement, no public split "
+                                   "of lapses by reason (calibrate or sweep it).", 0.5),
+        "cost_elasticity": _nonneg("η in ℓ = min(1, ℓ0 + ℓc (c/c_ref)^(η σ_k)).", 0.0),
         "reference_cost": Key("float", "c_ref, yuan per member per quarter; needed when an "
                               "elasticity is positive.", None, lo=0.0, lo_open=True),
-        "antiselection": _prob("α: cost-driven leavers' incidence is (1 − α) times the "
-                               "pool's.", 0.0),
         "cost_window_quarters": Key("int", "c in the lapse and join formulas is the mean cost "
                                     "per member over the last k quarters (1: last quarter).",
                                     1, lo=1, hi=8),
@@ -148,6 +169,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "rule": Key("choice", "How the cost is split: equally, or in proportion to each "
                     "member's expected aid by age and sex (age_rated).", "equal",
                     choices=("equal", "age_rated")),
+    },
+    "risk": {
+        "groups": Key("groups", "Risk groups: [{name, population_share, incidence, "
+                      "lapse_sensitivity, join_sensitivity}, ...]; shares sum to 1 and the "
+                      "share-weighted incidence multiplier is 1. Default: one group of "
+                      "everyone.", None),
     },
     "reserve": {
         "initial": _nonneg("Reserve at the start, yuan.", 0.0),
@@ -185,3 +212,23 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                       "premiums by year, yuan.", {}),
     },
 }
+
+
+# The keys of one risk group (``[risk] groups``), with their defaults (DESIGN §1 steps 1, 3, 4).
+GROUP_KEYS: dict[str, Key] = {
+    "name": Key("str", "The group's label in results and reports."),
+    "population_share": Key("float", "Share of the population (and of joiners at c = c_ref) "
+                            "in the group, 0 < x ≤ 1.", REQUIRED, lo=0.0, hi=1.0, lo_open=True),
+    "incidence": _nonneg("Multiplier on the incidence table for the group.", 1.0),
+    "lapse_sensitivity": _nonneg("σ_k: the group's cost-driven lapse is ℓc (c/c_ref)^(η σ_k) "
+                                 "(0: cost does not move it).", 1.0),
+    "join_sensitivity": _nonneg("β_k: the group's share of joiners ∝ share_k exp(−β_k "
+                                "(c/c_ref − 1)).", 0.0),
+}
+
+# Keys that were removed, with what replaced them (the error a file that still uses one gets).
+RETIRED: dict[str, str] = {
+    "lapse.antiselection": "retired in engine 0.2.0: anti-selection now emerges from "
+                           "[risk] groups that lapse and join at different rates (CHANGELOG)",
+}
+

@@ -13,8 +13,14 @@ import numpy as np
 from numba import njit
 
 from engine.kernel.records import FLT, INT, STAGE
-from engine.model.growth import expected_joins, join_damping
-from engine.model.lapse import antiselection_lift, cost_ratio, excess_and_stayers, lapse_probability
+from engine.model.growth import (
+    expected_joins,
+    group_tilt,
+    join_damping,
+    join_probability,
+    remaining_market,
+)
+from engine.model.lapse import cost_ratio, joiners_lapse, lapse_probability
 from engine.model.prepaid import blend, is_short, suspension_probability, topped_up
 from engine.model.sharing import charges_by_cell
 from engine.model.units import prob_from_hazard
@@ -41,7 +47,6 @@ def start_path(par, initial_members, st):
     for j in range(st.pending_aid.size):
         st.pending_aid[j] = 0.0
         st.pending_claims[j] = 0.0
-    st.antiselection[0] = 1.0
     st.ever_joined[0] = ever
     st.reserve[0] = par.reserve_initial_yuan
     st.paid_year[0] = 0.0
@@ -59,7 +64,10 @@ def perceived_cost(window):
 
 @njit(error_model="numpy")
 def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
-    """1. Joins: ``Poisson(λ π[s, a])`` per cell; deposits; anti-selection diluted."""
+    """1. Joins: the quarter's total within the market (``Binomial(R, λ/R)``, or Poisson
+    without a market potential), split over (sex, age) cells by the binary tree of the
+    joiners' mix and over risk groups by their tilt (:mod:`engine.model.growth`);
+    deposits."""
     N = st.members
     S, A, Dn = N.shape
     start_total = 0
@@ -74,83 +82,135 @@ def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
     lam = lam * join_gamma[i, t]
     if not tab.joins_open[t]:
         lam = 0.0
+    if par.market_potential > 0.0:
+        room = remaining_market(par.market_potential, float(st.ever_joined[0]))
+        lam = min(lam, room)
+        total = binomial(np.int64(room), join_probability(lam, room), keys.k0, keys.k1, c0,
+                         np.uint64(keys.joins_total[t]), np.uint64(0))
+    else:
+        total = poisson(lam, keys.k0, keys.k1, c0, np.uint64(keys.joins_total[t]),
+                        np.uint64(0))
     held_new = 0
     if par.prepaid:
         for s in range(S):
             for a in range(A):
                 held_new += N[s, a, 0]
-    joined = 0
-    word = np.uint64(keys.joins[t])
-    for s in range(S):
-        for a in range(A):
-            x = poisson(lam * tab.join_mix[s, a], keys.k0, keys.k1, c0, word,
-                        np.uint64(tab.cell_id[s, a, 0]))
-            N[s, a, 0] += x
-            joined += x
+    _split_joins(t, c0, tab, keys, scr, total)
+    joined = _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev,
+                                par.reference_cost_yuan_q)
     if par.prepaid:
         st.balance[0] = blend(float(held_new), st.balance[0], float(joined), par.deposit_yuan,
                               par.deposit_yuan)
         for d in range(Dn):
             scr.short[d] = is_short(st.balance[d], st.last_charge[0])
-    grown = start_total + joined
-    if grown > 0:
-        st.antiselection[0] = ((st.antiselection[0] * float(start_total) + float(joined))
-                               / float(grown))
     st.ever_joined[0] += joined
     out.ints[INT.joins, i, t] = joined
     out.floats[FLT.expected_joins, i, t] = lam
 
 
 @njit(error_model="numpy")
-def prepare_lapses(t, i, par, base, st, scr, out, cost_prev):
-    """4. (before the draws) Lapse probabilities of the quarter, and the anti-selection
-    factor raised by the expected cost-driven leavers (:mod:`engine.model.lapse`)."""
-    N = st.members
-    S, A, Dn = N.shape
-    excess = 0.0
-    stayers = 0.0
-    if charges_by_cell(par.sharing_rule):
-        # each cell reacts to what its members paid
-        K = st.cost_window.size
-        for s in range(S):
-            for a in range(A):
-                total = 0.0
-                for j in range(K):
-                    total = total + st.cell_window[j, s, a]
-                scr.lapse_ratio_cells[s, a] = cost_ratio(total / K, par.reference_cost_yuan_q,
-                                                         par.lapse_cost_elasticity)
-        for s in range(S):
-            for a in range(A):
-                for d in range(Dn):
-                    lq = lapse_probability(base[d], scr.lapse_ratio_cells[s, a])
-                    e, stay = excess_and_stayers(float(N[s, a, d]), lq, base[d])
-                    excess += e
-                    stayers += stay
-    else:
-        ratio = cost_ratio(cost_prev, par.reference_cost_yuan_q, par.lapse_cost_elasticity)
-        for d in range(Dn):
-            scr.lapse_q[d] = lapse_probability(base[d], ratio)
-            scr.by_duration[d] = 0
-        for s in range(S):
-            for a in range(A):
-                for d in range(Dn):
-                    scr.by_duration[d] += N[s, a, d]
-        for d in range(Dn):
-            e, stay = excess_and_stayers(float(scr.by_duration[d]), scr.lapse_q[d], base[d])
-            excess += e
-            stayers += stay
-    lift = antiselection_lift(par.antiselection, excess, stayers)
-    st.antiselection[0] = st.antiselection[0] * (1.0 + lift)
-    out.floats[FLT.antiselection_factor, i, t] = st.antiselection[0]
+def _split_joins(t, c0, tab, keys, scr, total):
+    """The binary tree of binomial splits over the (sex, age) mix
+    (:func:`engine.model.growth.split_tree`): leaves ``L + s·A + a`` of ``scr.join_nodes``."""
+    p_left = tab.join_split_p
+    L = p_left.size
+    nodes = scr.join_nodes
+    nodes[1] = total
+    word = np.uint64(keys.joins[t])
+    level = 1
+    while level < L:
+        for node in range(level, 2 * level):
+            n = nodes[node]
+            x = binomial(n, p_left[node], keys.k0, keys.k1, c0, word, np.uint64(node))
+            nodes[2 * node] = x
+            nodes[2 * node + 1] = n - x
+        level *= 2
 
 
 @njit(error_model="numpy")
-def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out):
-    """2.–4. One decrement (suspensions, deaths, diagnoses, mild claims or lapses) over
-    every cell: the kernel's single binomial call site.
+def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
+    """Each (sex, age) cell's joiners over the risk groups, in order, by the groups' tilt;
+    they enter at duration 0. Returns the quarter's joins."""
+    N = st.members
+    L = tab.join_split_p.size
+    G = tab.group_share.size
+    A = N.shape[1]
+    acc = 0.0
+    for k in range(G - 1, -1, -1):
+        scr.group_weight[k] = group_tilt(tab.group_share[k], tab.group_join_sensitivity[k],
+                                         cost_prev, reference_cost)
+        acc = acc + scr.group_weight[k]
+        scr.group_suffix[k] = acc
+    word = np.uint64(keys.joins_group[t])
+    joined = 0
+    for s in range(2):
+        for a in range(A):
+            left = scr.join_nodes[L + s * A + a]
+            for k in range(G):
+                r = s * G + k
+                if k == G - 1:
+                    x = left
+                else:
+                    suffix = scr.group_suffix[k]
+                    p = scr.group_weight[k] / suffix if suffix > 0.0 else 0.0
+                    x = binomial(left, p, keys.k0, keys.k1, c0, word,
+                                 np.uint64(tab.cell_id[r, a, 0]))
+                N[r, a, 0] += x
+                left -= x
+                joined += x
+    return joined
 
-    Diagnoses past the waiting period go to ``scr.claims_cells``; the others drawn are
-    counted in the stage's output. Returns, for mild claims, the aid of the severe ones
+
+@njit(error_model="numpy")
+def prepare_lapses(par, tab, st, scr, cost_prev):
+    """4. (before the draws) Lapse probabilities of the quarter: per row and duration, or
+    (age-rated sharing) the cost ratio per cell (:mod:`engine.model.lapse`)."""
+    R, A, Dn = st.members.shape
+    if charges_by_cell(par.sharing_rule):
+        # each cell reacts to what its members paid
+        K = st.cost_window.size
+        for r in range(R):
+            for a in range(A):
+                total = 0.0
+                for j in range(K):
+                    total = total + st.cell_window[j, r, a]
+                scr.lapse_ratio_cells[r, a] = cost_ratio(total / K, par.reference_cost_yuan_q,
+                                                         tab.lapse_exponent[r])
+    else:
+        for r in range(R):
+            ratio = cost_ratio(cost_prev, par.reference_cost_yuan_q, tab.lapse_exponent[r])
+            scr.lapse_q[r, 0] = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
+            for d in range(1, Dn):
+                scr.lapse_q[r, d] = lapse_probability(tab.lapse_fixed_q[d], tab.lapse_cost_q[d],
+                                                      ratio)
+
+
+@njit(error_model="numpy")
+def pool_incidence(t, i, group_incidence, st, out):
+    """4. (after the draws) The pool's incidence multiplier ``Σ N_r m_r / Σ N_r`` (1 when
+    nobody is left): the anti-selection the risk groups produce."""
+    R, A, Dn = st.members.shape
+    weighted = 0.0
+    total = 0
+    for r in range(R):
+        n = 0
+        for a in range(A):
+            for d in range(Dn):
+                n += st.members[r, a, d]
+        weighted = weighted + float(n) * group_incidence[r]
+        total += n
+    out.floats[FLT.antiselection_factor, i, t] = weighted / float(total) if total > 0 else 1.0
+
+
+@njit(error_model="numpy")
+def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
+    """2.–4. One decrement (suspensions, deaths, diagnoses, the eligible share of the
+    diagnoses in the quarter waiting ends, mild claims or lapses) over every cell: the
+    kernel's binomial call site for decrements.
+
+    Diagnoses past the waiting period go to ``scr.claims_cells``, those in the quarter it
+    ends to ``scr.boundary_cells`` (half of them are claims: the eligible stage); the others
+    drawn are counted in the stage's output. Returns, for mild claims, the aid of the severe ones
     (yuan; 0 for the other stages). The probabilities are written out here, with scalar
     rules only: a call per cell that passes the records counts references to each of their
     arrays (measured: six times slower).
@@ -158,49 +218,74 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out):
     N = st.members
     S, A, Dn = N.shape
     word = np.uint64(keys.decrements[stage, t])
-    durations = 1 if stage == STAGE.mild else Dn
+    per_cell = stage == STAGE.mild or stage == STAGE.eligible
+    durations = 1 if per_cell else Dn
+    W = par.waiting_quarters
     if stage == STAGE.diagnoses:
         for s in range(S):
             for a in range(A):
                 scr.claims_cells[s, a] = 0
+                scr.boundary_cells[s, a] = 0
     hazard_scale = tab.hazard_factor[t]
     drawn = 0
     severe_yuan = 0.0
     for s in range(S):
         for a in range(A):
             for d in range(durations):
-                n = scr.claims_cells[s, a] if stage == STAGE.mild else N[s, a, d]
+                if stage == STAGE.mild:
+                    n = scr.claims_cells[s, a]
+                elif stage == STAGE.eligible:
+                    n = scr.boundary_cells[s, a]
+                else:
+                    n = N[s, a, d]
                 if n == 0:
                     continue
+                key_d = d
                 if stage == STAGE.mild:
                     p = par.mild_share
+                elif stage == STAGE.eligible:
+                    p = 0.5
+                    key_d = W
                 elif stage == STAGE.suspensions:
                     p = suspension_probability(scr.short[d], par.topup_probability)
                 elif stage == STAGE.deaths:
-                    p = tab.death_q[s, a]
+                    p = tab.death_q_joiners[s, a] if d == 0 else tab.death_q[s, a]
                 elif stage == STAGE.diagnoses:
                     p = prob_from_hazard(tab.diagnosis_hazard_q[s, a, d] * hazard_scale
-                                         * st.antiselection[0])
+                                         * level_t)
+                elif d == 0:
+                    p = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
                 elif charges_by_cell(par.sharing_rule):
-                    p = lapse_probability(tab.lapse_base_q[d], scr.lapse_ratio_cells[s, a])
+                    p = lapse_probability(tab.lapse_fixed_q[d], tab.lapse_cost_q[d],
+                                          scr.lapse_ratio_cells[s, a])
                 else:
-                    p = scr.lapse_q[d]
-                x = binomial(n, p, keys.k0, keys.k1, c0, word, np.uint64(tab.cell_id[s, a, d]))
+                    p = scr.lapse_q[s, d]
+                x = binomial(n, p, keys.k0, keys.k1, c0, word,
+                             np.uint64(tab.cell_id[s, a, key_d]))
                 if stage == STAGE.mild:
                     drawn += x
                     severe_yuan += float(n - x) * tab.benefit_yuan[a]
                     continue
-                N[s, a, d] = n - x
-                if stage == STAGE.diagnoses and d >= par.waiting_quarters:
+                if stage == STAGE.eligible:
                     scr.claims_cells[s, a] += x
-                else:
+                    drawn += n - x
+                    continue
+                N[s, a, d] = n - x
+                if stage != STAGE.diagnoses or d < W:
                     drawn += x
+                elif d == W and W > 0:
+                    scr.boundary_cells[s, a] = x
+                else:
+                    scr.claims_cells[s, a] += x
     if stage == STAGE.suspensions:
         out.ints[INT.suspended, i, t] = drawn
     elif stage == STAGE.deaths:
         out.ints[INT.deaths, i, t] = drawn
     elif stage == STAGE.diagnoses:
         out.ints[INT.diagnosed_in_waiting, i, t] = drawn
+        out.floats[FLT.incidence_level, i, t] = level_t
+    elif stage == STAGE.eligible:
+        out.ints[INT.diagnosed_in_waiting, i, t] += drawn
     elif stage == STAGE.mild:
         out.ints[INT.mild_claims, i, t] = drawn
     else:

@@ -25,6 +25,7 @@ from engine.kernel.members import (
     draw_stage,
     joins,
     perceived_cost,
+    pool_incidence,
     prepare_lapses,
     start_path,
     top_ups,
@@ -34,7 +35,8 @@ from engine.kernel.records import STAGE
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, st, scr, out):
+def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, incidence_level,
+                          st, scr, out):
     """Rows ``first .. stop − 1`` of the outputs (paths ``path_start + row``), one after
     another on one thread's ``State`` and ``Scratch``; releases the GIL.
 
@@ -52,11 +54,15 @@ def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, s
             for stage in range(len(STAGE)):
                 if stage == STAGE.suspensions and not par.prepaid:
                     continue
+                if stage == STAGE.eligible and par.waiting_quarters == 0:
+                    continue
                 if stage == STAGE.lapses:
-                    prepare_lapses(t, i, par, tab.lapse_base_q, st, scr, out, cost_prev)
-                severe = draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out)
+                    prepare_lapses(par, tab, st, scr, cost_prev)
+                severe = draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out,
+                                    incidence_level[i, t])
                 if stage == STAGE.mild:
                     severe_yuan = severe
+            pool_incidence(t, i, tab.group_incidence, st, out)
             top_ups(par, st, scr)
             due = aid_due(t, i, par, st, scr, out, severe_yuan, tab.benefit_factor[t],
                           tab.payment_pattern)

@@ -42,7 +42,6 @@ class Params(NamedTuple):
     lapse_cost_elasticity: float
     reference_cost_yuan_q: float
     cost_window_quarters: int
-    antiselection: float
     waiting_quarters: int
     mild_share: float
     mild_yuan: float
@@ -67,11 +66,17 @@ class Tables(NamedTuple):
 
     cell_id: np.ndarray
     death_q: np.ndarray
+    death_q_joiners: np.ndarray
     diagnosis_hazard_q: np.ndarray
     hazard_factor: np.ndarray
-    lapse_base_q: np.ndarray
+    lapse_fixed_q: np.ndarray
+    lapse_cost_q: np.ndarray
+    lapse_exponent: np.ndarray
+    group_incidence: np.ndarray
+    group_share: np.ndarray
+    group_join_sensitivity: np.ndarray
     benefit_yuan: np.ndarray
-    join_mix: np.ndarray
+    join_split_p: np.ndarray
     initial_members: np.ndarray
     joins_series: np.ndarray
     joins_open: np.ndarray
@@ -83,23 +88,25 @@ class Tables(NamedTuple):
 
 
 class Keys(NamedTuple):
-    """The stream key and counter words: ``joins[t]``, ``decrements[stage, t]``."""
+    """The stream key and counter words: ``joins_total[t]``, ``joins[t]`` (the split over
+    cells), ``joins_group[t]`` (over groups), ``decrements[stage, t]``."""
 
     k0: np.uint64
     k1: np.uint64
+    joins_total: np.ndarray
     joins: np.ndarray
+    joins_group: np.ndarray
     decrements: np.ndarray
 
 
 class State(NamedTuple):
-    members: np.ndarray            # (S, A, Dn) int64
+    members: np.ndarray            # (R, A, Dn) int64 (rows: sex · K + group)
     cost_window: np.ndarray        # (K,) what a sharer paid in the last K quarters
-    cell_window: np.ndarray        # (K, S, A) age-rated: what each cell paid
-    paid_year_cells: np.ndarray    # (S, A) age-rated: paid this calendar year, per cell
+    cell_window: np.ndarray        # (K, R, A) age-rated: what each cell paid
+    paid_year_cells: np.ndarray    # (R, A) age-rated: paid this calendar year, per cell
     balance: np.ndarray            # (Dn,) pre-paid balance per member, by duration
     pending_aid: np.ndarray        # (max(L − 1, 1),) aid of earlier quarters due later
     pending_claims: np.ndarray     # (max(L − 1, 1),) their claims (expected shares)
-    antiselection: np.ndarray      # (1,) anti-selection factor
     ever_joined: np.ndarray        # (1,) int64 persons ever joined
     reserve: np.ndarray            # (1,) reserve (yuan)
     paid_year: np.ndarray          # (1,) what a sharer paid this calendar year (yuan)
@@ -107,13 +114,16 @@ class State(NamedTuple):
 
 
 class Scratch(NamedTuple):
-    claims_cells: np.ndarray       # (S, A) int64 claims of the quarter
-    lapse_q: np.ndarray            # (Dn,) lapse probability by duration
-    by_duration: np.ndarray        # (Dn,) int64 members by duration
-    lapse_ratio_cells: np.ndarray  # (S, A) age-rated: (c / c_ref)^η per cell
-    sharer_cells: np.ndarray       # (S, A) sharers per cell
-    charged_cells: np.ndarray      # (S, A) age-rated: charge per sharer per cell
+    claims_cells: np.ndarray       # (R, A) int64 claims of the quarter
+    boundary_cells: np.ndarray     # (R, A) int64 diagnoses in the quarter waiting ends
+    lapse_q: np.ndarray            # (R, Dn) lapse probability by row and duration
+    lapse_ratio_cells: np.ndarray  # (R, A) age-rated: (c / c_ref)^(η σ) per cell
+    sharer_cells: np.ndarray       # (R, A) sharers per cell
+    charged_cells: np.ndarray      # (R, A) age-rated: charge per sharer per cell
     short: np.ndarray              # (Dn,) bool pre-paid: balance below the last charge
+    join_nodes: np.ndarray         # (2 L,) int64 joiners at each node of the split tree
+    group_weight: np.ndarray       # (K,) groups' weights among joiners
+    group_suffix: np.ndarray       # (K,) their sums from group k on
 
 
 class Outputs(NamedTuple):
@@ -141,24 +151,28 @@ def tables_of(inputs: ModelInputs) -> Tables:
 def keys_of(inputs: ModelInputs, seed: int) -> Keys:
     k0, k1 = streams.seed_key(seed)
     quarters = range(inputs.quarters)
-    return Keys(np.uint64(k0), np.uint64(k1),
-                np.array([streams.quarter_kind_word(t, streams.Kind.JOINS) for t in quarters],
-                         dtype=np.int64),
-                np.array([[streams.quarter_kind_word(t, kind) for t in quarters]
-                          for kind in DECREMENTS], dtype=np.int64))
+
+    def words(kind):
+        return np.array([streams.quarter_kind_word(t, kind) for t in quarters], dtype=np.int64)
+
+    return Keys(np.uint64(k0), np.uint64(k1), words(streams.Kind.JOINS_TOTAL),
+                words(streams.Kind.JOINS), words(streams.Kind.JOINS_GROUP),
+                np.array([words(kind) for kind in DECREMENTS], dtype=np.int64))
 
 
 def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:
     """One thread's preallocated state and scratch arrays."""
-    S, A, Dn = inputs.initial_members.shape
+    R, A, Dn = inputs.initial_members.shape
     K = inputs.cost_window_quarters
+    G = inputs.n_groups
     pending = max(len(inputs.payment_pattern) - 1, 1)
-    state = State(np.empty((S, A, Dn), np.int64), np.empty(K), np.empty((K, S, A)),
-                  np.empty((S, A)), np.empty(Dn), np.zeros(pending), np.zeros(pending),
-                  np.empty(1), np.empty(1, np.int64), np.empty(1), np.empty(1), np.empty(1))
-    scratch = Scratch(np.empty((S, A), np.int64), np.empty(Dn), np.empty(Dn, np.int64),
-                      np.empty((S, A)), np.empty((S, A)), np.empty((S, A)),
-                      np.zeros(Dn, np.bool_))
+    state = State(np.empty((R, A, Dn), np.int64), np.empty(K), np.empty((K, R, A)),
+                  np.empty((R, A)), np.empty(Dn), np.zeros(pending), np.zeros(pending),
+                  np.empty(1, np.int64), np.empty(1), np.empty(1), np.empty(1))
+    scratch = Scratch(np.empty((R, A), np.int64), np.zeros((R, A), np.int64),
+                      np.empty((R, Dn)), np.empty((R, A)), np.empty((R, A)), np.empty((R, A)),
+                      np.zeros(Dn, np.bool_), np.zeros(2 * len(inputs.join_split_p), np.int64),
+                      np.empty(G), np.empty(G))
     return state, scratch
 
 

@@ -33,10 +33,12 @@ def c_exp(x):
     return np.array([math.exp(v) for v in x.ravel()]).reshape(x.shape)
 
 
-def c_pow(x, y: float):
-    """``x ** y`` element by element with the C library's ``pow``."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.array([math.pow(v, y) for v in x.ravel()]).reshape(x.shape)
+def c_pow(x, y):
+    """``x ** y`` element by element with the C library's ``pow`` (``x`` and ``y``
+    broadcast together)."""
+    x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, np.float64))
+    return np.array([math.pow(v, w) for v, w in zip(x.ravel(), y.ravel(), strict=True)]
+                    ).reshape(x.shape)
 
 
 def expm1(x):

@@ -23,6 +23,19 @@ With ``N`` members at the start of quarter ``t``, ``C`` persons who have ever jo
 Damping by last quarter's cost per member ``c`` against the reference ``c_ref``::
 
       λ_t ← λ_t · exp(−ε (c / c_ref − 1))
+
+Joins never exceed the market (DESIGN §1 step 1). After damping and the over-dispersion
+factor ``G``, ``λ ← min(λ G, R)`` with ``R = ⌊M − C⌋`` the persons left to join, and the
+quarter's joins are ``J ~ Binomial(R, λ / R)`` (each person left joins with probability
+``λ / R``; close to ``Poisson(λ)`` while ``λ ≪ R``), so ``C ≤ M`` on every path. Without a
+market potential (a fixed series) ``J ~ Poisson(λ)``.
+
+``J`` is split over the (sex, age-quarter) cells multinomially with the joiners' mix ``π``,
+by a binary tree of binomial splits (:func:`split_tree`: node ``i`` sends
+``Binomial(n_i, W_2i / W_i)`` to its left child), so that the numpy reference draws a
+level of the tree at once. Each cell's joiners are then split over the risk groups in
+proportion to ``share_k exp(−β_k (c / c_ref − 1))`` (:func:`group_tilt`; one group: no
+draw): groups with a larger join sensitivity ``β_k`` join less when the cost is high.
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ from enum import IntEnum
 import numpy as np
 from numba.extending import register_jitable
 
-from engine.model.elementwise import c_exp
+from engine.model.elementwise import c_exp, select
 
 
 class GrowthModel(IntEnum):
@@ -67,3 +80,46 @@ def join_damping(cost_prev_yuan, reference_cost_yuan: float, elasticity: float):
     With the C library's ``exp`` in both engines, so that they give the same bits.
     """
     return c_exp(-elasticity * (cost_prev_yuan / reference_cost_yuan - 1.0))
+
+
+@register_jitable
+def remaining_market(market_potential: float, ever_joined):
+    """``R = ⌊M − C⌋ ≥ 0``: persons still to join (as a float)."""
+    return np.floor(np.maximum(0.0, market_potential - ever_joined))
+
+
+@register_jitable
+def join_probability(lam, room):
+    """``λ / R`` for the joins' binomial, with ``λ ≤ R`` (0 when ``R = 0``)."""
+    has = room > 0.0
+    return select(has, np.minimum(lam, room) / select(has, room, 1.0), 0.0)
+
+
+@register_jitable
+def group_tilt(share: float, sensitivity: float, cost_prev_yuan, reference_cost_yuan: float):
+    """``share_k exp(−β_k (c / c_ref − 1))``: group ``k``'s unnormalised weight among
+    joiners."""
+    return share * c_exp(-sensitivity * (cost_prev_yuan / reference_cost_yuan - 1.0))
+
+
+def split_tree(weights: np.ndarray) -> np.ndarray:
+    """The left-child probabilities of a binary tree over ``weights`` (heap order).
+
+    Leaves ``L .. L + n − 1`` (``L`` the power of two ≥ ``n``, ≥ 2) hold the weights, the
+    others 0; node ``i < L`` has weight ``W_i = W_2i + W_2i+1`` and sends a share
+    ``W_2i / W_i`` (0 when ``W_i = 0``) of its joiners left. Returns ``p`` of length ``L``
+    (``p[0]`` unused).
+    """
+    n = len(weights)
+    L = 2
+    while L < n:
+        L *= 2
+    w = np.zeros(2 * L)
+    w[L:L + n] = weights
+    for i in range(L - 1, 0, -1):
+        w[i] = w[2 * i] + w[2 * i + 1]
+    p = np.zeros(L)
+    inner = np.arange(1, L)
+    p[1:] = np.where(w[inner] > 0, w[2 * inner] / np.where(w[inner] > 0, w[inner], 1.0), 0.0)
+    return p
+

@@ -1,6 +1,8 @@
 """A validated scenario → the arrays the quarter step reads (probabilities, amounts, mixes).
 
-Cells are ``(sex, age_q, duration)``: sex 0 = female, 1 = male; ``age_q`` counts quarters of
+Cells are ``(row, age_q, duration)``. A row is a (sex, risk group): ``row = sex · K + group``
+with sex 0 = female, 1 = male and ``K`` groups (one unless ``[risk] groups`` lists several);
+``age_q`` counts quarters of
 age from ``4 · age_min`` (so ``age_q // 4`` is the age in completed years above ``age_min``);
 duration counts quarters since joining, ``0..D`` with ``D`` holding everyone at or past it.
 Tracking age in quarters makes ageing exact and draw-free: each quarter every member moves
@@ -16,20 +18,29 @@ import numpy as np
 
 from engine.config import tables
 from engine.config.labels import quarter_labels, quarter_offset
+from engine.config.schema import GROUP_KEYS
 from engine.errors import Problems, ScenarioError, TableError
+from engine.model import growth as growth_rules
+from engine.model import lapse as lapse_rules
 from engine.model import units
 from engine.model.growth import GrowthModel
 from engine.model.sharing import SharingRule, ShortfallRule
+from engine.model.systematic import SystematicRisk
 
 AGE_Q_BITS = 10   # absolute age in quarters < 1024 (ages ≤ 255)
 DURATION_BITS = 6
+SEX_BITS = 1      # risk groups are keyed above the sex bit, so group 0 keeps its old keys
+ONE_GROUP = ({"name": "all", "population_share": 1.0, "incidence": 1.0,
+              "lapse_sensitivity": 1.0, "join_sensitivity": 0.0},)
 
 
 @dataclass(frozen=True)
 class ModelInputs:
     """Everything the quarter step needs, as arrays with units in their names.
 
-    Shapes: ``S = 2`` sexes, ``A`` age-quarters, ``Dn = D + 1`` durations, ``T`` quarters.
+    Shapes: ``R = 2 K`` rows (sex, risk group), ``K`` groups, ``A`` age-quarters,
+    ``Dn = D + 1`` durations, ``T`` quarters. Duration 0 holds only the quarter's joiners
+    (``D ≥ 1``): they carry half a quarter of exposure to death and diagnosis.
     """
 
     name: str
@@ -40,19 +51,31 @@ class ModelInputs:
     n_age_q: int
     n_durations: int
     waiting_quarters: int
-    cell_id: np.ndarray                # (S, A, Dn) uint32 stream cell keys
+    group_names: tuple[str, ...]
+    row_group: np.ndarray              # (R,) group of each row
+    group_incidence: np.ndarray        # (R,) the row's group incidence multiplier
+    lapse_exponent: np.ndarray         # (R,) η σ_k of the row's group
+    group_share: np.ndarray            # (K,) population share of each group
+    group_join_sensitivity: np.ndarray  # (K,) β_k
+    cell_id: np.ndarray                # (R, A, Dn) uint32 stream cell keys
     age_years: np.ndarray              # (A,) age in completed years of each age-quarter
-    death_q: np.ndarray                # (S, A) quarterly death probability
-    diagnosis_hazard_q: np.ndarray     # (S, A, Dn) quarterly hazard before trend/shock/anti
+    death_q: np.ndarray                # (R, A) quarterly death probability
+    death_q_joiners: np.ndarray        # (R, A) over half a quarter: 1 − √(1 − qd)
+    diagnosis_hazard_q: np.ndarray     # (R, A, Dn) quarterly hazard before trend/shock/Λ
     hazard_factor: np.ndarray          # (T,) (1 + trend)^(t/4) · shock_t
-    lapse_base_q: np.ndarray           # (Dn,) base quarterly lapse probability
+    systematic: SystematicRisk         # Λ[p, t] (engine.model.systematic)
+    year_of_quarter: np.ndarray        # (T,) calendar year of quarter t less the first
+    lapse_fixed_q: np.ndarray          # (Dn,) ℓ0: lapse that does not depend on cost
+    lapse_cost_q: np.ndarray           # (Dn,) ℓc: cost-driven lapse at c = c_ref
     benefit_yuan: np.ndarray           # (A,) aid per (non-mild) claim by age at diagnosis
     mild_yuan: float
     mild_share: float
-    join_mix: np.ndarray               # (S, A) joiners' shares, sum 1
-    initial_members: np.ndarray        # (S, A, Dn) int64
+    join_mix: np.ndarray               # (2, A) joiners' (sex, age-quarter) shares π, sum 1
+    join_split_p: np.ndarray           # (L,) tree over the (sex, age-quarter) joiner mix π
+                                       # (engine.model.growth.split_tree; leaf s·A + a)
+    initial_members: np.ndarray        # (R, A, Dn) int64
     growth_model: int
-    market_potential: float
+    market_potential: float            # persons; 0: no limit (fixed series)
     innovation_q: float
     imitation_q: float
     joins_series: np.ndarray           # (T,) expected joins (fixed model)
@@ -61,7 +84,6 @@ class ModelInputs:
     lapse_cost_elasticity: float
     reference_cost_yuan_q: float
     cost_window_quarters: int
-    antiselection: float
     fee_rate: float
     sharers_eligible_only: bool
     cap_per_quarter_yuan: float        # inf when none
@@ -81,11 +103,19 @@ class ModelInputs:
     topup_yuan: float                  # what a member adds when the balance runs short
     topup_probability: float           # chance of topping up rather than being suspended
     sharing_rule: int                  # SharingRule of sharing.rule
-    share_weight: np.ndarray           # (S, A) expected aid per member-quarter (age_rated)
+    share_weight: np.ndarray           # (R, A) expected aid per member-quarter (age_rated)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_names)
+
+    @property
+    def n_rows(self) -> int:
+        return 2 * self.n_groups
 
     @property
     def n_cells(self) -> int:
-        return 2 * self.n_age_q * self.n_durations
+        return self.n_rows * self.n_age_q * self.n_durations
 
 
 def build_inputs(scenario) -> ModelInputs:
@@ -118,61 +148,66 @@ def build_inputs(scenario) -> ModelInputs:
     if problems:
         raise ScenarioError(problems.items)
 
-    hazard = _diagnosis_hazard(inc, incidence, durations)
+    groups = scenario.risk.groups or ONE_GROUP
+    row_group, row_sex, multiplier, share = _rows(groups)
+
+    base_hazard = _diagnosis_hazard(inc, incidence, durations)          # (2, A, Dn)
+    hazard = base_hazard[row_sex] * multiplier[row_group][:, None, None]
+    # joiners arrive spread through the quarter: half a quarter of exposure at d = 0
+    hazard[:, :, 0] *= 0.5
 
     t = np.arange(T)
     factor = _hazard_factor(scenario, t)
-    lapse_base = _lapse_base(lapse, durations)
+    fixed_q, cost_q = lapse_rules.split_base(_lapse_base(lapse, durations),
+                                             lapse.cost_driven_share)
 
     benefit = _benefit_by_age(ben, ages)
 
-    d0 = dcap if pop.initial_duration_quarters is None else min(pop.initial_duration_quarters,
-                                                                 dcap)
-    initial = np.zeros((2, n_age_q, n_dur), dtype=np.int64)
-    initial[:, :, d0] = allocate_counts(pop.initial_members, np.repeat(initial_mix, 4, axis=1))
+    initial = _initial_members(pop, dcap, np.repeat(initial_mix, 4, axis=1)[row_sex]
+                               * share[row_group][:, None])
 
     # Age-rated sharing charges each member in proportion to the aid a member of that age
     # and sex is expected to receive per quarter, once fully selected: h[s, a, D] times the
-    # aid per claim (mild claims at the mild amount).
-    per_claim = (1.0 - ben.mild_share) * np.repeat(benefit, 4) + ben.mild_share * float(
-        ben.mild_amount or 0.0)
-    share_weight = hazard[:, :, -1] * per_claim[None, :]
+    # aid per claim (mild claims at the mild amount). The platform does not know the groups.
+    per_claim = ((1.0 - ben.mild_share) * np.repeat(benefit, 4)
+                 + ben.mild_share * float(ben.mild_amount or 0.0))
+    share_weight = base_hazard[row_sex, :, -1] * per_claim[None, :]
+    q_death = np.repeat(death_q, 4, axis=1)[row_sex]
     growth = scenario.growth
     series = np.zeros(T) if growth.series is None else np.asarray(growth.series[:T], float)
-    start = scenario.scenario.start
-
-    def offset(label, default):
-        return default if label is None else quarter_offset(start, label)
-
-    stop = offset(growth.stop_joins_from, T + 1)
-    closure = offset(scenario.closure.quarter, -1)
-    closure = closure if closure < T else -1
-    funds_from = offset(scenario.closure.platform_funds_from, T + 1)
-    labels = tuple(quarter_labels(scenario.scenario.start, T))
     abs_age_q = 4 * age_min + np.arange(n_age_q)
-    cell_id = ((np.arange(2)[:, None, None] << (AGE_Q_BITS + DURATION_BITS))
-               | (abs_age_q[None, :, None] << DURATION_BITS)
-               | durations[None, None, :]).astype(np.uint32)
+    cell_id = _cell_ids(row_group, row_sex, abs_age_q, durations)
     inf = float("inf")
+    group_keys = {key: np.array([g[key] for g in groups]) for key in GROUP_KEYS}
     return ModelInputs(
+        **_calendar(scenario, T),
         name=scenario.name,
         quarters=T,
-        quarter_labels=labels,
         age_min=age_min,
         age_max=age_max,
         n_age_q=n_age_q,
         n_durations=n_dur,
         waiting_quarters=ben.waiting_quarters,
+        group_names=tuple(g["name"] for g in groups),
+        row_group=row_group,
+        group_incidence=multiplier[row_group],
+        lapse_exponent=float(lapse.cost_elasticity) * group_keys["lapse_sensitivity"][row_group],
+        group_share=share,
+        group_join_sensitivity=group_keys["join_sensitivity"],
         cell_id=cell_id,
         age_years=age_years,
-        death_q=np.repeat(death_q, 4, axis=1),
+        death_q=q_death,
+        death_q_joiners=1.0 - np.sqrt(1.0 - q_death),
         diagnosis_hazard_q=hazard,
         hazard_factor=factor,
-        lapse_base_q=lapse_base,
+        systematic=_systematic(inc),
+        lapse_fixed_q=fixed_q,
+        lapse_cost_q=cost_q,
         benefit_yuan=np.repeat(benefit, 4),
         mild_yuan=float(ben.mild_amount or 0.0),
         mild_share=float(ben.mild_share),
         join_mix=np.repeat(joiner_mix, 4, axis=1) / 4.0,
+        join_split_p=growth_rules.split_tree((np.repeat(joiner_mix, 4, axis=1) / 4.0).ravel()),
         initial_members=initial,
         growth_model=int(GrowthModel[growth.model.upper()]),
         market_potential=float(growth.market_potential or 0.0),
@@ -184,7 +219,6 @@ def build_inputs(scenario) -> ModelInputs:
         lapse_cost_elasticity=float(lapse.cost_elasticity),
         reference_cost_yuan_q=float(lapse.reference_cost or 1.0),
         cost_window_quarters=int(lapse.cost_window_quarters),
-        antiselection=float(lapse.antiselection),
         fee_rate=float(sharing.fee_rate),
         sharers_eligible_only=sharing.sharers == "eligible",
         cap_per_quarter_yuan=inf if sharing.cap_per_quarter is None else sharing.cap_per_quarter,
@@ -193,12 +227,8 @@ def build_inputs(scenario) -> ModelInputs:
         reserve_initial_yuan=float(scenario.reserve.initial),
         reserve_growth_q=units.quarterly_growth_factor(scenario.reserve.interest_per_year),
         loading_yuan_q=float(scenario.reserve.loading_per_member_quarter),
-        year_starts=np.array([lab.endswith("Q1") for lab in labels]),
-        joins_open=(t < stop) & (t < (closure if closure >= 0 else T + 1)),
         benefit_factor=(1.0 + ben.inflation_per_year) ** units.years_since_start(t),
         payment_pattern=np.asarray(ben.payment_pattern, dtype=float),
-        platform_funds=t >= funds_from,
-        closure_quarter=closure,
         prepaid=sharing.funding == "prepaid",
         deposit_yuan=float(scenario.prepaid.deposit),
         topup_yuan=float(scenario.prepaid.deposit if scenario.prepaid.topup_amount is None
@@ -207,6 +237,67 @@ def build_inputs(scenario) -> ModelInputs:
         sharing_rule=int(SharingRule[sharing.rule.upper()]),
         share_weight=share_weight,
     )
+
+
+def _rows(groups) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(row_group, row_sex, incidence multiplier, population share)``: row = sex·K + k."""
+    K = len(groups)
+    multiplier = np.array([g["incidence"] for g in groups], dtype=float)
+    share = np.array([g["population_share"] for g in groups], dtype=float)
+    return np.tile(np.arange(K), 2), np.repeat(np.arange(2), K), multiplier, share
+
+
+def _initial_members(pop, dcap: int, mix_by_row: np.ndarray) -> np.ndarray:
+    """Initial members ``(R, A, Dn)`` at their duration, split by the rows' mix."""
+    d0 = dcap if pop.initial_duration_quarters is None else min(pop.initial_duration_quarters,
+                                                                 dcap)
+    initial = np.zeros(mix_by_row.shape + (dcap + 1,), dtype=np.int64)
+    initial[:, :, d0] = allocate_counts(pop.initial_members, mix_by_row)
+    return initial
+
+
+def _calendar(scenario, T: int) -> dict:
+    """The quarter labels and the quarters' flags: year starts (caps reset), joins open,
+    platform funding, the closure quarter (−1 if none) and each quarter's year index."""
+    start = scenario.scenario.start
+    t = np.arange(T)
+
+    def offset(label, default):
+        return default if label is None else quarter_offset(start, label)
+
+    stop = offset(scenario.growth.stop_joins_from, T + 1)
+    closure = offset(scenario.closure.quarter, -1)
+    closure = closure if closure < T else -1
+    funds_from = offset(scenario.closure.platform_funds_from, T + 1)
+    labels = tuple(quarter_labels(start, T))
+    first_year = int(labels[0][:4])
+    return dict(
+        quarter_labels=labels,
+        year_starts=np.array([lab.endswith("Q1") for lab in labels]),
+        joins_open=(t < stop) & (t < (closure if closure >= 0 else T + 1)),
+        platform_funds=t >= funds_from,
+        closure_quarter=closure,
+        year_of_quarter=np.array([int(lab[:4]) - first_year for lab in labels]),
+    )
+
+
+def _systematic(inc) -> SystematicRisk:
+    return SystematicRisk(
+        level_sd=float(inc.level_sd_per_year),
+        level_autocorrelation=float(inc.level_autocorrelation),
+        trend_sd=float(inc.trend_sd),
+        shock_probability_per_year=float(inc.shock_probability_per_year),
+        shock_size=float(inc.shock_size), shock_quarters=int(inc.shock_quarters),
+        shock_catch_up=float(inc.shock_catch_up))
+
+
+def _cell_ids(row_group, row_sex, abs_age_q, durations) -> np.ndarray:
+    """Stream cell keys ``(R, A, Dn)``: group above sex above age-quarter above duration,
+    so that group 0's cells keep the keys cells had before risk groups."""
+    return ((row_group[:, None, None] << (SEX_BITS + AGE_Q_BITS + DURATION_BITS))
+            | (row_sex[:, None, None] << (AGE_Q_BITS + DURATION_BITS))
+            | (abs_age_q[None, :, None] << DURATION_BITS)
+            | durations[None, None, :]).astype(np.uint32)
 
 
 def _diagnosis_hazard(inc, incidence: np.ndarray, durations: np.ndarray) -> np.ndarray:

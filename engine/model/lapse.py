@@ -1,15 +1,21 @@
-"""Lapses driven by what members paid (DESIGN §1.4): one rule for both engines.
+"""Lapses: a part that does not depend on cost and a part driven by it (DESIGN §1 step 4).
 
 Notes
 -----
 With ``c`` the mean cost per member over the last ``k`` quarters, the reference cost
-``c_ref`` and the elasticity ``η``::
+``c_ref``, the elasticity ``η`` and risk group ``k``'s lapse sensitivity ``σ_k``::
 
-    ℓ[d] = min(1, ℓ_base[d] · (c / c_ref)^η)
+    ℓ[k, d] = min(1, ℓ0[d] + ℓc[d] · (c / c_ref)^(η σ_k))
 
-The anti-selection factor ``m`` rises before the lapse draws by ``m ← m · (1 + α E / S)``
-with ``E = Σ n max(0, ℓ − ℓ_base)`` (expected cost-driven leavers) and ``S = Σ n (1 − ℓ)``
-(expected stayers).
+``ℓ0 = (1 − φ) ℓ_base`` and ``ℓc = φ ℓ_base``, with ``ℓ_base`` the lapse at ``c = c_ref``
+(``lapse.base_quarterly`` or ``by_duration``) and ``φ`` its cost-driven share
+(``lapse.cost_driven_share``). At zero cost the lapse is ``ℓ0``, not 0. Joiners do not react
+to cost in the quarter they join: their lapse is that at the reference cost,
+``min(1, ℓ0[0] + ℓc[0]) = ℓ_base[0]`` (:func:`joiners_lapse`).
+
+Anti-selection is not a separate multiplier: groups with a larger ``σ_k`` leave faster as
+the cost rises, so the pool's incidence moves towards that of the groups that stay, and it
+never exceeds the riskiest group's.
 """
 
 from __future__ import annotations
@@ -17,32 +23,27 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
-from engine.model.elementwise import c_pow, select
+from engine.model.elementwise import c_pow
 
 
 @register_jitable
-def cost_ratio(cost_yuan, reference_cost_yuan: float, elasticity: float):
-    """``(c / c_ref)^η`` with the C library's ``pow`` in both engines."""
-    return c_pow(cost_yuan / reference_cost_yuan, elasticity)
+def cost_ratio(cost_yuan, reference_cost_yuan: float, exponent):
+    """``(c / c_ref)^(η σ_k)`` with the C library's ``pow`` in both engines."""
+    return c_pow(cost_yuan / reference_cost_yuan, exponent)
 
 
 @register_jitable
-def lapse_probability(base_q, ratio):
-    """``min(1, ℓ_base · ratio)``: the quarterly lapse probability."""
-    return np.minimum(1.0, base_q * ratio)
+def lapse_probability(fixed_q, cost_driven_q, ratio):
+    """``min(1, ℓ0 + ℓc · ratio)``: the quarterly lapse probability."""
+    return np.minimum(1.0, fixed_q + cost_driven_q * ratio)
 
 
 @register_jitable
-def excess_and_stayers(members, lapse_q, base_q):
-    """One cell's terms of ``E`` and ``S`` (module notes).
-
-    ``(n max(0, ℓ − ℓ_base), n (1 − ℓ))``.
-    """
-    return members * np.maximum(0.0, lapse_q - base_q), members * (1.0 - lapse_q)
+def joiners_lapse(fixed_q, cost_driven_q):
+    """``min(1, ℓ0 + ℓc · 1)``: the lapse of the quarter's joiners, as at ``c = c_ref``."""
+    return lapse_probability(fixed_q, cost_driven_q, 1.0)
 
 
-@register_jitable
-def antiselection_lift(antiselection: float, excess, stayers):
-    """``α E / S`` (0 when nobody is expected to stay)."""
-    has = stayers > 0.0
-    return select(has, antiselection * excess / select(has, stayers, 1.0), 0.0)
+def split_base(base_q: np.ndarray, cost_driven_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(ℓ0, ℓc) = ((1 − φ) ℓ_base, φ ℓ_base)`` by duration."""
+    return (1.0 - cost_driven_share) * base_q, cost_driven_share * base_q

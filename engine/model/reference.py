@@ -3,28 +3,34 @@
 Order of events within quarter ``t`` (the one place it is written; the numba kernel
 follows it step for step)
 --------------------------------------------------------------------------------------
-State per path: members ``N[s, a, d]`` (sex, age-quarter, duration), the anti-selection
-factor ``m``, the costs per member of the last ``k`` quarters (``c`` below is their mean,
+State per path: members ``N[r, a, d]`` (row = sex and risk group, age-quarter, duration),
+the costs per member of the last ``k`` quarters (``c`` below is their mean,
 ``k = cost_window_quarters``; before the first quarter they are ``c_ref``), persons ever
-joined ``C``, the reserve ``R`` and what a sharer has paid this calendar year ``y``.
+joined ``C``, the reserve ``R`` and what a sharer has paid this calendar year ``y``. The
+systematic incidence level ``Λ[p, t]`` (:mod:`engine.model.systematic`) and the joins'
+mixing multiplier ``G[p, t]`` are drawn for the whole path before it starts.
 
-1. **Joins.** ``λ = growth(N, C) · exp(−ε (c / c_ref − 1)) · G_t`` where ``G_t`` is the
-   negative-binomial mixing multiplier (Gamma with mean 1 and variance ``dispersion``; 1
-   when the dispersion is 0). Joins per (sex, age-quarter) cell are
-   ``Poisson(λ · π[s, a])``; they enter at duration 0. Joiners dilute the anti-selection
-   factor: ``m ← (m N + J) / (N + J)``.
-2. **Deaths.** ``Binomial(N, qd[s, a])``.
-3. **Diagnoses.** ``Binomial(N, 1 − exp(−h[s, a, d] · g_t · m))`` where ``h`` is the
-   quarterly hazard of ``incidence / cancer_share · selection[d]`` and
-   ``g_t = (1 + trend)^(t/4) · shock_t``. Diagnoses at ``d ≥ waiting`` are claims; those at
-   ``d < waiting`` are not paid. All diagnosed members leave. Claims per (sex, age-quarter)
-   split into mild ones by ``Binomial(claims, mild_share)``. Aid incurred
-   ``(Σ (claims − mild) · benefit[a] + mild · mild_amount) · (1 + inflation)^(t/4)``.
-4. **Lapses.** ``ℓ_d = min(1, ℓ_base[d] · (c / c_ref)^η)``; ``Binomial(N, ℓ_d)``. Before the
-   draw, the anti-selection factor becomes ``m ← m · (1 + α E / S)`` with
-   ``E = Σ_d n_d max(0, ℓ_d − ℓ_base[d])`` (expected cost-driven leavers) and
-   ``S = Σ_d n_d (1 − ℓ_d)`` (expected stayers): cost-driven leavers carry ``(1 − α)`` times
-   the pool's incidence, so the stayers' average rises.
+1. **Joins** (:mod:`engine.model.growth`). ``λ = min(growth(N, C) · exp(−ε (c / c_ref − 1))
+   · G_t, R)`` with ``R = ⌊M − C⌋``; ``J ~ Binomial(R, λ / R)`` (``Poisson(λ)`` without a
+   market potential), split over (sex, age-quarter) cells by the binary tree of the
+   joiners' mix ``π`` and then over risk groups by ``share_k exp(−β_k (c / c_ref − 1))``.
+   Joiners enter at duration 0, which holds nobody else (``D ≥ 1``).
+2. **Deaths.** ``Binomial(N, qd[s, a])``; at ``d = 0`` (joiners, half a quarter of
+   exposure) ``1 − √(1 − qd)``.
+3. **Diagnoses.** ``Binomial(N, 1 − exp(−h[r, a, d] · g_t · Λ_t))`` where ``h`` is the
+   quarterly hazard of ``incidence / cancer_share · group_multiplier[k] · selection[d]``
+   (halved at ``d = 0``) and ``g_t = (1 + trend)^(t/4) · shock_t``. Diagnoses at
+   ``d > W`` are claims; at ``d < W`` they are not paid; in the quarter the waiting period
+   ends (``d = W ≥ 1``) joiners who arrived spread through the quarter are past it for half
+   of it, so ``Binomial(diagnosed, 1/2)`` of them are claims. All diagnosed members leave.
+   Claims per (row, age-quarter) split into mild ones by ``Binomial(claims, mild_share)``.
+   Aid incurred ``(Σ (claims − mild) · benefit[a] + mild · mild_amount) · (1 +
+   inflation)^(t/4)``.
+4. **Lapses** (:mod:`engine.model.lapse`). ``ℓ[r, d] = min(1, ℓ0[d] + ℓc[d] · (c /
+   c_ref)^(η σ_k))`` for ``d ≥ 1``; joiners (``d = 0``) do not react to cost: they lapse
+   at ``min(1, ℓ0[0] + ℓc[0])``, as at the reference cost.
+   ``Binomial(N, ℓ)``. The anti-selection factor reported is the pool's incidence multiplier
+   ``Σ N_r m_k(r) / Σ N_r`` after the lapses (1 = the population's mix).
 5. **Sharers** are counted now (after lapses, before ageing): all members, or those at
    ``d ≥ waiting`` (``sharers = "eligible"``), per (sex, age-quarter).
 6. **Cost sharing and reserve** (:mod:`engine.model.sharing`), for the sharers counted in 5: ``A``
@@ -98,16 +104,15 @@ class MeanDraws:
 class State:
     """Per-path state of a chunk of ``P`` paths (arrays are updated in place)."""
 
-    members: np.ndarray          # (P, S, A, Dn) int64
-    antiselection: np.ndarray    # (P,) float
+    members: np.ndarray          # (P, R, A, Dn) int64
     cost_window_yuan: np.ndarray  # (P, k) float: what a sharer paid in the last k quarters
     ever_joined: np.ndarray      # (P,) int64
     reserve_yuan: np.ndarray     # (P,) float
     paid_this_year_yuan: np.ndarray  # (P,) float
     pending_aid_yuan: np.ndarray     # (L−1, P) aid of earlier quarters falling due later
     pending_claims: np.ndarray       # (L−1, P) their claims (expected shares)
-    cell_window_yuan: np.ndarray     # (P, k, S, A) age-rated: what each cell paid, last k
-    cell_paid_this_year_yuan: np.ndarray  # (P, S, A) age-rated: paid this year, per cell
+    cell_window_yuan: np.ndarray     # (P, k, R, A) age-rated: what each cell paid, last k
+    cell_paid_this_year_yuan: np.ndarray  # (P, R, A) age-rated: paid this year, per cell
     balance_yuan: np.ndarray         # (P, Dn) pre-paid: average balance per member, by duration
     last_charge_yuan: np.ndarray     # (P,) pre-paid: what a sharer paid last quarter
 
@@ -122,7 +127,6 @@ def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
     total = int(inputs.initial_members.sum())
     return State(
         members=members,
-        antiselection=np.ones(n_paths),
         cost_window_yuan=np.full((n_paths, inputs.cost_window_quarters),
                                  inputs.reference_cost_yuan_q),
         ever_joined=np.full(n_paths, total, dtype=dtype),
@@ -130,9 +134,9 @@ def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
         paid_this_year_yuan=np.zeros(n_paths),
         pending_aid_yuan=np.zeros((len(inputs.payment_pattern) - 1, n_paths)),
         pending_claims=np.zeros((len(inputs.payment_pattern) - 1, n_paths)),
-        cell_window_yuan=np.full((n_paths, inputs.cost_window_quarters, 2, inputs.n_age_q),
-                                 inputs.reference_cost_yuan_q),
-        cell_paid_this_year_yuan=np.zeros((n_paths, 2, inputs.n_age_q)),
+        cell_window_yuan=np.full((n_paths, inputs.cost_window_quarters, inputs.n_rows,
+                                  inputs.n_age_q), inputs.reference_cost_yuan_q),
+        cell_paid_this_year_yuan=np.zeros((n_paths, inputs.n_rows, inputs.n_age_q)),
         balance_yuan=np.full((n_paths, inputs.n_durations), inputs.deposit_yuan),
         last_charge_yuan=np.zeros(n_paths),
     )
@@ -148,10 +152,14 @@ def perceived_cost(state: State) -> np.ndarray:
 
 
 def lapse_probabilities(inputs: ModelInputs, cost_prev_yuan: np.ndarray) -> np.ndarray:
-    """``ℓ[p, d] = min(1, ℓ_base[d] · (c_p / c_ref)^η)`` (:mod:`engine.model.lapse`)."""
-    ratio = lapse.cost_ratio(cost_prev_yuan, inputs.reference_cost_yuan_q,
-                             inputs.lapse_cost_elasticity)
-    return lapse.lapse_probability(inputs.lapse_base_q[None, :], ratio[:, None])
+    """``ℓ[p, r, d] = min(1, ℓ0[d] + ℓc[d] (c_p / c_ref)^(η σ_r))``, ``ℓ_base[0]`` at ``d = 0``
+    (:mod:`engine.model.lapse`)."""
+    ratio = lapse.cost_ratio(cost_prev_yuan[:, None], inputs.reference_cost_yuan_q,
+                             inputs.lapse_exponent[None, :])                  # (P, R)
+    out = lapse.lapse_probability(inputs.lapse_fixed_q[None, None, :],
+                                  inputs.lapse_cost_q[None, None, :], ratio[:, :, None])
+    out[:, :, 0] = lapse.joiners_lapse(inputs.lapse_fixed_q[0], inputs.lapse_cost_q[0])
+    return out
 
 
 def report_claims(inputs: ModelInputs, state: State, aid, claims):
@@ -174,26 +182,29 @@ def shift_balances(inputs: ModelInputs, state: State, counts) -> None:
 
 
 def cell_lapse_probabilities(inputs: ModelInputs, state: State) -> np.ndarray:
-    """Age-rated sharing: ``ℓ[p, s, a, d] = min(1, ℓ_base[d] · (c[p, s, a] / c_ref)^η)``
-    with ``c`` what the cell's members paid on average over the window (summed in a fixed
-    order)."""
+    """Age-rated sharing: ``ℓ[p, r, a, d]`` as :func:`lapse_probabilities` with ``c`` what
+    the cell's members paid on average over the window (summed in a fixed order)."""
     window = state.cell_window_yuan
     total = np.zeros(window.shape[:1] + window.shape[2:])
     for j in range(window.shape[1]):
         total = total + window[:, j]
     ratio = lapse.cost_ratio(total / window.shape[1], inputs.reference_cost_yuan_q,
-                             inputs.lapse_cost_elasticity)
-    return lapse.lapse_probability(inputs.lapse_base_q[None, None, None, :], ratio[..., None])
+                             inputs.lapse_exponent[None, :, None])            # (P, R, A)
+    out = lapse.lapse_probability(inputs.lapse_fixed_q[None, None, None, :],
+                                  inputs.lapse_cost_q[None, None, None, :], ratio[..., None])
+    out[..., 0] = lapse.joiners_lapse(inputs.lapse_fixed_q[0], inputs.lapse_cost_q[0])
+    return out
 
 
 def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.ndarray,
-                 join_gamma: np.ndarray, out: dict[str, np.ndarray],
-                 trace: dict | None = None) -> None:
+                 join_gamma: np.ndarray, incidence_level: np.ndarray,
+                 out: dict[str, np.ndarray], trace: dict | None = None) -> None:
     """Advance ``state`` by quarter ``t`` and write column ``t`` of ``out``.
 
     ``draws`` is :class:`KeyedDraws` (simulation) or :class:`MeanDraws` (expected path);
     ``paths`` are the global path indices (the streams' counters); ``join_gamma`` the
-    joins' mixing multipliers for this quarter, one per path. ``trace``, if given, receives
+    joins' mixing multipliers and ``incidence_level`` the systematic level ``Λ`` of this
+    quarter, one per path. ``trace``, if given, receives
     per-cell arrays of the quarter: ``at_risk_of_diagnosis``, ``diagnosed`` and
     ``before_ageing`` (members after every decrement, before ageing: the sharers' base).
     """
@@ -201,7 +212,7 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     cost_prev = perceived_cost(state)
     _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col)
     _suspensions(inputs, state, t, draws, paths, col)
-    _deaths_and_diagnoses(inputs, state, t, draws, paths, col, trace)
+    _deaths_and_diagnoses(inputs, state, t, draws, paths, incidence_level, col, trace)
     _lapses(inputs, state, t, draws, paths, cost_prev, col)
     first = inputs.waiting_quarters if inputs.sharers_eligible_only else 0
     sharer_cells = state.members[:, :, :, first:].sum(axis=3)             # (P, S, A)
@@ -221,12 +232,11 @@ def _cells(inputs: ModelInputs, paths: np.ndarray):
 
 
 def _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col) -> None:
-    """1. Joins (Poisson per cell given the mixing multiplier), deposits, anti-selection
-    diluted by joiners."""
+    """1. Joins: the quarter's total within the market, split over cells and groups
+    (:mod:`engine.model.growth`); deposits."""
     N = state.members
-    _, _, cell_sa, p_sa = _cells(inputs, paths)
-    start_total = N.sum(axis=(1, 2, 3))
-    lam = growth.expected_joins(inputs.growth_model, start_total.astype(np.float64),
+    n_paths = len(paths)
+    lam = growth.expected_joins(inputs.growth_model, N.sum(axis=(1, 2, 3)).astype(np.float64),
                                 state.ever_joined.astype(np.float64), inputs.market_potential,
                                 inputs.innovation_q, inputs.imitation_q,
                                 inputs.joins_series[t])
@@ -234,21 +244,72 @@ def _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col) -> None:
                                     inputs.join_cost_elasticity) * join_gamma
     if not inputs.joins_open[t]:
         lam = np.zeros_like(lam)
-    joins_cells = draws.poisson(lam[:, None, None] * inputs.join_mix[None], t,
-                                streams.Kind.JOINS, p_sa, cell_sa)
+    if inputs.market_potential > 0.0:
+        room = growth.remaining_market(inputs.market_potential,
+                                       state.ever_joined.astype(np.float64))
+        lam = np.minimum(lam, room)
+        total = draws.binomial(room.astype(np.int64), growth.join_probability(lam, room), t,
+                               streams.Kind.JOINS_TOTAL, paths, 0)
+    else:
+        total = draws.poisson(lam, t, streams.Kind.JOINS_TOTAL, paths, 0)
+    joins_cells = _split_joins(inputs, total, cost_prev, t, draws, paths)  # (P, R, A)
     joins = joins_cells.sum(axis=(1, 2))
-    grown = start_total + joins
-    state.antiselection = np.where(
-        grown > 0, (state.antiselection * start_total + joins) / np.where(grown > 0, grown, 1),
-        state.antiselection)
     if inputs.prepaid:
-        # Joiners bring the deposit into the first duration cohort (empty unless D = 0).
+        # Joiners bring the deposit into the first duration cohort (empty: D ≥ 1).
         held = N[:, :, :, 0].sum(axis=(1, 2)).astype(np.float64)
         state.balance_yuan[:, 0] = prepaid.blend(held, state.balance_yuan[:, 0], joins,
                                                  inputs.deposit_yuan, inputs.deposit_yuan)
     N[:, :, :, 0] += joins_cells
     state.ever_joined += joins
-    col["joins"], col["expected_joins"] = joins, lam
+    col["joins"], col["expected_joins"] = joins, lam + np.zeros(n_paths)
+
+
+def _split_joins(inputs, total, cost_prev, t, draws, paths):
+    """The quarter's joins over (row, age-quarter) cells: the binary tree over the
+    (sex, age) mix, one vectorised draw per level, then the groups in order."""
+    p_left = inputs.join_split_p
+    L = len(p_left)
+    nodes = np.zeros((len(paths), 2 * L), dtype=total.dtype)
+    nodes[:, 1] = total
+    level = 1
+    while level < L:
+        inner = np.arange(level, 2 * level)
+        n = nodes[:, inner]
+        p = np.broadcast_to(p_left[inner], n.shape)
+        left = draws.binomial(n, p, t, streams.Kind.JOINS, paths[:, None], inner[None, :])
+        nodes[:, 2 * inner] = left
+        nodes[:, 2 * inner + 1] = n - left
+        level *= 2
+    A = inputs.n_age_q
+    by_sex_age = nodes[:, L:L + 2 * A].reshape(len(paths), 2, A)
+    K = inputs.n_groups
+    out = np.zeros((len(paths), 2 * K, A), dtype=total.dtype)
+    if K == 1:
+        out[:] = by_sex_age
+        return out
+    weight = np.stack([growth.group_tilt(inputs.group_share[k],
+                                         inputs.group_join_sensitivity[k], cost_prev,
+                                         inputs.reference_cost_yuan_q) for k in range(K)],
+                      axis=1)                                               # (P, K)
+    suffix = np.zeros_like(weight)
+    acc = np.zeros(len(paths))
+    for k in range(K - 1, -1, -1):                                          # fixed order
+        acc = acc + weight[:, k]
+        suffix[:, k] = acc
+    left = by_sex_age
+    for k in range(K):
+        rows = np.arange(2) * K + k
+        if k == K - 1:
+            out[:, rows] = left
+            break
+        p = np.where(suffix[:, k] > 0, weight[:, k] / np.where(suffix[:, k] > 0,
+                                                                suffix[:, k], 1.0), 0.0)
+        x = draws.binomial(left, np.broadcast_to(p[:, None, None], left.shape), t,
+                           streams.Kind.JOINS_GROUP, paths[:, None, None],
+                           inputs.cell_id[rows][None, :, :, 0])
+        out[:, rows] = x
+        left = left - x
+    return out
 
 
 def _suspensions(inputs, state, t, draws, paths, col) -> None:
@@ -270,26 +331,37 @@ def _suspensions(inputs, state, t, draws, paths, col) -> None:
         state.balance_yuan)
 
 
-def _deaths_and_diagnoses(inputs, state, t, draws, paths, col, trace) -> None:
-    """2.–3. Deaths, diagnoses (claims past the waiting period), mild claims, aid."""
+def _deaths_and_diagnoses(inputs, state, t, draws, paths, level, col, trace) -> None:
+    """2.–3. Deaths, diagnoses (claims past the waiting period, half of them in the quarter
+    it ends), mild claims, aid."""
     N = state.members
     cell, p_col, cell_sa, p_sa = _cells(inputs, paths)
-    deaths_cells = draws.binomial(N, inputs.death_q[None, :, :, None], t, streams.Kind.DEATHS,
-                                  p_col, cell)
+    q_death = np.concatenate([inputs.death_q_joiners[:, :, None],
+                              np.broadcast_to(inputs.death_q[:, :, None],
+                                              inputs.death_q.shape + (inputs.n_durations - 1,))],
+                             axis=2)
+    deaths_cells = draws.binomial(N, q_death[None], t, streams.Kind.DEATHS, p_col, cell)
     N -= deaths_cells
     if trace is not None:
         trace["at_risk_of_diagnosis"] = N.copy()
     hazard = (inputs.diagnosis_hazard_q[None] * inputs.hazard_factor[t]
-              * state.antiselection[:, None, None, None])
+              * level[:, None, None, None])
     diagnosed = draws.binomial(N, prob_from_hazard(hazard), t, streams.Kind.DIAGNOSES, p_col,
                                cell)
     if trace is not None:
         trace["diagnosed"] = np.array(diagnosed, dtype=np.float64)
     N -= diagnosed
     W = inputs.waiting_quarters
-    claims_sa = diagnosed[:, :, :, W:].sum(axis=3)
+    claims_sa = diagnosed[:, :, :, W + (W > 0):].sum(axis=3)
+    in_waiting = diagnosed[:, :, :, :W].sum(axis=(1, 2, 3))
+    if W > 0:
+        boundary = diagnosed[:, :, :, W]
+        eligible = draws.binomial(boundary, 0.5, t, streams.Kind.ELIGIBLE, p_sa,
+                                  inputs.cell_id[None, :, :, W])
+        claims_sa = claims_sa + eligible
+        in_waiting = in_waiting + (boundary - eligible).sum(axis=(1, 2))
     mild_sa = draws.binomial(claims_sa, inputs.mild_share, t, streams.Kind.MILD, p_sa, cell_sa)
-    # Summed cell by cell in (sex, age) order, as the kernel does, so that amounts with
+    # Summed cell by cell in (row, age) order, as the kernel does, so that amounts with
     # fractions of a yuan agree to the last bit too (cumsum adds sequentially).
     severe = ((claims_sa - mild_sa) * inputs.benefit_yuan[None, None, :]).reshape(len(paths), -1)
     aid = ((np.cumsum(severe, axis=1)[:, -1] + mild_sa.sum(axis=(1, 2)) * inputs.mild_yuan)
@@ -297,39 +369,32 @@ def _deaths_and_diagnoses(inputs, state, t, draws, paths, col, trace) -> None:
     claims = claims_sa.sum(axis=(1, 2))
     col["aid_reported"], col["claims_reported"] = report_claims(inputs, state, aid, claims)
     col.update(deaths=deaths_cells.sum(axis=(1, 2, 3)), claims=claims, aid=aid,
-               diagnosed_in_waiting=diagnosed[:, :, :, :W].sum(axis=(1, 2, 3)),
-               mild_claims=mild_sa.sum(axis=(1, 2)))
+               diagnosed_in_waiting=in_waiting, mild_claims=mild_sa.sum(axis=(1, 2)),
+               incidence_level=level + np.zeros(len(paths)))
 
 
 def _lapses(inputs, state, t, draws, paths, cost_prev, col) -> None:
-    """4. Lapses, after raising the anti-selection factor by the expected cost-driven
-    leavers (:mod:`engine.model.lapse`)."""
+    """4. Lapses (:mod:`engine.model.lapse`); the pool's incidence multiplier after them."""
     N = state.members
     cell, p_col, _, _ = _cells(inputs, paths)
-    n_paths = len(paths)
     if sharing.charges_by_cell(inputs.sharing_rule):
-        lapse_cells = cell_lapse_probabilities(inputs, state)            # (P, S, A, Dn)
-        base = np.broadcast_to(inputs.lapse_base_q, lapse_cells.shape)
-        excess, stayers = lapse.excess_and_stayers(N.astype(np.float64), lapse_cells, base)
-        # summed cell by cell in (sex, age, duration) order, as the kernel does
-        excess = np.cumsum(excess.reshape(n_paths, -1), axis=1)[:, -1]
-        stayers = np.cumsum(stayers.reshape(n_paths, -1), axis=1)[:, -1]
+        lapse_cells = cell_lapse_probabilities(inputs, state)            # (P, R, A, Dn)
     else:
-        lapse_q = lapse_probabilities(inputs, cost_prev)                 # (P, Dn)
-        lapse_cells = lapse_q[:, None, None, :]
-        by_duration = N.sum(axis=(1, 2))                                 # (P, Dn)
-        excess, stayers = np.zeros(n_paths), np.zeros(n_paths)
-        for d in range(inputs.n_durations):                              # fixed order
-            e, s = lapse.excess_and_stayers(by_duration[:, d].astype(np.float64),
-                                            lapse_q[:, d], inputs.lapse_base_q[d])
-            excess += e
-            stayers += s
-    lift = lapse.antiselection_lift(inputs.antiselection, excess, stayers)
-    state.antiselection = state.antiselection * (1.0 + lift)
+        lapse_cells = lapse_probabilities(inputs, cost_prev)[:, :, None, :]  # (P, R, 1, Dn)
     lapses_cells = draws.binomial(N, lapse_cells, t, streams.Kind.LAPSES, p_col, cell)
     N -= lapses_cells
     col["lapses"] = lapses_cells.sum(axis=(1, 2, 3))
-    col["antiselection_factor"] = state.antiselection
+    col["antiselection_factor"] = pool_incidence(inputs, N)
+
+
+def pool_incidence(inputs: ModelInputs, members: np.ndarray) -> np.ndarray:
+    """``Σ_r N_r m_k(r) / Σ_r N_r`` per path (rows in order; 1 when nobody is left)."""
+    by_row = members.sum(axis=(2, 3))                                    # (P, R) exact
+    weighted = np.zeros(by_row.shape[0])
+    for r in range(by_row.shape[1]):                                     # fixed order
+        weighted = weighted + by_row[:, r] * inputs.group_incidence[r]
+    total = by_row.sum(axis=1)
+    return np.where(total > 0, weighted / np.where(total > 0, total, 1), 1.0)
 
 
 def _share(inputs, state, t, sharer_cells, col) -> None:
@@ -409,5 +474,5 @@ def expected_path(inputs: ModelInputs) -> dict[str, np.ndarray]:
     paths = np.zeros(1, dtype=np.int64)
     draws = MeanDraws()
     for t in range(inputs.quarters):
-        step_quarter(inputs, state, t, draws, paths, np.ones(1), out)
+        step_quarter(inputs, state, t, draws, paths, np.ones(1), np.ones(1), out)
     return {k: v[0] for k, v in out.items()}

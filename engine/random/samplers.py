@@ -249,6 +249,21 @@ def _poisson_ptrs(lam, stream, path, cell):
     return out
 
 
+# -------------------------------------------------------------------------------- normal
+
+def normal(stream: Stream, path, cell) -> np.ndarray:
+    """Standard normal draws (Box–Muller on block 0: ``√(−2 ln u) cos 2πv``), one per
+    ``(path, cell)`` (broadcast together)."""
+    u, v = stream.uniforms(np.asarray(path), np.asarray(cell), 0)
+    return np.sqrt(-2.0 * np.log(u)) * np.cos(2.0 * math.pi * v)
+
+
+def uniform(stream: Stream, path, cell) -> np.ndarray:
+    """One uniform in (0, 1) per ``(path, cell)``: the first of block 0."""
+    u, _ = stream.uniforms(np.asarray(path), np.asarray(cell), 0)
+    return u
+
+
 # --------------------------------------------------------------------------------- gamma
 
 def gamma(shape_param, stream: Stream, path, cell) -> np.ndarray:

@@ -18,12 +18,22 @@ its first try, block 1 for its second, and so on.
 Kinds (:class:`Kind`; part of the contract: changing one changes every result)::
 
     JOIN_GAMMA = 1   joins' negative-binomial mixing multiplier, one per (path, quarter)
-    JOINS      = 2   joins per (sex, age-quarter) cell
+    JOINS      = 2   the quarter's joins split over (sex, age-quarter) cells: one draw per
+                     node of the binary tree (engine.model.growth.split_tree), cell = node
     DEATHS     = 3   deaths per cell
     DIAGNOSES  = 4   diagnoses per cell
     MILD       = 5   mild claims among a (sex, age-quarter)'s claims
     LAPSES     = 6   lapses per cell
     SUSPENSIONS = 7  pre-paid members suspended (balance not topped up) per cell
+    JOINS_TOTAL = 8  the quarter's joins, one per (path, quarter), cell 0
+    ELIGIBLE   = 9   diagnoses in the quarter the waiting period ends that are past it
+    INCIDENCE_LEVEL = 10  systematic incidence level: one normal per (path, year), cell 0
+    INCIDENCE_TREND = 11  systematic trend error: one normal per path (quarter 0), cell 0
+    INCIDENCE_SHOCK = 12  systematic shock events: one uniform per (path, quarter), cell 0
+    JOINS_GROUP = 13 a (sex, age-quarter) cell's joiners in group k, keyed by that row's cell
+
+Cells of group ``k > 0`` are keyed above the sex bit (:mod:`engine.model.inputs`), so the
+cells of group 0 keep the keys they had before risk groups existed.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from enum import IntEnum
 import numpy as np
 
 GENERATOR = "philox4x32-10"
-GENERATOR_VERSION = "mutualsim-streams-1"
+GENERATOR_VERSION = "mutualsim-streams-2"
 
 
 
@@ -47,6 +57,12 @@ class Kind(IntEnum):
     MILD = 5
     LAPSES = 6
     SUSPENSIONS = 7
+    JOINS_TOTAL = 8
+    ELIGIBLE = 9
+    INCIDENCE_LEVEL = 10
+    INCIDENCE_TREND = 11
+    INCIDENCE_SHOCK = 12
+    JOINS_GROUP = 13
 
 
 PHILOX_M0 = 0xD2511F53

@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.model import reference
 from engine.model.inputs import ModelInputs, build_inputs
+from engine.model.systematic import incidence_levels
 from engine.random import streams
 from engine.random.samplers import gamma
 from engine.variables import empty_outputs
@@ -71,18 +72,20 @@ def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
         raise ValueError(f"unknown backend {backend!r}")
     paths = np.arange(start, start + count, dtype=np.int64)
     multipliers = join_multipliers(inputs, seed, paths)
+    levels = incidence_levels(inputs.systematic, seed, paths, inputs.year_of_quarter)
     if backend == "numba":
-        return _simulate_numba(inputs, seed, start, multipliers)
+        return _simulate_numba(inputs, seed, start, multipliers, levels)
     out = empty_outputs(count, inputs.quarters)
     state = reference.initial_state(inputs, count)
     draws = reference.KeyedDraws(seed)
     for t in range(inputs.quarters):
-        reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t], out)
+        reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t], levels[:, t],
+                               out)
     return out
 
 
-def _simulate_numba(inputs: ModelInputs, seed: int, start: int,
-                    multipliers: np.ndarray) -> dict[str, np.ndarray]:
+def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.ndarray,
+                    levels: np.ndarray) -> dict[str, np.ndarray]:
     """The numba kernel on ``numba.get_num_threads()`` threads: the chunk's rows are cut
     into blocks that the threads take in turn (the kernel releases the GIL); each thread
     has its own state and scratch arrays."""
@@ -94,7 +97,8 @@ def _simulate_numba(inputs: ModelInputs, seed: int, start: int,
     count, T = multipliers.shape
     out = records.outputs_of(count, T)
     fixed = (start, records.params_of(inputs), records.tables_of(inputs),
-             records.keys_of(inputs, seed), np.ascontiguousarray(multipliers))
+             records.keys_of(inputs, seed), np.ascontiguousarray(multipliers),
+             np.ascontiguousarray(levels))
     threads = min(numba.get_num_threads(), count)
     if threads <= 1:
         simulate_paths_serial(0, count, *fixed, *records.work_of(inputs), out)

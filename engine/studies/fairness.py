@@ -1,5 +1,5 @@
-"""Who pays for whom: contributions against benefits by age band and sex (the cross-subsidy
-of equal sharing), and what age-rated sharing would change.
+"""Who pays for whom: contributions against benefits by age band, sex and risk group (the
+cross-subsidy of equal sharing), and what age-rated sharing would change.
 
 Everything here is an expectation, from the scenario's expected path (each draw replaced
 by its mean, :class:`engine.model.reference.MeanDraws`): exact without cost feedback, first order
@@ -10,11 +10,11 @@ the realised ``Σ B / Σ E`` by cell; the simulated rule uses the fully selected
 
 Notes
 -----
-Per cell ``(s, a)`` (sex, age in quarters) and quarter ``t``: exposure ``E`` (members at risk
-of diagnosis), expected benefits ``B`` (claims past waiting × aid, mild ones at the mild
-amount, with benefit inflation) and sharers ``S``. Under equal sharing each sharer pays
-``c_t`` (the quarter's cost per member): contributions ``C = c_t · S``. Age-rated sharing
-charges in proportion to the expected cost of a member of that age and sex,
+Per cell ``(r, a)`` (row = sex and risk group, age in quarters) and quarter ``t``: exposure
+``E`` (members at risk of diagnosis), expected benefits ``B`` (paid claims × aid, mild
+ones at the mild amount, with benefit inflation) and sharers ``S``. Under equal sharing
+each sharer pays ``c_t`` (the quarter's cost per member): contributions ``C = c_t · S``.
+Age-rated sharing charges in proportion to the expected cost of a member of that age and sex,
 ``w = Σ_t B / Σ_t E`` over the projection, collecting the same total:
 ``C' = c_t · (Σ S) · w S / Σ (w S)``.
 
@@ -45,6 +45,7 @@ BAND_YEARS = 5
 @dataclass
 class FairnessRow:
     sex: str
+    group: str
     ages: str
     member_years: float
     benefits_per_member_year: float
@@ -68,19 +69,21 @@ def analyse(inputs: ModelInputs) -> list[FairnessRow]:
     out = {v.name: np.zeros((1, T)) for v in VARIABLES}
     traces = [{} for _ in range(T)]
     for t in range(T):
-        step_quarter(inputs, state, t, MeanDraws(), np.zeros(1, dtype=np.int64), np.ones(1), out,
-                     trace=traces[t])
+        step_quarter(inputs, state, t, MeanDraws(), np.zeros(1, dtype=np.int64), np.ones(1),
+                     np.ones(1), out, trace=traces[t])
     cost = out["cost_per_member"][0]
-    anti = out["antiselection_factor"][0]
     W = inputs.waiting_quarters
+    R = inputs.n_rows
+    eligible = _eligible_share(inputs.n_durations, W)                         # (Dn,)
     per_claim = ((1 - inputs.mild_share) * inputs.benefit_yuan
                  + inputs.mild_share * inputs.mild_yuan)                      # (A,)
-    E = np.zeros((2, inputs.n_age_q))
-    B = np.zeros((2, inputs.n_age_q))
-    S_t = np.zeros((T, 2, inputs.n_age_q))
+    E = np.zeros((R, inputs.n_age_q))
+    B = np.zeros((R, inputs.n_age_q))
+    S_t = np.zeros((T, R, inputs.n_age_q))
     for t in range(T):
         E += traces[t]["at_risk_of_diagnosis"][0].sum(axis=2)
-        B += traces[t]["diagnosed"][0][:, :, W:].sum(axis=2) * per_claim * inputs.benefit_factor[t]
+        paid = (traces[t]["diagnosed"][0] * eligible).sum(axis=2)
+        B += paid * per_claim * inputs.benefit_factor[t]
         first = W if inputs.sharers_eligible_only else 0
         S_t[t] = traces[t]["before_ageing"][0][:, :, first:].sum(axis=2)
     weight = np.divide(B, E, out=np.zeros_like(B), where=E > 0)
@@ -89,22 +92,24 @@ def analyse(inputs: ModelInputs) -> list[FairnessRow]:
     weighted = (weight[None] * S_t).sum(axis=(1, 2))
     scale = np.divide(cost * total_sharers, weighted, out=np.zeros(T), where=weighted > 0)
     C_rated = (scale[:, None, None] * weight[None] * S_t).sum(axis=0)
-    life = _lifetime(inputs, cost, anti, per_claim, weight, scale)
+    life = _lifetime(inputs, cost, per_claim, weight, scale, eligible)
     rows = []
-    for s, sex in enumerate(("female", "male")):
+    K = inputs.n_groups
+    for s in range(R):
+        sex, group = ("female", "male")[s // K], inputs.group_names[s % K]
         for lo in range(inputs.age_min, inputs.age_max + 1, BAND_YEARS):
             hi = min(lo + BAND_YEARS - 1, inputs.age_max)
             cols = slice(4 * (lo - inputs.age_min), 4 * (hi - inputs.age_min + 1))
             exposure = E[s, cols].sum()
             years = exposure / 4.0
-            mix = inputs.join_mix[s, cols]
+            mix = inputs.join_mix[s // K, cols]
             mix = mix / mix.sum() if mix.sum() > 0 else np.full(mix.shape, 1 / mix.size)
 
             def per_year(x, years=years):
                 return float(x / years) if years > 0 else 0.0
 
             rows.append(FairnessRow(
-                sex, f"{lo}-{hi}", float(years),
+                sex, group, f"{lo}-{hi}", float(years),
                 per_year(B[s, cols].sum()), per_year(C[s, cols].sum()),
                 per_year(C_rated[s, cols].sum()),
                 float(mix @ life["benefits"][s, cols]),
@@ -113,35 +118,46 @@ def analyse(inputs: ModelInputs) -> list[FairnessRow]:
     return rows
 
 
-def _lifetime(inputs: ModelInputs, cost, anti, per_claim, weight, scale) -> dict:
-    """Per joiner at the start, by (sex, age-quarter at joining): undiscounted sums."""
+def _eligible_share(n_durations: int, waiting: int) -> np.ndarray:
+    """Share of a duration's diagnoses that are paid: 0 before the waiting period ends, 1/2
+    in the quarter it ends (joiners arrive spread through the quarter), 1 after."""
+    d = np.arange(n_durations)
+    if waiting == 0:
+        return np.ones(n_durations)
+    return np.where(d < waiting, 0.0, np.where(d == waiting, 0.5, 1.0))
+
+
+def _lifetime(inputs: ModelInputs, cost, per_claim, weight, scale, eligible) -> dict:
+    """Per joiner at the start, by (row, age-quarter at joining): undiscounted sums."""
     T, A, D = inputs.quarters, inputs.n_age_q, inputs.n_durations - 1
+    R = inputs.n_rows
     K = inputs.cost_window_quarters
     window = np.full(K, inputs.reference_cost_yuan_q)
-    n = np.ones((2, A))
-    alive_age = np.arange(A)[None, :].repeat(2, axis=0)     # each cohort's age-quarter
-    benefits = np.zeros((2, A))
-    contributions = np.zeros((2, A))
-    rated = np.zeros((2, A))
-    sexes = np.arange(2)[:, None]
+    n = np.ones((R, A))
+    alive_age = np.arange(A)[None, :].repeat(R, axis=0)     # each cohort's age-quarter
+    benefits = np.zeros((R, A))
+    contributions = np.zeros((R, A))
+    rated = np.zeros((R, A))
+    rows = np.arange(R)[:, None]
     for t in range(T):
         d = min(t, D)
-        perceived = window.mean()
-        lapse_q = lapse.lapse_probability(inputs.lapse_base_q[d], lapse.cost_ratio(
-            perceived, inputs.reference_cost_yuan_q, inputs.lapse_cost_elasticity))
+        ratio = lapse.cost_ratio(window.mean(), inputs.reference_cost_yuan_q,
+                                 inputs.lapse_exponent)                        # (R,)
+        joiners = lapse.joiners_lapse(inputs.lapse_fixed_q[0], inputs.lapse_cost_q[0])
+        lapse_q = (np.full(R, joiners) if d == 0 else lapse.lapse_probability(
+            inputs.lapse_fixed_q[d], inputs.lapse_cost_q[d], ratio))[:, None]
         inside = alive_age < A
         age = np.minimum(alive_age, A - 1)
         n = np.where(inside, n, 0.0)
-        n1 = n * (1.0 - inputs.death_q[sexes, age])
-        p = prob_from_hazard(inputs.diagnosis_hazard_q[sexes, age, d]
-                             * inputs.hazard_factor[t] * anti[t])
+        q_death = inputs.death_q_joiners if d == 0 else inputs.death_q
+        n1 = n * (1.0 - q_death[rows, age])
+        p = prob_from_hazard(inputs.diagnosis_hazard_q[rows, age, d] * inputs.hazard_factor[t])
         diagnosed = n1 * p
-        if d >= inputs.waiting_quarters:
-            benefits += diagnosed * per_claim[age] * inputs.benefit_factor[t]
+        benefits += diagnosed * eligible[d] * per_claim[age] * inputs.benefit_factor[t]
         n3 = (n1 - diagnosed) * (1.0 - lapse_q)
         if d >= inputs.waiting_quarters or not inputs.sharers_eligible_only:
             contributions += n3 * cost[t]
-            rated += n3 * scale[t] * weight[sexes, age]
+            rated += n3 * scale[t] * weight[rows, age]
         window[t % K] = cost[t]
         n = n3
         alive_age = alive_age + 1
@@ -150,11 +166,12 @@ def _lifetime(inputs: ModelInputs, cost, anti, per_claim, weight, scale) -> dict
 
 def format_table(rows: list[FairnessRow]) -> str:
     lines = ["fairness: expected contributions against expected benefits (yuan), equal sharing "
-             "and age-rated", f"{'sex':<7}{'ages':>7}{'member-yrs':>13}{'benefit/yr':>12}"
+             "and age-rated",
+             f"{'sex':<7}{'group':<8}{'ages':>7}{'member-yrs':>13}{'benefit/yr':>12}"
              f"{'paid/yr':>10}{'ratio':>7}{'rated/yr':>10}{'life benefit':>14}{'life paid':>11}"
              f"{'life rated':>11}"]
     for r in rows:
-        lines.append(f"{r.sex:<7}{r.ages:>7}{r.member_years:>13,.0f}"
+        lines.append(f"{r.sex:<7}{r.group[:7]:<8}{r.ages:>7}{r.member_years:>13,.0f}"
                      f"{r.benefits_per_member_year:>12.2f}"
                      f"{r.contributions_per_member_year:>10.2f}{r.ratio:>7.2f}"
                      f"{r.age_rated_per_member_year:>10.2f}{r.lifetime_benefits:>14.1f}"

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("script,expect", [
     ("xianghubao.py", ["backtest: fitted on observations to 2019-12-31", "2021-12-28"]),
-    ("emutual_thesis.py", ["calibration of emutual.toml"]),
+    ("emutual_thesis.py", ["calibration of emutual.toml",
+                           "backtest: fitted on observations to 2019-12-31", "2020-04"]),
 ])
 def test_example_runs(script, expect, tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--paths", "40",

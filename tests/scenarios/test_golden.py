@@ -1,5 +1,6 @@
 """Results do not move unless a change means them to: per-variable checksums of every
-shipped scenario and stress set, in both backends, against ``tests/golden/checksums.json``
+shipped scenario and stress set, in both backends (the numpy reference on the first three
+scenarios of a set), against ``tests/golden/checksums.json``
 (refresh with ``python -m tests.golden.refresh`` in a commit that bumps the version and says
 why in CHANGELOG.md)."""
 

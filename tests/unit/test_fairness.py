@@ -45,14 +45,17 @@ def test_no_cross_subsidy_when_incidence_does_not_depend_on_age(tmp_path):
 
 
 def test_lifetime_benefits_of_a_closed_cohort(tmp_path):
-    """No deaths, lapses or waiting and constant incidence: a joiner claims in quarter t with
-    probability (1 − q)^t q, so expected lifetime aid over T quarters is B (1 − (1 − q)^T)."""
+    """No deaths, lapses or waiting and constant incidence: a joiner has half a quarter of
+    exposure in the quarter it joins (claim probability q½ = 1 − e^(−h/2)), then whole
+    quarters (q = 1 − e^(−h)), so expected lifetime aid over T quarters is
+    B (1 − (1 − q½)(1 − q)^(T − 1))."""
     write_csv(tmp_path / "mort.csv", "age,sex,qx", ["0-110,female,0", "0-110,male,0"])
     rows = analyse(plan(tmp_path, mortality__table="mort.csv", lapse__base_quarterly=0.0,
                         population__age_max=45,
                         benefits__amount_by_age=[[30, 45, 100000]]))
     q = units.quarterly_prob_from_rate_per_100k(800.0)
-    expected = 100000 * (1 - (1 - q) ** 8)
+    q_half = units.quarterly_prob_from_rate_per_100k(400.0)
+    expected = 100000 * (1 - (1 - q_half) * (1 - q) ** 7)
     for r in rows:
         if r.ages in ("30-34", "35-39"):
             assert r.lifetime_benefits == pytest.approx(expected, rel=1e-9), r

@@ -36,7 +36,9 @@ def test_hazard_includes_selection_and_cancer_share(tmp_path):
                                             incidence__cancer_share_of_claims=0.8,
                                             incidence__selection=[0.5, 1.0]))
     h = units.quarterly_hazard_from_rate_per_100k(400.0 / 0.8)
-    assert inp.diagnosis_hazard_q[0, 0, 0] == pytest.approx(0.5 * h)
+    assert inp.diagnosis_hazard_q[0, 0, 1] == pytest.approx(0.5 * h)
+    # joiners (duration 0) carry half a quarter of exposure
+    assert inp.diagnosis_hazard_q[0, 0, 0] == pytest.approx(0.25 * h)
     assert inp.diagnosis_hazard_q[1, -1, -1] == pytest.approx(h)
 
 

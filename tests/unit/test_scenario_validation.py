@@ -65,7 +65,9 @@ def test_wrong_types(tmp_path, key, value, fragment):
 
 @pytest.mark.parametrize("key,value", [
     ("lapse__base_quarterly", 1.5), ("lapse__base_quarterly", -0.1),
-    ("lapse__antiselection", 2.0), ("benefits__mild_share", -0.01),
+    ("lapse__cost_driven_share", 2.0), ("benefits__mild_share", -0.01),
+    ("incidence__shock_probability_per_year", 1.5),
+    ("incidence__shock_probability_per_year", -0.2),
 ])
 def test_probabilities_outside_the_unit_interval(tmp_path, key, value):
     one_problem(tmp_path, scenario_dict(**{key: value}), key.replace("__", "."),
@@ -244,3 +246,41 @@ def test_the_largest_seed_is_valid_and_one_more_is_not(tmp_path):
     assert load(tmp_path, scenario_dict(scenario__seed=2**64 - 1)).base.scenario.seed == 2**64 - 1
     one_problem(tmp_path, scenario_dict(scenario__seed=2**64), "scenario.seed",
                 "in [0, 18446744073709551615]")
+
+
+def test_a_retired_key_says_what_replaced_it(tmp_path):
+    one_problem(tmp_path, scenario_dict(lapse__antiselection=0.5), "lapse.antiselection",
+                "retired", "[risk] groups", "(got 0.5)")
+
+
+GROUP = {"name": "a", "population_share": 1.0, "incidence": 1.0, "lapse_sensitivity": 1.0,
+         "join_sensitivity": 0.0}
+
+
+@pytest.mark.parametrize("groups,key,fragment", [
+    ([], "risk.groups", "non-empty list"),
+    ([{**GROUP, "population_share": 0.6}, {**GROUP, "name": "b", "population_share": 0.3}],
+     "risk.groups.population_share", "shares must sum to 1"),
+    ([{**GROUP, "incidence": -1.0}], "risk.groups[0].incidence", "≥ 0"),
+    ([{**GROUP, "lapse_sensitivity": -0.5}], "risk.groups[0].lapse_sensitivity", "≥ 0"),
+    ([{**GROUP, "join_sensitivity": -0.5}], "risk.groups[0].join_sensitivity", "≥ 0"),
+    ([{**GROUP, "incidence": 1.5}], "risk.groups.incidence", "must be 1"),
+    ([{**GROUP, "colour": "red"}], "risk.groups[0].colour", "unknown key"),
+    ([GROUP, {**GROUP, "population_share": 0.0}], "risk.groups[1].population_share",
+     "in (0, 1]"),
+])
+def test_bad_risk_groups(tmp_path, groups, key, fragment):
+    one_problem(tmp_path, scenario_dict(risk__groups=groups), key, fragment)
+
+
+@pytest.mark.parametrize("key,value,fragment", [
+    ("incidence__level_sd_per_year", -0.1, "≥ 0"),
+    ("incidence__trend_sd", -0.01, "≥ 0"),
+    ("incidence__level_autocorrelation", 1.0, "in (-1, 1)"),
+    ("incidence__level_autocorrelation", -1.0, "in (-1, 1)"),
+    ("incidence__shock_quarters", 0, "in [1, 8]"),
+])
+def test_bad_systematic_risk(tmp_path, key, value, fragment):
+    one_problem(tmp_path, scenario_dict(**{key: value}), key.replace("__", "."), fragment,
+                f"(got {value})")
+
