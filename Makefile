@@ -6,6 +6,12 @@ STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/xianghubao.toml
 RESULTS  ?= results/xianghubao.h5
 
+# `make test` runs the suite without the tests marked slow (golden checksums in both
+# backends, the example analyses, Dask clusters, kill-and-resume): under 10 minutes on two
+# cores. `make test SLOW=1` (what .ci/run calls) runs every test.
+SLOW ?=
+PYTEST_MARK := $(if $(SLOW),,-m "not slow")
+
 .PHONY: run test bench lint clean
 
 $(STAMP): pyproject.toml
@@ -21,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/mutualsim summary $(RESULTS)
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_MARK)
 
 # ruff (style) and import-linter (the layout's import rules, pyproject.toml)
 lint: $(STAMP)

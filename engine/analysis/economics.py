@@ -3,7 +3,7 @@
 Platform value (yuan, at the projection's start)::
 
     V = Σ_t v^(t+1) [ fee_revenue_t + u · members_t − a · joins_t − o · members_t
-                      − platform_funding_t ]
+                      − platform_funding_t − gap_cost_t ]
 
 with the quarterly discount factor ``v = (1 + r)^(−1/4)`` (cash flows at each quarter's
 end), ``u`` the user value per active member per quarter (what a member is worth to the
@@ -11,6 +11,16 @@ platform's other business: traffic, cross-selling), ``a`` the acquisition cost p
 ``o`` the operating cost per member per quarter, and ``platform_funding`` the shortfall
 the platform pays under ``sharing.shortfall = "platform"``. Members at a quarter's end
 stand for the quarter's active members.
+
+``gap_cost_t`` states who funds the solvency gap ``g_t = max(0, −R_t)`` that the reserve
+rule leaves (``valuation.gap_funded_by``), with ``Δg_t = g_t − g_{t−1}`` (``g_{−1} = 0``):
+
+``platform``  ``Δg_t``: the platform pays each quarter's increase of the gap as it arises
+              (interest on it included) and is repaid as the reserve recovers;
+``members``   0: the members meet it later, outside the platform's value;
+``nobody``    ``f/(1 + f) · max(Δg_t, 0)``: the aid behind the gap is never paid, so the
+              fee ``f`` on it is not earned either (the fee is earned on aid paid only).
+
 
 Market share of mutual aid, per calendar year ``y``: members' contributions (what sharers
 paid: ``Σ cost_per_member_t · sharers_t`` over the quarters of ``y``) divided by China's
@@ -35,14 +45,36 @@ def discount_factors(quarters: int, annual_rate: float) -> np.ndarray:
     return v ** np.arange(1, quarters + 1)
 
 
-def platform_value(results: dict[str, np.ndarray], valuation) -> np.ndarray:
-    """Discounted value per path (see the module docstring); ``results`` are ``(P, T)``."""
+GAP_RULE_WORDS = {
+    "platform": "the platform funds the solvency gap as it arises",
+    "members": "members fund the solvency gap later (not in the value)",
+    "nobody": "nobody funds the solvency gap: that aid and its fee are never paid",
+}
+
+
+def gap_cost(solvency_gap: np.ndarray, rule: str, fee_rate: float) -> np.ndarray:
+    """``gap_cost_t`` per path and quarter under ``rule`` (module docstring), yuan."""
+    gap = np.asarray(solvency_gap, dtype=float)
+    increase = np.diff(gap, axis=-1, prepend=0.0)
+    if rule == "platform":
+        return increase
+    if rule == "nobody":
+        return fee_rate / (1.0 + fee_rate) * np.maximum(increase, 0.0)
+    return np.zeros_like(gap)
+
+
+def platform_value(results: dict[str, np.ndarray], valuation, fee_rate: float = 0.0
+                   ) -> np.ndarray:
+    """Discounted value per path (see the module docstring); ``results`` are ``(P, T)``
+    (``solvency_gap`` among them unless the gap rule is ``members``)."""
     members = results["members"].astype(float)
     cash = (results["fee_revenue"]
             + valuation.user_value_per_quarter * members
             - valuation.acquisition_cost * results["joins"].astype(float)
             - valuation.opex_per_member_quarter * members
             - results["platform_funding"])
+    if valuation.gap_funded_by != "members":
+        cash = cash - gap_cost(results["solvency_gap"], valuation.gap_funded_by, fee_rate)
     return cash @ discount_factors(members.shape[1], valuation.discount_rate)
 
 

@@ -47,6 +47,13 @@ def summarize(ds, pooled: bool = False) -> dict:
 
     ``pooled=True`` treats the paths of all scenarios as one sample: for a fitted scenario
     set (one scenario per parameter draw) that carries parameter and process uncertainty.
+    Its standard errors respect the set's streams (the file's ``streams`` attribute): with
+    common streams path ``p`` of every scenario shares its noise, so the path is the
+    sampling unit (cluster-robust errors, :mod:`engine.analysis.metrics`) and
+    ``effective_paths`` says how many independent paths the pool is worth; with
+    independent streams every pooled path counts (``effective_paths``: paths over the design
+    effect of members at the horizon). Probabilities also get exact
+    (Clopper–Pearson) 95 % intervals (``ruin_probability_interval``, ``_text``).
     """
     labels = [str(q) for q in ds["quarter"].values]
     members = scenarios_of(ds)
@@ -62,20 +69,32 @@ def summarize(ds, pooled: bool = False) -> dict:
         "var_level": ALPHA,
         "shortfall_horizon": "first projection year (quarters 1-4); _by_year for each year",
         "pooled": pooled,
+        "streams": str(ds.attrs.get("streams", "common")),
     }
     keys = ("ruin_probability", "ruin_probability_se", "ruin_probability_by_quarter",
             "shortfall_var_995", "shortfall_tvar_995", "shortfall_var_995_by_year",
             "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
-            "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk")
+            "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk",
+            "ruin_probability_interval", "ruin_probability_text", "effective_paths")
     for k in keys:
         out[k] = {}
     for name, idx in groups:
         data = {v: np.concatenate([ds[v].values[i] for i in idx]) for v in SUMMARY_VARIABLES}
         n_paths = data["members"].shape[0]
+        clusters = _clusters(ds, idx, out["streams"])
         gap = data["solvency_gap"]
+        ruined = np.any(gap > 0, axis=-1)
         ruin = metrics.ruin_probability(gap)
+        n_eff = n_paths / metrics.design_effect(ruined, clusters)
         out["ruin_probability"][name] = ruin
-        out["ruin_probability_se"][name] = metrics.binomial_standard_error(ruin, n_paths)
+        out["ruin_probability_se"][name] = metrics.cluster_standard_error(ruined, clusters)
+        out["ruin_probability_interval"][name] = list(metrics.clopper_pearson(
+            ruin * n_eff, n_eff))
+        out["ruin_probability_text"][name] = metrics.proportion_text(
+            ruin, n_paths, None if clusters is None else n_eff)
+        out["effective_paths"][name] = float(n_paths if clusters is None else
+                                             n_paths / metrics.design_effect(
+                                                 data["members"][:, -1], clusters))
         out["ruin_probability_by_quarter"][name] = [float(x) for x in metrics.ruin_by_quarter(gap)]
         yearly = metrics.yearly_sums(data["shortfall"])
         var_y = [metrics.var(yearly[:, y], ALPHA) for y in range(yearly.shape[1])]
@@ -90,20 +109,32 @@ def summarize(ds, pooled: bool = False) -> dict:
                              for var in SUMMARY_VARIABLES if var != "solvency_gap"}
         value = np.concatenate([economics.platform_value(
             {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
-                                          "platform_funding")}, members[i].valuation)
+                                          "platform_funding", "solvency_gap")},
+            members[i].valuation, members[i].sharing.fee_rate)
             for i in idx])
+        rules = sorted({members[i].valuation.gap_funded_by for i in idx})
         out["platform_value"][name] = {
             "units": "yuan at the start of the projection",
+            "gap_funded_by": rules[0] if len(rules) == 1 else rules,
+            "gap_rule": "; ".join(economics.GAP_RULE_WORDS[r] for r in rules),
             "mean": float(value.mean()),
-            "mean_se": float(value.std(ddof=1) / np.sqrt(value.size)) if value.size > 1 else 0.0,
+            "mean_se": metrics.cluster_standard_error(value, clusters),
             "quantiles": {f"{q:g}": float(v) for q, v in
                           zip(metrics.QUANTILE_LEVELS,
                               metrics.quantile(value, list(metrics.QUANTILE_LEVELS)),
                               strict=True)},
         }
         out["market_share_by_year"][name] = _market_share(ds, members, idx, labels)
-        out["risk"][name] = risk_measures(data, labels)
+        out["risk"][name] = risk_measures(data, labels, clusters)
     return out
+
+
+def _clusters(ds, idx: list[int], streams_choice: str) -> np.ndarray | None:
+    """The path of each pooled value when several scenarios on common streams are pooled
+    (their path ``p`` shares its noise); ``None`` when every value is independent."""
+    if len(idx) < 2 or streams_choice != "common":
+        return None
+    return np.tile(np.arange(int(ds.sizes["path"])), len(idx))
 
 
 RUIN_HORIZONS = (1, 4, 8, 20)
@@ -112,7 +143,8 @@ MIN_TAIL_PATHS = 10      # paths beyond a quantile below which it is flagged
 MAX_RELATIVE_SE = 0.10   # relative standard error above which an estimate is flagged
 
 
-def risk_measures(data: dict[str, np.ndarray], labels: list[str]) -> dict:
+def risk_measures(data: dict[str, np.ndarray], labels: list[str],
+                  clusters: np.ndarray | None = None) -> dict:
     """Risk figures of one scenario (or pool) with their Monte Carlo standard errors.
 
     * ruin probability by 1, 4, 8, 20 quarters and the whole run, binomial s.e.;
@@ -123,6 +155,9 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str]) -> dict:
     * cost per member per calendar year and members at the horizon, quantiles;
     * ``warnings``: estimates resting on fewer than 10 paths beyond the quantile, or with a
       relative s.e. above 10 %.
+
+    ``clusters`` (the path of each value when common-stream scenarios are pooled) makes
+    every standard error cluster-robust and the tail counts effective ones.
     """
     n = data["members"].shape[0]
     T = len(labels)
@@ -130,10 +165,16 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str]) -> dict:
     gap = data["solvency_gap"]
     by_q = metrics.ruin_by_quarter(gap)
     horizons = {}
+    ruined_by = np.maximum.accumulate(gap > 0, axis=-1)
     for h in (*[h for h in RUIN_HORIZONS if h < T], T):
         p = float(by_q[h - 1])
+        hit = ruined_by[:, h - 1]
+        n_eff = n / metrics.design_effect(hit, clusters)
         horizons["all" if h == T else str(h)] = {
-            "quarters": h, "probability": p, "se": metrics.binomial_standard_error(p, n)}
+            "quarters": h, "probability": p,
+            "se": metrics.cluster_standard_error(hit, clusters),
+            "interval_95": list(metrics.clopper_pearson(p * n_eff, n_eff)),
+            "text": metrics.proportion_text(p, n, None if clusters is None else n_eff)}
     first = metrics.first_ruin_quarter(gap)
     time_to_ruin = {labels[t]: float(np.mean(first == t)) for t in range(T)
                     if np.any(first == t)}
@@ -145,8 +186,10 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str]) -> dict:
         row = {"from": labels[4 * y]}
         for alpha in VAR_LEVELS:
             tag = f"{alpha * 100:g}".replace(".", "")
-            v, v_se = metrics.var(x, alpha), metrics.quantile_standard_error(x, alpha)
-            tv, tv_se = metrics.tvar(x, alpha), metrics.tvar_standard_error(x, alpha)
+            v = metrics.var(x, alpha)
+            v_se = metrics.clustered_quantile_standard_error(x, alpha, clusters)
+            tv = metrics.tvar(x, alpha)
+            tv_se = metrics.clustered_tvar_standard_error(x, alpha, clusters)
             row[f"var_{tag}"] = {"value": v, "se": v_se}
             row[f"tvar_{tag}"] = {"value": tv, "se": tv_se}
             if n * (1 - alpha) >= MIN_TAIL_PATHS and v > 0 and v_se / v > MAX_RELATIVE_SE:
@@ -154,11 +197,15 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str]) -> dict:
                                 f"{v_se / v:.0%}; more paths would narrow it")
         shortfall[f"year {y + 1}"] = row
     for alpha in VAR_LEVELS:
-        tail = n * (1 - alpha)
+        # effective paths beyond the quantile: the first year's design effect of the tail
+        x = yearly[:, 0]
+        deff = metrics.design_effect(x > metrics.var(x, alpha), clusters)
+        tail = n * (1 - alpha) / max(deff, 1.0)
         if tail < MIN_TAIL_PATHS:
-            warnings.append(f"VaR/TVaR {alpha:.1%} rest on {tail:.0f} paths beyond the "
+            unit = "paths" if clusters is None else "independent paths (common streams)"
+            warnings.append(f"VaR/TVaR {alpha:.1%} rest on {tail:.1f} {unit} beyond the "
                             f"quantile in each year; use at least "
-                            f"{int(np.ceil(MIN_TAIL_PATHS / (1 - alpha)))} paths")
+                            f"{int(np.ceil(MIN_TAIL_PATHS / (1 - alpha)))} independent paths")
     levels = list(metrics.QUANTILE_LEVELS)
 
     def qtable(values):
@@ -267,23 +314,27 @@ def format_summary(summary: dict) -> str:
         for t, q in enumerate(summary["quarters"]):
             lines.append(f"{q:<8} {_range(mem, t):>32} {_range(clm, t):>24} "
                          f"{_range(cpm, t):>26} {ruin_q[t]:>8.3f}")
-        ruin = summary["ruin_probability"][name]
         se = summary["ruin_probability_se"][name]
         value = summary["platform_value"][name]
+        eff = summary["effective_paths"][name]
         lines += [
-            f"ruin probability over the run: {ruin:.4f} (MC s.e. {se:.4f})",
+            f"ruin probability over the run: {summary['ruin_probability_text'][name]}"
+            + (f" (MC s.e. {se:.4f})" if 0 < summary["ruin_probability"][name] < 1 else ""),
+            *([f"effective independent paths (common streams pooled): {eff:,.0f} of "
+               f"{summary['paths']:,}"] if summary["pooled"] and summary["streams"] == "common"
+              else []),
             f"one-year shortfall, year 1: VaR 99.5% {_fmt(summary['shortfall_var_995'][name])}"
             f" yuan, TVaR 99.5% {_fmt(summary['shortfall_tvar_995'][name])} yuan",
             "VaR 99.5% of the shortfall by projection year: "
             + ", ".join(_fmt(v) for v in summary["shortfall_var_995_by_year"][name]),
-            f"platform value: mean {_fmt(value['mean'])} yuan (s.e. {_fmt(value['mean_se'])}), "
-            f"median {_range(value['quantiles'])} yuan",
+            f"platform value ({value['gap_rule']}): mean {_fmt(value['mean'])} yuan "
+            f"(s.e. {_fmt(value['mean_se'])}), median {_range(value['quantiles'])} yuan",
             "market share (members' contributions / health insurance premiums), by year:",
         ]
         risk = summary["risk"][name]
         lines += format_market_share(summary, name)
-        lines.append("ruin probability by horizon (± s.e.): " + ", ".join(
-            f"{k if k == 'all' else k + 'q'} {v['probability']:.4f}±{v['se']:.4f}"
+        lines.append("ruin probability by horizon: " + "; ".join(
+            f"{k if k == 'all' else k + 'q'} {v['text']}"
             for k, v in risk["ruin_probability_by_horizon"].items()))
         lines.append("one-year shortfall by projection year, yuan (± s.e.):")
         for year, row in risk["shortfall_one_year"].items():

@@ -34,6 +34,7 @@ MAX_PAYMENT_QUARTERS = 9     # length of benefits.payment_pattern
 SWEEP_LIMIT = 1_000          # scenarios in one set without --force
 SWEEP_HARD_LIMIT = 100_000   # with --force
 SWEEP_METHODS = ("grid", "zip", "latin")
+SWEEP_STREAMS = ("common", "independent")   # DESIGN §2
 
 
 # The Python type each kind of key holds once validated (schema.Key.kind).
@@ -107,7 +108,9 @@ class ScenarioSet:
     """The scenarios of one file: one, or the members of its ``[sweep]``.
 
     ``swept_keys`` lists the dotted keys that vary; every member's ``swept`` gives its
-    values. All members share the base seed and so the same random streams.
+    values. With ``streams = "common"`` (the default) all members share the base seed and
+    so the same random streams; with ``"independent"`` member ``i`` draws from the key
+    :func:`engine.random.streams.scenario_seed` derives from the seed and ``i``.
     """
 
     file: str
@@ -115,6 +118,7 @@ class ScenarioSet:
     scenarios: tuple[Scenario, ...]
     swept_keys: tuple[str, ...]
     method: str = "none"
+    streams: str = "common"
 
     @property
     def base(self) -> Scenario:
@@ -212,10 +216,10 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
     sweep = raw.pop("sweep", None)
     base = _parse(raw, file, text, base_dir, problems, check_tables=check_tables)
     seed = base.scenario.seed if base is not None else 1
-    keys, combos, method = _parse_sweep(sweep, problems, seed, force)
+    keys, combos, method, streams = _parse_sweep(sweep, problems, seed, force)
     problems.raise_if_any()
     if not keys:
-        return ScenarioSet(file, text, (base,), (), "none")
+        return ScenarioSet(file, text, (base,), (), "none", streams)
     members = []
     seen: set[str] = set()
     for index, combo in enumerate(combos):
@@ -234,7 +238,7 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
                             p.got, p.has_got))
         members.append(member)
     problems.raise_if_any()
-    return ScenarioSet(file, text, tuple(members), tuple(keys), method)
+    return ScenarioSet(file, text, tuple(members), tuple(keys), method, streams)
 
 
 def _label(swept: dict) -> str:
@@ -264,7 +268,21 @@ def _with_overrides(raw: dict, overrides: dict) -> dict:
 
 
 def _parse_sweep(sweep: Any, problems: Problems, seed: int, force: bool
-                 ) -> tuple[list[str], list[tuple], str]:
+                 ) -> tuple[list[str], list[tuple], str, str]:
+    """Validate ``[sweep]``: :func:`_sweep_values` and the choice of ``streams``."""
+    streams = "common"
+    if isinstance(sweep, dict) and "streams" in sweep:
+        sweep = dict(sweep)
+        streams = sweep.pop("streams")
+        if streams not in SWEEP_STREAMS:
+            problems.add("sweep.streams", f"must be one of {', '.join(SWEEP_STREAMS)}",
+                         streams)
+            streams = "common"
+    return (*_sweep_values(sweep, problems, seed, force), streams)
+
+
+def _sweep_values(sweep: Any, problems: Problems, seed: int, force: bool
+                  ) -> tuple[list[str], list[tuple], str]:
     """Validate ``[sweep]`` and expand it to one tuple of values per scenario.
 
     ``grid``: the Cartesian product of the lists. ``zip``: the i-th values of all lists.

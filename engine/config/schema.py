@@ -206,6 +206,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "acquisition_cost": _nonneg("Cost per join, yuan.", 0.0),
         "opex_per_member_quarter": _nonneg("Operating cost per member per quarter, yuan.",
                                            0.0),
+        "gap_funded_by": Key("choice", "Who funds the solvency gap, for the platform's value: "
+                             "the platform (its value bears each quarter's increase of the "
+                             "gap), the members (later, outside the value) or nobody (the "
+                             "unfunded aid is never paid, nor the fee on it). Default: the "
+                             "platform, as Xiang Hu Bao's operator did at its close (the facts "
+                             "file: no member apportionment in Dec 2021 / Jan 2022).",
+                             "platform", choices=("platform", "members", "nobody")),
     },
     "market": {
         "health_premium_by_year": Key("year_table", "China's commercial health insurance "

@@ -31,6 +31,7 @@ Kinds (:class:`Kind`; part of the contract: changing one changes every result)::
     INCIDENCE_TREND = 11  systematic trend error: one normal per path (quarter 0), cell 0
     INCIDENCE_SHOCK = 12  systematic shock events: one uniform per (path, quarter), cell 0
     JOINS_GROUP = 13 a (sex, age-quarter) cell's joiners in group k, keyed by that row's cell
+    SCENARIO   = 14  the key of scenario i of a set with independent streams (path = i)
 
 Cells of group ``k > 0`` are keyed above the sex bit (:mod:`engine.model.inputs`), so the
 cells of group 0 keep the keys they had before risk groups existed.
@@ -63,6 +64,7 @@ class Kind(IntEnum):
     INCIDENCE_TREND = 11
     INCIDENCE_SHOCK = 12
     JOINS_GROUP = 13
+    SCENARIO = 14
 
 
 PHILOX_M0 = 0xD2511F53
@@ -80,6 +82,16 @@ def seed_key(seed: int) -> tuple[int, int]:
     if not 0 <= seed < 2 ** 64:
         raise ValueError(f"seed must be in [0, 2**64) (got {seed})")
     return seed & MASK32, seed >> 32
+
+
+def scenario_seed(seed: int, index: int) -> int:
+    """The seed of scenario ``index`` of a set with independent streams: the 64 bits of the
+    Philox block keyed by ``seed`` at counter ``(index, SCENARIO · 2**24, 0, 0)``. Common
+    streams (the default) use ``seed`` itself for every scenario."""
+    k0, k1 = seed_key(seed)
+    w0, w1, _, _ = philox4x32(np.uint64(index), quarter_kind_word(0, Kind.SCENARIO), 0, 0,
+                              k0, k1)
+    return int(w0) | (int(w1) << 32)
 
 
 def quarter_kind_word(quarter: int, kind: int) -> int:

@@ -25,7 +25,7 @@ import numpy as np
 
 from engine.errors import ResultsError
 from engine.model.inputs import ModelInputs, build_inputs
-from engine.run.simulate import Chunk, plan_chunks, simulate_paths
+from engine.run.simulate import Chunk, plan_chunks, scenario_seeds, simulate_paths
 
 CONNECT_TIMEOUT_S = 10
 _LOCAL = re.compile(r"^local:(\d+)$")
@@ -92,12 +92,14 @@ def simulate_block(inputs: ModelInputs, seed: int, start: int, count: int
 
 
 def run_chunks_on_cluster(client, scenarios, n_paths: int, seed: int, chunk_paths: int,
-                          skip: Callable[[Chunk], bool] | None = None
+                          skip: Callable[[Chunk], bool] | None = None,
+                          streams_choice: str = "common"
                           ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
     """Like :func:`engine.run.simulate.run_chunks`, but on the cluster; yields as chunks finish."""
     from distributed import as_completed
 
     inputs = [build_inputs(s) for s in scenarios]
+    seeds = scenario_seeds(seed, len(scenarios), streams_choice)
     shared = client.scatter(inputs, broadcast=True)
     todo = iter([c for c in plan_chunks(len(scenarios), n_paths, chunk_paths)
                  if skip is None or not skip(c)])
@@ -107,7 +109,8 @@ def run_chunks_on_cluster(client, scenarios, n_paths: int, seed: int, chunk_path
     chunk_of = {}
 
     def submit(c: Chunk) -> None:
-        future = client.submit(simulate_block, shared[c.scenario], seed, c.start, c.count,
+        future = client.submit(simulate_block, shared[c.scenario], seeds[c.scenario], c.start,
+                               c.count,
                                key=f"mutualsim-block-{seed}-{c.scenario}-{c.index}",
                                pure=False)
         chunk_of[future.key] = c

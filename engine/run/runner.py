@@ -166,11 +166,11 @@ def run(request: RunRequest) -> RunReport:
 
             def chunks(skip):
                 return run_chunks_on_cluster(client, scenario_set.scenarios, n_paths, seed,
-                                             chunk, skip)
+                                             chunk, skip, scenario_set.streams)
         else:
             def chunks(skip):
                 return run_chunks(scenario_set.scenarios, n_paths, seed, chunk,
-                                  request.backend, skip)
+                                  request.backend, skip, scenario_set.streams)
         return _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks,
                                n_paths, seed, chunk, labels, started)
 
@@ -189,7 +189,10 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
                             "generator_version": streams.GENERATOR_VERSION,
                             "backend": request.backend, "command": request.command,
                             "quarters": len(labels),
-                            "scheduler": request.scheduler or "single process"})
+                            "scheduler": request.scheduler or "single process",
+                            # common: scenario i's path p shares its noise with every
+                            # other scenario's path p (the summary clusters by path)
+                            "streams": scenario_set.streams})
     from tqdm import tqdm
 
     total = n_paths * len(scenario_set.scenarios)

@@ -124,13 +124,22 @@ def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.
     return records.as_dict(out)
 
 
+def scenario_seeds(seed: int, n_scenarios: int, streams_choice: str = "common") -> list[int]:
+    """The seed each scenario of a set draws from: ``seed`` for all with common streams,
+    :func:`engine.random.streams.scenario_seed` of each index with independent ones."""
+    if streams_choice == "independent":
+        return [streams.scenario_seed(seed, i) for i in range(n_scenarios)]
+    return [seed] * n_scenarios
+
+
 def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: str = "numba",
-               skip: Callable[[Chunk], bool] | None = None
+               skip: Callable[[Chunk], bool] | None = None, streams_choice: str = "common"
                ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
     """Yield ``(chunk, results)`` for every chunk of every scenario not skipped."""
     inputs = [build_inputs(s) for s in scenarios]
+    seeds = scenario_seeds(seed, len(scenarios), streams_choice)
     for chunk in plan_chunks(len(scenarios), n_paths, chunk_paths):
         if skip is not None and skip(chunk):
             continue
-        yield chunk, simulate_paths(inputs[chunk.scenario], seed, chunk.start, chunk.count,
-                                    backend)
+        yield chunk, simulate_paths(inputs[chunk.scenario], seeds[chunk.scenario], chunk.start,
+                                    chunk.count, backend)

@@ -281,7 +281,8 @@ TABLE_KEYS = ("incidence.table", "mortality.table", "population.initial_age_mix"
 
 def fitted_document(fit_result: Fit, draws: int, seed: int, base_dir: Path | None = None,
                     out_dir: Path | None = None) -> dict:
-    """The fitted scenario: the point estimate, plus a ``zip`` sweep over parameter draws.
+    """The fitted scenario: the point estimate, plus a ``zip`` sweep over parameter draws
+    with independent streams.
 
     Paths per draw are the base's paths divided among the draws (rounded up), so a run of
     the fitted set costs about what a run of the base does. CSV tables named relative to
@@ -302,7 +303,9 @@ def fitted_document(fit_result: Fit, draws: int, seed: int, base_dir: Path | Non
             _set(raw, key, os.path.relpath(path, out_dir.resolve()))
     if draws > 0:
         thetas = parameter_draws(fit_result, draws, seed)
-        sweep: dict = {"method": "zip"}
+        # each draw its own noise: parameter and process uncertainty both sampled, and
+        # pooled paths independent (DESIGN §2)
+        sweep: dict = {"method": "zip", "streams": "independent"}
         for p in fit_result.parameters:
             sweep[p.key] = []
         for theta in thetas:
@@ -379,15 +382,17 @@ def forecast_values(fit_result: Fit, observations: list[Observation], scenario_p
                     draws: int, paths: int, seed: int) -> np.ndarray:
     """Model values of ``observations`` over ``draws`` parameter sets × ``paths`` paths each
     (parameter and process uncertainty together): ``(draws · paths, n_observations)``."""
-    from engine.run.simulate import simulate_paths
+    from engine.run.simulate import scenario_seeds, simulate_paths
 
     model = Model(fit_result.base_raw, str(scenario_path), scenario_path.resolve().parent,
                   fit_result.parameters, observations)
     thetas = parameter_draws(fit_result, draws, seed) if draws else fit_result.theta[None]
     blocks = []
-    for theta in thetas:
+    # each parameter draw on its own streams, as in the fitted set (independent paths)
+    for theta, draw_seed in zip(thetas, scenario_seeds(seed, len(thetas), "independent"),
+                                strict=True):
         inputs = build_inputs(model.scenario(theta))
-        out = simulate_paths(inputs, seed, 0, paths)
+        out = simulate_paths(inputs, draw_seed, 0, paths)
         blocks.append(model_values(observations, out, model.initial))
     return np.concatenate(blocks, axis=0)
 

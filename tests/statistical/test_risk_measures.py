@@ -66,4 +66,4 @@ def test_too_few_paths_are_flagged(cohort):
     out, _, _, _, labels = cohort
     small = {k: v[:150] for k, v in out.items()}
     warnings = risk_measures(small, labels)["warnings"]
-    assert any("99.5%" in w and "use at least 2000 paths" in w for w in warnings), warnings
+    assert any("99.5%" in w and "use at least 2000" in w for w in warnings), warnings

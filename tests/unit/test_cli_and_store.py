@@ -156,3 +156,26 @@ def test_results_round_trip(tmp_path, scenario_file):
     with xr.open_dataset(out, engine="h5netcdf") as ds:
         for name, values in direct.items():
             assert np.array_equal(ds[name].values[0], values), name
+
+
+@pytest.mark.parametrize("reserve,cap,words", [
+    (1e12, None, "0 of 50 paths, below 5.82% (95%)"),      # 1 − 0.05^(1/50)
+    (0.0, 0.0, "50 of 50 paths, above 94.18% (95%)"),      # a zero cap: every path short
+])
+def test_certain_and_impossible_ruin_get_exact_bounds(tmp_path, capsys, reserve, cap, words):
+    changes = {"reserve__initial": reserve}
+    if cap is not None:
+        changes["sharing__cap_per_quarter"] = cap
+    path = write_toml(tmp_path / "s.toml", scenario_dict(**changes))
+    out = tmp_path / "r.h5"
+    assert run("run", path, "--out", out, "--paths", 50, "--quiet") == 0
+    capsys.readouterr()
+    assert run("summary", out, "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["ruin_probability_text"]["small"] == words
+    lo, hi = summary["ruin_probability_interval"]["small"]
+    assert (lo, hi) == ((0.0, pytest.approx(1 - 0.05 ** (1 / 50))) if reserve
+                        else (pytest.approx(0.05 ** (1 / 50)), 1.0))
+    assert run("summary", out) == 0
+    text = capsys.readouterr().out
+    assert words in text and "± 0" not in text and "±0.0000" not in text

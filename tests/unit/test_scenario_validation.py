@@ -284,3 +284,10 @@ def test_bad_systematic_risk(tmp_path, key, value, fragment):
     one_problem(tmp_path, scenario_dict(**{key: value}), key.replace("__", "."), fragment,
                 f"(got {value})")
 
+
+
+def test_bad_stream_choice(tmp_path):
+    data = scenario_dict()
+    data["sweep"] = {"streams": "shared", "lapse.base_quarterly": [0.01, 0.02]}
+    one_problem(tmp_path, data, "sweep.streams", "must be one of common, independent",
+                "(got 'shared')")
