@@ -24,9 +24,11 @@ COLUMNS = (
     ("capital_995", "capital 99.5%, year 1 (yuan)"),
     ("capital_995_se", "s.e."),
     ("capital_995_worst_year", "capital 99.5%, worst year (yuan)"),
+    ("capital_995_worst_year_se", "s.e."),
     ("cost_per_member_year_mean", "cost per member per year, mean (yuan)"),
     ("members_at_horizon_median", "members at the horizon, median"),
     ("platform_value_mean", "platform value, mean (yuan)"),
+    ("platform_value_mean_se", "s.e."),
 )
 EFFECT_METRICS = (("capital_995_worst_year", "capital at 99.5 %, worst year (yuan)"),
                   ("cost_per_member_year_mean", "cost per member per year (yuan)"))
@@ -53,6 +55,7 @@ def compare(ds) -> Comparison:
     for i, name in enumerate(summary["scenarios"]):
         risk = summary["risk"][name]
         years = risk["shortfall_one_year"]
+        worst = max((y["var_995"] for y in years.values()), key=lambda v: v["value"])
         cost_years = [float(np.mean(ds["cost_per_member"].values[i][:, idx].sum(axis=1)))
                       for idx in _year_indices(summary["quarters"])]
         row = {"scenario": name, **{k: v[i] for k, v in swept.items()},
@@ -60,10 +63,11 @@ def compare(ds) -> Comparison:
                "ruin_probability_se": summary["ruin_probability_se"][name],
                "capital_995": risk["capital_995"]["value"],
                "capital_995_se": risk["capital_995"]["se"],
-               "capital_995_worst_year": max(y["var_995"]["value"] for y in years.values()),
+               "capital_995_worst_year": worst["value"], "capital_995_worst_year_se": worst["se"],
                "cost_per_member_year_mean": float(np.mean(cost_years)),
                "members_at_horizon_median": risk["members_at_horizon_quantiles"]["0.5"],
-               "platform_value_mean": summary["platform_value"][name]["mean"]}
+               "platform_value_mean": summary["platform_value"][name]["mean"],
+               "platform_value_mean_se": summary["platform_value"][name]["mean_se"]}
         rows.append(row)
     effects = {metric: {k: _effect(rows, k, metric) for k in swept}
                for metric, _ in EFFECT_METRICS}

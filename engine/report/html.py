@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 from pathlib import Path
 
 from engine.analysis.compare import COLUMNS, EFFECT_METRICS, compare
@@ -33,10 +34,59 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def readable(x: float) -> str:
+    """An amount for people: ``3.85 bn``, ``62.9 million``, ``12,345``, ``0.0123``."""
+    if x is None or not math.isfinite(x):
+        return str(x)
+    ax = abs(x)
+    if ax >= 1e9:
+        return f"{x / 1e9:,.2f} bn"
+    if ax >= 1e6:
+        return f"{x / 1e6:,.1f} million"
+    if ax >= 1000 or x == int(x):
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
 def _cell(value) -> str:
     if isinstance(value, float):
-        return f"{value:,.6g}"
+        return html.escape(readable(value))
     return html.escape(str(value))
+
+
+def opening(summary: dict, name: str) -> str:
+    """The scenario's answers in sentences, each number with its interval or error."""
+    risk = summary["risk"][name]
+    quarters = summary["quarters"]
+    members = summary["members_quantiles"][name]
+    claims = summary["claims_quantiles"][name]
+    capital = risk["capital_995"]
+    value = summary["platform_value"][name]
+    cost = risk["cost_per_member_by_year_quantiles"]
+
+    def span(q, t=None):
+        pick = (lambda k: q[k][t]) if t is not None else (lambda k: q[k])
+        return (f"{readable(pick('0.5'))} (90 % of paths between {readable(pick('0.05'))} "
+                f"and {readable(pick('0.95'))})")
+
+    full = [y for y in cost if sum(q.startswith(y) for q in quarters) == 4]
+    year = full[0] if full else next(iter(cost), None)
+    worst_year, worst = max(risk["shortfall_one_year"].items(),
+                            key=lambda kv: kv[1]["var_995"]["value"])
+    sentences = [
+        f"At {quarters[-1]} the plan has {span(members, -1)} members, and pays "
+        f"{span(claims, -1)} claims in that quarter.",
+        *([f"Each member pays {span(cost[year])} yuan in {year}."] if year else []),
+        f"Capital at 99.5 % over one year is {readable(capital['value'])} yuan for the first "
+        f"year (Monte Carlo s.e. {readable(capital['se'])}) and "
+        f"{readable(worst['var_995']['value'])} yuan in the worst, {worst_year} from "
+        f"{worst['from']} (s.e. {readable(worst['var_995']['se'])}).",
+        f"Ruin (a solvency gap in some quarter of the run): "
+        f"{summary['ruin_probability_text'][name]}.",
+        f"The platform's value, {value['gap_rule']}, is {readable(value['mean'])} yuan on "
+        f"average (s.e. {readable(value['mean_se'])}).",
+    ]
+    return " ".join(sentences)
 
 
 def render(ds, fairness: str | None = None, title: str | None = None,
@@ -45,16 +95,21 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     from engine.report.plots import fan_chart, overlay_medians, tornado_chart
 
     comparison = compare(ds)
-    title = title or f"mutualsim report: {ds.attrs.get('title', '')}"
+    described = str(ds.attrs.get("scenario_description", "")).strip()
+    title = title or described or str(ds.attrs.get("title", "mutualsim report"))
     quarters = [str(q) for q in ds["quarter"].values]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
              f"</title><style>{STYLE}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
-             f"<p>{html.escape(str(ds.attrs.get('scenario_description', '')))}</p>",
              "<p>" + html.escape(
                  f"{len(comparison.rows)} scenario(s) × {ds.sizes['path']} paths × "
                  f"{len(quarters)} quarters ({quarters[0]}–{quarters[-1]}); seed "
                  f"{ds.attrs.get('seed')}; generator {ds.attrs.get('generator')}; engine "
                  f"{ds.attrs.get('engine_version')}; run {ds.attrs.get('start_time')}") + "</p>"]
+    names = [str(s) for s in ds["scenario"].values]
+    parts.append("<h2>In brief</h2>")
+    for name in names[:max_fan_scenarios]:
+        lead = f"<b>{html.escape(name)}.</b> " if len(names) > 1 else ""
+        parts.append(f"<p>{lead}{html.escape(opening(comparison.summary, name))}</p>")
     parts.append("<h2>Scenarios</h2><table><tr>")
     keys = ["scenario", *comparison.swept_keys, *(c for c, _ in COLUMNS)]
     labels = ["scenario", *comparison.swept_keys, *(label for _, label in COLUMNS)]
@@ -71,7 +126,6 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     for var in ("members", "claims", "cost_per_member", "reserve"):
         parts.append(f"<img alt='medians {var}' src='{_png(overlay_medians(ds, var))}'>")
     parts.append("<h2>Fan charts</h2>")
-    names = [str(s) for s in ds["scenario"].values]
     for i, name in enumerate(names[:max_fan_scenarios]):
         parts.append(f"<h3>{html.escape(name)}</h3>")
         for var in ("members", "cost_per_member"):

@@ -186,16 +186,25 @@ def tornado_chart(effects: dict[str, dict], label: str) -> Figure:
     return fig
 
 
+def legend_label(name: str) -> str:
+    """A scenario's label in a legend: its swept values only (``a=1, b=2``), one per line,
+    without the set's name that every member repeats."""
+    inside = name[name.find("[") + 1:-1] if name.endswith("]") and "[" in name else name
+    return "\n".join(part.strip() for part in inside.split(","))
+
+
 def overlay_medians(ds, var: str, max_labels: int = 12) -> Figure:
-    """Median of ``var`` per quarter for every scenario on one chart."""
+    """Median of ``var`` per quarter for every scenario on one chart; the legend sits beside
+    the axes, with line styles as well as colours so that a dozen scenarios stay apart."""
     quarters = [str(q) for q in ds["quarter"].values]
     names = [str(s) for s in ds["scenario"].values]
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(11, 5))
     x = np.arange(len(quarters))
+    styles = ("-", "--", ":", "-.")
     for i, name in enumerate(names):
         values = ds[var].values[i]
-        ax.plot(x, metrics.quantile(values, 0.5, axis=0), lw=1.2,
-                label=name if len(names) <= max_labels else None)
+        ax.plot(x, metrics.quantile(values, 0.5, axis=0), lw=1.4, ls=styles[(i // 10) % 4],
+                label=legend_label(name) if len(names) <= max_labels else None)
     step = max(1, len(quarters) // 10)
     ax.set_xticks(x[::step], quarters[::step], rotation=45, ha="right")
     da = ds[var]
@@ -203,6 +212,7 @@ def overlay_medians(ds, var: str, max_labels: int = 12) -> Figure:
     ax.set_ylabel(da.attrs.get("units", ""))
     ax.grid(alpha=0.3)
     if len(names) <= max_labels:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                  labelspacing=0.9)
     fig.tight_layout()
     return fig
