@@ -2,7 +2,10 @@
 
 One row per scenario: its swept values, then ruin probability, capital at 99.5 % (first
 projection year, and the worst year), cost per member, members at the horizon, platform
-value, each with its Monte Carlo standard error where it has one. The effect of a swept
+value, each with its Monte Carlo standard error where it has one; and the difference of
+ruin probability and cost per member from the first scenario with its paired standard
+error (on common streams the same path of two scenarios shares its noise, so the error of
+a difference is far smaller than either scenario's own). The effect of a swept
 key on a metric is the range of the metric's mean over the scenarios sharing each of the
 key's values (for a grid: the key's main effect; for a Latin hypercube: the same on the
 sampled values, binned into at most five groups).
@@ -29,6 +32,10 @@ COLUMNS = (
     ("members_at_horizon_median", "members at the horizon, median"),
     ("platform_value_mean", "platform value, mean (yuan)"),
     ("platform_value_mean_se", "s.e."),
+    ("ruin_probability_diff", "ruin probability − first scenario's"),
+    ("ruin_probability_diff_se", "paired s.e."),
+    ("cost_per_member_year_mean_diff", "cost per member per year − first scenario's (yuan)"),
+    ("cost_per_member_year_mean_diff_se", "paired s.e."),
 )
 EFFECT_METRICS = (("capital_995_worst_year", "capital at 99.5 %, worst year (yuan)"),
                   ("cost_per_member_year_mean", "cost per member per year (yuan)"))
@@ -52,6 +59,8 @@ def compare(ds) -> Comparison:
     summary = summarize(ds)
     swept = _swept_values(ds)
     rows = []
+    per_path = _per_path_metrics(ds, summary["quarters"])
+    common = summary["streams"] == "common"
     for i, name in enumerate(summary["scenarios"]):
         risk = summary["risk"][name]
         years = risk["shortfall_one_year"]
@@ -68,10 +77,36 @@ def compare(ds) -> Comparison:
                "members_at_horizon_median": risk["members_at_horizon_quantiles"]["0.5"],
                "platform_value_mean": summary["platform_value"][name]["mean"],
                "platform_value_mean_se": summary["platform_value"][name]["mean_se"]}
+        for metric, values in per_path.items():
+            row[f"{metric}_diff"], row[f"{metric}_diff_se"] = _difference(
+                values[i], values[0], common)
         rows.append(row)
     effects = {metric: {k: _effect(rows, k, metric) for k in swept}
                for metric, _ in EFFECT_METRICS}
     return Comparison(list(swept), rows, effects, summary)
+
+
+def _per_path_metrics(ds, labels) -> dict[str, np.ndarray]:
+    """Per scenario and path: ruined (0/1) and the mean over calendar years of the yearly
+    cost per member, ``(S, P)`` each: the path values whose means are the table's."""
+    gap = ds["solvency_gap"].values                                  # (S, P, T)
+    cost = ds["cost_per_member"].values
+    yearly = np.stack([cost[:, :, idx].sum(axis=2) for idx in _year_indices(labels)], axis=2)
+    return {"ruin_probability": np.any(gap > 0, axis=2).astype(float),
+            "cost_per_member_year_mean": yearly.mean(axis=2)}
+
+
+def _difference(x: np.ndarray, base: np.ndarray, common: bool) -> tuple[float, float]:
+    """Mean difference from the first scenario and its standard error: paired (the s.d. of
+    the per-path differences over √P) on common streams, where path p of both scenarios
+    shares its noise; ``√(s.e.² + s.e.²)`` of two independent means otherwise."""
+    n = x.size
+    if n < 2:
+        return float(x.mean() - base.mean()), float("nan")
+    if common:
+        return float((x - base).mean()), float((x - base).std(ddof=1) / np.sqrt(n))
+    return float(x.mean() - base.mean()), float(np.sqrt((x.var(ddof=1) + base.var(ddof=1))
+                                                        / n))
 
 
 def _year_indices(labels) -> list[list[int]]:

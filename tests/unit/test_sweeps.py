@@ -132,3 +132,38 @@ def test_stream_choice_of_a_set(tmp_path, choice):
         assert effective == pytest.approx(40, rel=0.03)   # three copies of the same 40 paths
     else:
         assert effective == pytest.approx(120, rel=0.5)
+
+
+def test_differences_between_scenarios_get_paired_errors(tmp_path):
+    """Incidence 5 % apart on common streams: the paired s.e. of the difference in cost per
+    member is far below either scenario's own s.e. (and equals the s.d. of the per-path
+    differences over √P); on independent streams it is about √2 times one scenario's."""
+    import h5py
+
+    from engine.analysis.compare import compare
+    from engine.store import open_results
+
+    errors = {}
+    for choice in ("common", "independent"):
+        data = scenario_dict(scenario__paths=60)
+        data["sweep"] = {"streams": choice, "incidence.selection": [[0.5, 1.0], [0.525, 1.05]]}
+        path = write_toml(tmp_path / f"{choice}.toml", data)
+        out = tmp_path / f"{choice}.h5"
+        assert cli.main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+        with open_results(out) as ds:
+            rows = compare(ds).rows
+        errors[choice] = rows[1]["cost_per_member_year_mean_diff_se"]
+        with h5py.File(out, "r") as f:
+            cost = f["cost_per_member"][...]
+            years = [str(q)[:4] for q in f["quarter"].asstr()[...]]
+        per_path = np.mean([cost[:, :, [t for t, y in enumerate(years) if y == year]]
+                            .sum(axis=2) for year in dict.fromkeys(years)], axis=0)  # (S, P)
+        own = per_path[0].std(ddof=1) / np.sqrt(60)
+        if choice == "common":
+            d = per_path[1] - per_path[0]
+            assert errors[choice] == pytest.approx(d.std(ddof=1) / np.sqrt(60))
+            assert errors[choice] < 0.5 * own
+        else:
+            assert errors[choice] == pytest.approx(own * np.sqrt(2), rel=0.3)
+        assert rows[0]["cost_per_member_year_mean_diff"] == 0.0
+    assert errors["common"] < 0.5 * errors["independent"]
