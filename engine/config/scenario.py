@@ -251,9 +251,14 @@ def _short(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(v, (int, float)) for v in value):
         return "[" + ",".join(_short(v) for v in value) + "]"
     if isinstance(value, (list, dict)):
-        # A table-valued key (shocks, bands): a short digest keeps names readable.
+        # A table-valued key (shocks, bands): a short digest keeps names readable; risk
+        # groups also show each group's name and incidence multiplier.
         import hashlib
         digest = hashlib.sha1(repr(value).encode()).hexdigest()[:6]
+        if value and isinstance(value, list) and all(
+                isinstance(g, dict) and "name" in g for g in value):
+            groups = "/".join(f"{g['name']}×{_short(g.get('incidence', 1.0))}" for g in value)
+            return f"<{groups} #{digest}>"
         return f"<{len(value)} items #{digest}>" if value else "<none>"
     return str(value)
 
