@@ -291,3 +291,9 @@ def test_bad_stream_choice(tmp_path):
     data["sweep"] = {"streams": "shared", "lapse.base_quarterly": [0.01, 0.02]}
     one_problem(tmp_path, data, "sweep.streams", "must be one of common, independent",
                 "(got 'shared')")
+
+
+def test_bad_gap_rule(tmp_path):
+    one_problem(tmp_path, scenario_dict(valuation__gap_funded_by="ant"),
+                "valuation.gap_funded_by", "must be one of platform, members, nobody",
+                "(got 'ant')")
