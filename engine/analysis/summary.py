@@ -256,20 +256,21 @@ def _market_share(ds, members, idx, labels) -> dict:
     return out
 
 
-def format_amount(x: float) -> str:
-    """A number for people: 1.23bn, 4.56m, 78.9k, 123, 4.56."""
+def format_amount(x: float, words: bool = False) -> str:
+    """A number for people: compact for terminal tables (1.23bn, 4.56m, 78.9k, 123, 4.56),
+    or with ``words`` as a report writes it (1.23 bn, 4.6 million, 78,900, 123, 4.56)."""
     if x is None or not np.isfinite(x):
         return str(x)
     ax = abs(x)
     if ax >= 1e9:
-        return f"{x / 1e9:.2f}bn"
+        return f"{x / 1e9:,.2f} bn" if words else f"{x / 1e9:.2f}bn"
     if ax >= 1e6:
-        return f"{x / 1e6:.2f}m"
-    if ax >= 1e4:
+        return f"{x / 1e6:,.1f} million" if words else f"{x / 1e6:.2f}m"
+    if ax >= 1e4 and not words:
         return f"{x / 1e3:.1f}k"
     if ax >= 100 or x == int(x):
-        return f"{x:.0f}"
-    return f"{x:.2f}"
+        return f"{x:,.0f}" if words else f"{x:.0f}"
+    return f"{x:.3g}" if words else f"{x:.2f}"
 
 
 _fmt = format_amount

@@ -9,11 +9,10 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 from pathlib import Path
 
 from engine.analysis.compare import COLUMNS, EFFECT_METRICS, compare
-from engine.analysis.summary import format_summary
+from engine.analysis.summary import format_amount, format_summary
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -36,16 +35,7 @@ def _png(fig) -> str:
 
 def readable(x: float) -> str:
     """An amount for people: ``3.85 bn``, ``62.9 million``, ``12,345``, ``0.0123``."""
-    if x is None or not math.isfinite(x):
-        return str(x)
-    ax = abs(x)
-    if ax >= 1e9:
-        return f"{x / 1e9:,.2f} bn"
-    if ax >= 1e6:
-        return f"{x / 1e6:,.1f} million"
-    if ax >= 1000 or x == int(x):
-        return f"{x:,.0f}"
-    return f"{x:.3g}"
+    return format_amount(x, words=True)
 
 
 def _cell(value) -> str:
