@@ -65,6 +65,39 @@ def _fc(k):
 
 
 @njit(cache=True)
+def _inversion(f0, a, s, mean, var, extra, cap, flip, k0, k1, c0, c1, c2):
+    """Sequential inversion shared by the binomial and Poisson samplers: the smallest ``k``
+    with ``u ≤ F(k)``, walking ``f(k) = f(k−1) (a/k − s)`` from ``f(0) = f0`` (binomial:
+    ``a = (n+1) r/q``, ``s = r/q``; Poisson: ``a = λ``, ``s = 0``), ``1 − u`` when ``flip``.
+    A walk past ``min(cap, ⌊mean + 10 √var + extra⌋)`` (rounding ran out) restarts on the
+    next block; that bound needs a square root and is at least ``min(cap, mean + 9)``, so
+    it is computed only once ``k`` passes that."""
+    cheap_bound = min(cap, mean + 9.0)
+    bound = -1.0
+    attempt = np.uint64(0)
+    while True:
+        u, _ = uniforms(k0, k1, c0, c1, c2, attempt)
+        if flip:
+            u = 1.0 - u
+        f = f0
+        k = 0.0
+        restart = False
+        while u > f:
+            u -= f
+            k += 1.0
+            f *= a / k - s
+            if k > cheap_bound:
+                if bound < 0.0:
+                    bound = min(cap, math.floor(mean + 10.0 * math.sqrt(var) + extra))
+                if k > bound:
+                    restart = True
+                    break
+        if not restart:
+            return int(k)
+        attempt += np.uint64(1)
+
+
+@njit(cache=True)
 def binomial(n, p, k0, k1, c0, c1, c2):
     """Binomial(n, p) on the stream (key, counter words c0..c2); engine.random.samplers.binomial."""
     if n <= 0 or p <= 0.0:
@@ -77,34 +110,9 @@ def binomial(n, p, k0, k1, c0, c1, c2):
     if nf * r < BINOMIAL_INVERSION_MAX:
         q = 1.0 - r
         s = r / q
-        a = (nf + 1.0) * s
-        # The restart bound needs a square root; it is at least min(n, n r + 9), so it is
-        # computed only once k passes that.
-        cheap_bound = min(nf, nf * r + 9.0)
-        bound = -1.0
-        f0 = q ** nf
-        attempt = np.uint64(0)
-        while True:
-            u, _ = uniforms(k0, k1, c0, c1, c2, attempt)
-            if flip:
-                u = 1.0 - u
-            f = f0
-            k = 0.0
-            restart = False
-            while u > f:
-                u -= f
-                k += 1.0
-                f *= a / k - s
-                if k > cheap_bound:
-                    if bound < 0.0:
-                        bound = min(nf, math.floor(nf * r + 10.0 * math.sqrt(nf * r * q + 1.0)))
-                    if k > bound:
-                        restart = True
-                        break
-            if not restart:
-                x = int(k)
-                return n - x if flip else x
-            attempt += np.uint64(1)
+        x = _inversion(q ** nf, (nf + 1.0) * s, s, nf * r, nf * r * q + 1.0, 0.0, nf, flip,
+                       k0, k1, c0, c1, c2)
+        return n - x if flip else x
     q = 1.0 - r
     spq = math.sqrt(nf * r * q)
     b = 1.15 + 2.53 * spq
@@ -146,24 +154,8 @@ def poisson(lam, k0, k1, c0, c1, c2):
     if not lam > 0.0:
         return 0
     if lam < POISSON_INVERSION_MAX:
-        bound = math.floor(lam + 10.0 * math.sqrt(lam) + 10.0)
-        f0 = math.exp(-lam)
-        attempt = np.uint64(0)
-        while True:
-            u, _ = uniforms(k0, k1, c0, c1, c2, attempt)
-            f = f0
-            k = 0.0
-            restart = False
-            while u > f:
-                u -= f
-                k += 1.0
-                f *= lam / k
-                if k > bound:
-                    restart = True
-                    break
-            if not restart:
-                return int(k)
-            attempt += np.uint64(1)
+        return _inversion(math.exp(-lam), lam, 0.0, lam, lam, 10.0, math.inf, False,
+                          k0, k1, c0, c1, c2)
     slam = math.sqrt(lam)
     loglam = math.log(lam)
     b = 0.931 + 2.53 * slam

@@ -109,11 +109,17 @@ def _binomial_inversion(n, r, flip, stream, path, cell):
     nf = n.astype(np.float64)
     q = 1.0 - r
     s = r / q
-    a = (nf + 1.0) * s
     bound = np.minimum(nf, np.floor(nf * r + 10.0 * np.sqrt(nf * r * q + 1.0)))
-    f0 = np.power(q, nf)
-    out = np.zeros(n.size, dtype=np.int64)
-    todo = np.arange(n.size)
+    return _inversion(np.power(q, nf), (nf + 1.0) * s, s, bound, flip, stream, path, cell)
+
+
+def _inversion(f0, a, s, bound, flip, stream, path, cell):
+    """Sequential inversion shared by the binomial and Poisson samplers: the smallest ``k``
+    with ``u ≤ F(k)``, walking ``f(k) = f(k−1) (a/k − s)`` from ``f(0) = f0`` (binomial:
+    ``a = (n+1) r/q``, ``s = r/q``; Poisson: ``a = λ``, ``s = 0``), ``1 − u`` where
+    ``flip``. A walk past ``bound`` (rounding ran out) restarts on the next block."""
+    out = np.zeros(f0.size, dtype=np.int64)
+    todo = np.arange(f0.size)
     attempt = 0
     while todo.size:
         u, _ = stream.uniforms(path[todo], cell[todo], attempt)
@@ -194,30 +200,9 @@ def poisson(lam, stream: Stream, path, cell) -> np.ndarray:
 
 
 def _poisson_inversion(lam, stream, path, cell):
-    bound = np.floor(lam + 10.0 * np.sqrt(lam) + 10.0)
-    f0 = np.exp(-lam)
-    out = np.zeros(lam.size, dtype=np.int64)
-    todo = np.arange(lam.size)
-    attempt = 0
-    while todo.size:
-        u, _ = stream.uniforms(path[todo], cell[todo], attempt)
-        f = f0[todo].copy()
-        k = np.zeros(todo.size, dtype=np.float64)
-        go = np.flatnonzero(u > f)
-        restart = np.zeros(todo.size, dtype=bool)
-        while go.size:
-            u[go] -= f[go]
-            k[go] += 1.0
-            f[go] *= lam[todo[go]] / k[go]
-            over = k[go] > bound[todo[go]]
-            restart[go[over]] = True
-            go = go[~over]
-            go = go[u[go] > f[go]]
-        done = ~restart
-        out[todo[done]] = k[done].astype(np.int64)
-        todo = todo[restart]
-        attempt += 1
-    return out
+    return _inversion(np.exp(-lam), lam, np.zeros_like(lam),
+                      np.floor(lam + 10.0 * np.sqrt(lam) + 10.0),
+                      np.zeros(lam.size, dtype=bool), stream, path, cell)
 
 
 def _poisson_ptrs(lam, stream, path, cell):
