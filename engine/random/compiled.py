@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from engine.random import streams
+from engine.random.rejection import btrs_constants, candidate, ptrs_constants
 from engine.random.samplers import (
     BINOMIAL_INVERSION_MAX,
     LOG_SQRT_2PI,
@@ -113,24 +114,14 @@ def binomial(n, p, k0, k1, c0, c1, c2):
         x = _inversion(q ** nf, (nf + 1.0) * s, s, nf * r, nf * r * q + 1.0, 0.0, nf, flip,
                        k0, k1, c0, c1, c2)
         return n - x if flip else x
-    q = 1.0 - r
-    spq = math.sqrt(nf * r * q)
-    b = 1.15 + 2.53 * spq
-    a = -0.0873 + 0.0248 * b + 0.01 * r
-    c = nf * r + 0.5
-    v_r = 0.92 - 4.2 / b
-    alpha = (2.83 + 5.1 / b) * spq
-    lpq = r / q
-    m = math.floor((nf + 1.0) * r)
+    _, _, b, a, c, v_r, alpha, lpq, m = btrs_constants(nf, r)
     h = 0.0
     have_h = False  # h is needed only when the squeeze fails: compute it then, once
     attempt = np.uint64(0)
     while True:
         u, v = uniforms(k0, k1, c0, c1, c2, attempt)
         attempt += np.uint64(1)
-        u = u - 0.5
-        us = 0.5 - abs(u)
-        k = math.floor((2.0 * a / us + b) * u + c)
+        us, k = candidate(u, a, b, c, 0.0)
         if k < 0.0 or k > nf:
             continue
         if us >= 0.07 and v <= v_r:
@@ -156,19 +147,12 @@ def poisson(lam, k0, k1, c0, c1, c2):
     if lam < POISSON_INVERSION_MAX:
         return _inversion(math.exp(-lam), lam, 0.0, lam, lam, 10.0, math.inf, False,
                           k0, k1, c0, c1, c2)
-    slam = math.sqrt(lam)
-    loglam = math.log(lam)
-    b = 0.931 + 2.53 * slam
-    a = -0.059 + 0.02483 * b
-    log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
-    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    loglam, b, a, log_invalpha, v_r = ptrs_constants(lam)
     attempt = np.uint64(0)
     while True:
         u, v = uniforms(k0, k1, c0, c1, c2, attempt)
         attempt += np.uint64(1)
-        u = u - 0.5
-        us = 0.5 - abs(u)
-        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
+        us, k = candidate(u, a, b, lam, 0.43)
         if k < 0.0:
             continue
         if us >= 0.07 and v <= v_r:

@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from engine.random.rejection import btrs_constants, candidate, ptrs_constants
 from engine.random.streams import Stream
 
 BINOMIAL_INVERSION_MAX = 10.0
@@ -146,15 +147,7 @@ def _inversion(f0, a, s, bound, flip, stream, path, cell):
 def _binomial_btrs(n, r, stream, path, cell):
     """BTRS (Hörmann 1993) for ``n·r ≥ 10``, ``r ≤ 1/2``: two uniforms per try."""
     nf = n.astype(np.float64)
-    q = 1.0 - r
-    spq = np.sqrt(nf * r * q)
-    b = 1.15 + 2.53 * spq
-    a = -0.0873 + 0.0248 * b + 0.01 * r
-    c = nf * r + 0.5
-    v_r = 0.92 - 4.2 / b
-    alpha = (2.83 + 5.1 / b) * spq
-    lpq = r / q
-    m = np.floor((nf + 1.0) * r)
+    _, _, b, a, c, v_r, alpha, lpq, m = btrs_constants(nf, r)
     h = ((m + 0.5) * np.log((m + 1.0) / (lpq * (nf - m + 1.0)))
          + stirling_tail(m) + stirling_tail(nf - m))
     out = np.zeros(n.size, dtype=np.int64)
@@ -162,9 +155,7 @@ def _binomial_btrs(n, r, stream, path, cell):
     attempt = 0
     while todo.size:
         u, v = stream.uniforms(path[todo], cell[todo], attempt)
-        u = u - 0.5
-        us = 0.5 - np.abs(u)
-        k = np.floor((2.0 * a[todo] / us + b[todo]) * u + c[todo])
+        us, k = candidate(u, a[todo], b[todo], c[todo], 0.0)
         valid = (k >= 0.0) & (k <= nf[todo])
         accept = valid & (us >= 0.07) & (v <= v_r[todo])
         test = np.flatnonzero(valid & ~accept)
@@ -206,20 +197,13 @@ def _poisson_inversion(lam, stream, path, cell):
 
 
 def _poisson_ptrs(lam, stream, path, cell):
-    slam = np.sqrt(lam)
-    loglam = np.log(lam)
-    b = 0.931 + 2.53 * slam
-    a = -0.059 + 0.02483 * b
-    log_invalpha = np.log(1.1239 + 1.1328 / (b - 3.4))
-    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    loglam, b, a, log_invalpha, v_r = ptrs_constants(lam)
     out = np.zeros(lam.size, dtype=np.int64)
     todo = np.arange(lam.size)
     attempt = 0
     while todo.size:
         u, v = stream.uniforms(path[todo], cell[todo], attempt)
-        u = u - 0.5
-        us = 0.5 - np.abs(u)
-        k = np.floor((2.0 * a[todo] / us + b[todo]) * u + lam[todo] + 0.43)
+        us, k = candidate(u, a[todo], b[todo], lam[todo], 0.43)
         accept = (us >= 0.07) & (v <= v_r[todo]) & (k >= 0.0)
         test = np.flatnonzero(~accept & (k >= 0.0) & ~((us < 0.013) & (v > us)))
         if test.size:
