@@ -66,18 +66,19 @@ def _fc(k):
 
 
 @njit(cache=True)
-def _inversion(f0, a, s, mean, var, extra, cap, flip, k0, k1, c0, c1, c2):
+def _inversion(f0, a, s, mean, var, extra, cap, flip, key):
     """Sequential inversion shared by the binomial and Poisson samplers: the smallest ``k``
     with ``u ≤ F(k)``, walking ``f(k) = f(k−1) (a/k − s)`` from ``f(0) = f0`` (binomial:
     ``a = (n+1) r/q``, ``s = r/q``; Poisson: ``a = λ``, ``s = 0``), ``1 − u`` when ``flip``.
     A walk past ``min(cap, ⌊mean + 10 √var + extra⌋)`` (rounding ran out) restarts on the
     next block; that bound needs a square root and is at least ``min(cap, mean + 9)``, so
-    it is computed only once ``k`` passes that."""
+    it is computed only once ``k`` passes that. ``key``: the stream's ``(k0, k1, c0, c1,
+    c2)``."""
     cheap_bound = min(cap, mean + 9.0)
     bound = -1.0
     attempt = np.uint64(0)
     while True:
-        u, _ = uniforms(k0, k1, c0, c1, c2, attempt)
+        u, _ = uniforms(key[0], key[1], key[2], key[3], key[4], attempt)
         if flip:
             u = 1.0 - u
         f = f0
@@ -112,7 +113,7 @@ def binomial(n, p, k0, k1, c0, c1, c2):
         q = 1.0 - r
         s = r / q
         x = _inversion(q ** nf, (nf + 1.0) * s, s, nf * r, nf * r * q + 1.0, 0.0, nf, flip,
-                       k0, k1, c0, c1, c2)
+                       (k0, k1, c0, c1, c2))
         return n - x if flip else x
     _, _, b, a, c, v_r, alpha, lpq, m = btrs_constants(nf, r)
     h = 0.0
@@ -146,7 +147,7 @@ def poisson(lam, k0, k1, c0, c1, c2):
         return 0
     if lam < POISSON_INVERSION_MAX:
         return _inversion(math.exp(-lam), lam, 0.0, lam, lam, 10.0, math.inf, False,
-                          k0, k1, c0, c1, c2)
+                          (k0, k1, c0, c1, c2))
     loglam, b, a, log_invalpha, v_r = ptrs_constants(lam)
     attempt = np.uint64(0)
     while True:
