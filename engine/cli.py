@@ -103,6 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
     fair.add_argument("scenario", help="scenario file (its base scenario is analysed)")
     fair.add_argument("--csv", help="also write the table to this CSV file")
 
+    disc = sub.add_parser("disclose", help="published figures against a run, reserve "
+                          "adequacy and the quarterly disclosure (CSV and HTML)")
+    disc.add_argument("observations", help="observations CSV")
+    disc.add_argument("results", help="results file (HDF5)")
+    disc.add_argument("--out", required=True, help="folder for the tables")
+    disc.add_argument("--scenario", help="the scenario of the results to read (default: "
+                      "all pooled for independent streams, else the first)")
+
+    stud = sub.add_parser("study", help="one HTML document answering the study's questions "
+                          "for a scenario or platform, against its published figures")
+    stud.add_argument("scenario", help="scenario or platform file (TOML)")
+    stud.add_argument("observations", help="observations CSV")
+    stud.add_argument("--out", required=True, help="folder for the document and its runs")
+    stud.add_argument("--paths", type=_positive_int,
+                      help="paths per run (default: the file's, at most 400)")
+
     plot = sub.add_parser("plot", help="write PNG figures of a results file")
     plot.add_argument("results")
     plot.add_argument("--out", required=True, help="folder for the figures")
@@ -263,6 +279,48 @@ def cmd_report(args) -> int:
     return 0
 
 
+def output_folder(path: str, key: str = "--out") -> Path:
+    """A folder to write into (made if missing); one-line error if it cannot be."""
+    from engine.errors import ResultsError
+
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError.one(str(folder), key, "is a file, not a folder", str(folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError.one(str(folder), key, f"cannot make the folder ({exc.strerror})",
+                               str(folder)) from None
+    return folder
+
+
+def cmd_disclose(args) -> int:
+    from engine.store import open_results
+    from engine.studies.disclosure import disclose, write_disclosure
+
+    ds = open_results(args.results)
+    try:
+        d = disclose(args.observations, ds, args.scenario)
+    finally:
+        ds.close()
+    for path in write_disclosure(d, output_folder(args.out)):
+        print(f"wrote {path}")
+    flagged = [r for r in d.actual_expected if not r.inside_90]
+    print(f"{len(d.actual_expected)} figures against {d.paths} paths ({d.scenario}); "
+          f"{len(flagged)} outside the 90% interval"
+          + "".join(f"\n  row {r.observation.row} {r.observation.date} "
+                    f"{r.observation.metric}: {r.flag}" for r in flagged))
+    return 0
+
+
+def cmd_study(args) -> int:
+    from engine.studies.study import run_study
+
+    target = run_study(args.scenario, args.observations, args.out, args.paths)
+    print(f"wrote {target}")
+    return 0
+
+
 def cmd_fairness(args) -> int:
     import csv
     from dataclasses import asdict
@@ -289,7 +347,8 @@ def cmd_fairness(args) -> int:
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "summary": cmd_summary,
             "plot": cmd_plot, "calibrate": cmd_calibrate, "compare": cmd_compare,
-            "report": cmd_report, "fairness": cmd_fairness}
+            "report": cmd_report, "fairness": cmd_fairness, "disclose": cmd_disclose,
+            "study": cmd_study}
 
 
 if __name__ == "__main__":

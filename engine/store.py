@@ -28,7 +28,18 @@ import h5py
 import numpy as np
 
 from engine.errors import ResultsError
-from engine.variables import VARIABLES
+from engine.variables import PLAN_SUFFIX, VARIABLES
+
+# A platform's per-plan extras beside each variable's per-plan copy (engine.run.platform).
+PLAN_EXTRAS = (("moved_in", "persons", "members who entered the plan from the plan for "
+                "the younger ages"),
+               ("moved_out", "persons", "members who left the plan for the plan for the "
+                "older ages (not counted in the platform's aged_out)"))
+
+
+def plan_names(scenario_set) -> tuple[str, ...]:
+    """The plans of a platform file (the same for every member of its set), or ()."""
+    return tuple(p.name.rsplit(".", 1)[-1].split("[")[0] for p in scenario_set.base.plans)
 
 COMPRESSION_LEVEL = 1   # gzip 1 with shuffle: near level 4's size at a fraction of the time
 
@@ -103,8 +114,10 @@ class ResultsWriter:
         self.quarters = len(quarter_labels)
         self._file = h5netcdf.File(self.part, "w")
         f = self._file
+        self.plans = plan_names(scenario_set)
         f.dimensions = {"scenario": self.n_scenarios, "path": n_paths,
-                        "quarter": self.quarters, "chunk": self.n_chunks}
+                        "quarter": self.quarters, "chunk": self.n_chunks,
+                        **({"plan": len(self.plans)} if self.plans else {})}
         names = np.array([s.name for s in scenario_set.scenarios], dtype=object)
         v = f.create_variable("scenario", ("scenario",), dtype=h5py.string_dtype())
         v[:] = names
@@ -133,6 +146,8 @@ class ResultsWriter:
             v.attrs["long_name"] = var.long_name
             if coords:
                 v.attrs["coordinates"] = coords
+        if self.plans:
+            self._plan_variables(chunk_paths, n_paths, coords)
         v = f.create_variable("chunk_done", ("scenario", "chunk"), dtype=np.int8,
                               data=np.zeros((self.n_scenarios, self.n_chunks), dtype=np.int8))
         v.attrs["long_name"] = "1 when the chunk's paths are written"
@@ -157,13 +172,37 @@ class ResultsWriter:
         for k, val in attrs.items():
             f.attrs[k] = val
 
+    def _plan_variables(self, chunk_paths: int, n_paths: int, coords: str) -> None:
+        """A platform's ``plan`` coordinate and each variable's per-plan copy
+        ``NAME_by_plan (scenario, plan, path, quarter)``; the variable holds the total."""
+        f = self._file
+        v = f.create_variable("plan", ("plan",), dtype=h5py.string_dtype())
+        v[:] = np.array(list(self.plans), dtype=object)
+        v.attrs["long_name"] = "plan of the platform (its own ages, rules and pool)"
+        chunks = (1, 1, min(chunk_paths, n_paths), self.quarters)
+        described = [(var.name, var.dtype, var.units, var.long_name) for var in VARIABLES]
+        described += [(name, np.int64, units, text) for name, units, text in PLAN_EXTRAS]
+        for name, dtype, units, text in described:
+            v = f.create_variable(name + PLAN_SUFFIX, ("scenario", "plan", "path", "quarter"),
+                                  dtype=dtype, chunks=chunks, compression="gzip",
+                                  compression_opts=COMPRESSION_LEVEL, shuffle=True)
+            v.attrs["units"] = units
+            v.attrs["long_name"] = f"{text}, by plan"
+            if coords:
+                v.attrs["coordinates"] = coords
+
     def write(self, scenario: int, chunk_index: int, start: int,
               data: dict[str, np.ndarray]) -> None:
-        """Write one chunk's per-(path, quarter) arrays and mark the chunk done."""
+        """Write one chunk's per-(path, quarter) arrays (a platform's per-plan ones too)
+        and mark the chunk done."""
         f = self._file
-        stop = start + next(iter(data.values())).shape[0]
+        stop = start + data["members"].shape[0]
         for var in VARIABLES:
             f.variables[var.name][scenario, start:stop, :] = data[var.name]
+        if self.plans:
+            for name in [v.name for v in VARIABLES] + [x[0] for x in PLAN_EXTRAS]:
+                f.variables[name + PLAN_SUFFIX][scenario, :, start:stop, :] = \
+                    data[name + PLAN_SUFFIX]
         f.variables["chunk_done"][scenario, chunk_index] = 1
         f.flush()
 

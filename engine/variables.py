@@ -17,6 +17,9 @@ class Variable:
     dtype: type
     units: str
     long_name: str
+    # A platform's total over its plans (engine.run.platform): "sum", a mean weighted by
+    # "sharers" or "members", or "common" (the same on every plan: plan 0's value).
+    total: str = "sum"
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -27,7 +30,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("claims", np.int64, "persons", "diagnoses past the waiting period: aided claims"),
     Variable("aid", np.float64, "yuan", "aid due on the quarter's claims, before any haircut"),
     Variable("cost_per_member", np.float64, "yuan per member",
-             "what each sharer paid for the quarter (capped share plus reserve loading)"),
+             "what each sharer paid for the quarter (capped share plus reserve loading)",
+             "sharers"),
     Variable("shortfall", np.float64, "yuan",
              "aid plus fee that the caps left unfunded in the quarter"),
     Variable("reserve", np.float64, "yuan", "reserve at the end of the quarter"),
@@ -43,7 +47,7 @@ VARIABLES: tuple[Variable, ...] = (
              "pre-paid members suspended for not topping up their balance (they leave)"),
     Variable("sharers", np.int64, "persons", "members who shared the quarter's cost"),
     Variable("required_cost_per_member", np.float64, "yuan per member",
-             "aid plus fee divided by sharers, before caps"),
+             "aid plus fee divided by sharers, before caps", "sharers"),
     Variable("aid_reported", np.float64, "yuan",
              "aid falling due in the quarter under the payment pattern: what is shared"),
     Variable("claims_reported", np.float64, "persons",
@@ -54,15 +58,20 @@ VARIABLES: tuple[Variable, ...] = (
              "expected joins of the growth model after cost damping"),
     Variable("antiselection_factor", np.float64, "1",
              "the pool's incidence multiplier from its risk-group mix after lapses "
-             "(1 = the population's mix)"),
+             "(1 = the population's mix)", "members"),
     Variable("incidence_level", np.float64, "1",
              "systematic incidence level of the path and quarter (1 when systematic risk "
-             "is off)"),
+             "is off)", "common"),
     Variable("balance_per_member", np.float64, "yuan per member",
-             "pre-paid balance held per member at the end of the quarter (0 if post-paid)"),
+             "pre-paid balance held per member at the end of the quarter (0 if post-paid)",
+             "members"),
 )
 CONTRACT = ("members", "joins", "lapses", "deaths", "claims", "aid", "cost_per_member",
             "shortfall", "reserve", "solvency_gap", "fee_revenue")
+
+
+PLAN_SUFFIX = "_by_plan"   # a platform's per-plan copy of a variable: (scenario, plan, path,
+                          # quarter); the variable itself holds the platform's total
 
 
 def empty_outputs(n_paths: int, quarters: int) -> dict[str, np.ndarray]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import itertools
 import math
 import tomllib
-from dataclasses import dataclass, field, make_dataclass
+from dataclasses import dataclass, field, make_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.config import tables
+from engine.config import platform, tables
 from engine.config.labels import parse_quarter, quarter_offset
 from engine.config.schema import GROUP_KEYS, REQUIRED, RETIRED, SCHEMA, Key
 from engine.errors import InputError, Problem, Problems, ScenarioError, read_user_file
@@ -43,6 +43,7 @@ KIND_TYPES: dict[str, type] = {
     "table_ref": str, "float_list": list[float], "bands": list[list[float]],
     "shocks": list[dict[str, float | int | str]], "year_table": dict[str, float],
     "groups": list[dict[str, float | str]],
+    "changes": list[dict[str, Any]],
 }
 
 
@@ -91,7 +92,10 @@ Scenario = make_dataclass(
     "Scenario",
     [("file", str), ("text", str), ("base_dir", Path),
      *((table, SECTIONS[table]) for table in SCHEMA),
-     ("swept", dict, field(default_factory=dict))],
+     ("swept", dict, field(default_factory=dict)),
+     # a platform (engine.config.platform): its plans, each a scenario of its own ages and
+     # rules, and what happens to members past a plan's oldest age; a plan: its index
+     ("plans", tuple, ()), ("age_out", str, "leave"), ("plan_index", int, 0)],
     bases=(_ScenarioMethods,), frozen=True)
 Scenario.__module__ = __name__  # so that pickling (Dask workers) finds it here
 
@@ -214,7 +218,9 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
     problems = Problems(file)
     raw = dict(raw)
     sweep = raw.pop("sweep", None)
+    raw, plans, options = platform.split_platform(raw, problems)
     base = _parse(raw, file, text, base_dir, problems, check_tables=check_tables)
+    base = _with_plans(base, raw, plans, options, problems, check_tables=check_tables)
     seed = base.scenario.seed if base is not None else 1
     keys, combos, method, streams = _parse_sweep(sweep, problems, seed, force)
     problems.raise_if_any()
@@ -229,6 +235,8 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
         label = str(index) if method in ("zip", "latin") else None
         member = _parse(overridden, file, text, base_dir, sub, check_tables=check_tables,
                         swept=swept, label=label)
+        member = _with_plans(member, overridden, plans, options, sub,
+                             check_tables=check_tables, swept=swept, label=label)
         for p in sub.items:
             shown = str(p)
             if shown not in seen:
@@ -239,6 +247,44 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
         members.append(member)
     problems.raise_if_any()
     return ScenarioSet(file, text, tuple(members), tuple(keys), method, streams)
+
+
+def _with_plans(scenario: Scenario | None, raw: dict, plans: list[dict], options: dict,
+                problems: Problems, *, check_tables: bool, swept: dict | None = None,
+                label: str | None = None) -> Scenario | None:
+    """The scenario with its plans (:mod:`engine.config.platform`), each validated as a
+    scenario of its own; problems name the plan (``plans.adults.benefits...``)."""
+    if scenario is None or not plans:
+        return scenario
+    from engine.model.inputs import age_mix_share  # late: inputs needs this module
+
+    pop = scenario.population
+    out = []
+    for j, plan in enumerate(plans):
+        lo, hi = plan["ages"]
+        market = age_mix_share(scenario, "growth.joiner_age_mix", scenario.growth.joiner_age_mix,
+                               lo, hi)
+        initial = age_mix_share(scenario, "population.initial_age_mix", pop.initial_age_mix,
+                                lo, hi)
+        document = platform.plan_document(raw, plan, market, initial)
+        sub = Problems(scenario.file)
+        member = _parse(document, scenario.file, scenario.text, scenario.base_dir, sub,
+                        check_tables=check_tables, swept=swept, label=label)
+        problems.items.extend(platform.prefixed(sub.items, plan["name"]))
+        if member is None:
+            continue
+        if options["age_out"] == "next_plan" and member.sharing.funding == "prepaid":
+            problems.add("platform.age_out", f"plan {plan['name']} is pre-paid: members who "
+                         "move keep no balance in the engine, so next_plan needs post-paid "
+                         "plans", "next_plan")
+        out.append(replace(member, plan_index=j,
+                           scenario=replace(member.scenario, name=document["scenario"]["name"]
+                                            if not swept else
+                                            f"{document['scenario']['name']}"
+                                            f"[{label or _label(swept)}]")))
+    if len(out) != len(plans):
+        return None
+    return replace(scenario, plans=tuple(out), age_out=options["age_out"])
 
 
 def _label(swept: dict) -> str:
@@ -396,7 +442,7 @@ def _parse(raw: dict, file: str, text: str, base_dir: Path, problems: Problems, 
            label: str | None = None) -> Scenario | None:
     for table in raw:
         if table not in SCHEMA:
-            valid = ", ".join(["sweep", *SCHEMA])
+            valid = ", ".join(["sweep", "platform", "plans", *SCHEMA])
             problems.add(table, f"unknown table (valid: {valid})", has_got=False)
     values: dict[str, dict[str, Any]] = {}
     for table, keys in SCHEMA.items():
@@ -523,6 +569,8 @@ def _check(spec: Key, v: Any, key: str, problems: Problems, base_dir: Path) -> A
         return _check_shocks(v, key, problems)
     if kind == "groups":
         return _check_groups(v, key, problems)
+    if kind == "changes":
+        return _check_changes(v, key, problems)
     if kind == "year_table":
         if not isinstance(v, dict):
             problems.add(key, "must be a table of year = amount", v)
@@ -597,6 +645,31 @@ def _check_shocks(v: Any, key: str, problems: Problems):
                              f"{where}.multiplier", problems, integer=False)
         if None not in (start, n, mult):
             out.append({"start": start, "quarters": n, "multiplier": mult})
+    return out if len(out) == len(v) else None
+
+
+def _check_changes(v: Any, key: str, problems: Problems):
+    """``[{from = "2020Q3", amount_by_age = [[lo, hi, amount], ...]}, ...]`` (dated changes of
+    benefit amounts; that ``from`` lies inside the run is a cross-check)."""
+    if not isinstance(v, list):
+        problems.add(key, "must be a list of {from, amount_by_age}", v)
+        return None
+    out = []
+    for i, change in enumerate(v):
+        where = f"{key}[{i}]"
+        if not isinstance(change, dict):
+            problems.add(where, "must be {from = \"2020Q3\", amount_by_age = [[lo, hi, "
+                         "amount]]}", change)
+            continue
+        for k in change:
+            if k not in ("from", "amount_by_age"):
+                problems.add(f"{where}.{k}", "unknown key (valid: from, amount_by_age)",
+                             change[k])
+        start = _check(Key("quarter", ""), change.get("from"), f"{where}.from", problems,
+                       Path("."))
+        bands = _check_bands(change.get("amount_by_age"), f"{where}.amount_by_age", problems)
+        if start is not None and bands is not None:
+            out.append({"from": start, "amount_by_age": bands})
     return out if len(out) == len(v) else None
 
 
@@ -713,12 +786,22 @@ def _cross_checks(values: dict, problems: Problems) -> None:
                          f"at most {MAX_PAYMENT_QUARTERS} quarters", len(pattern))
     start, quarters = values["scenario"]["start"], values["scenario"]["quarters"]
     if start is not None and quarters is not None:
+        launch = growth["start_joins_from"]
+        if launch is not None and not 0 <= quarter_offset(start, launch) < quarters:
+            problems.add("growth.start_joins_from", f"is dated outside the run ({start} and "
+                         f"the {quarters - 1} quarters after it)", launch)
         for key, label in (("growth.stop_joins_from", growth["stop_joins_from"]),
                            ("closure.quarter", values["closure"]["quarter"]),
                            ("closure.platform_funds_from",
                             values["closure"]["platform_funds_from"])):
             if label is not None and quarter_offset(start, label) < 0:
                 problems.add(key, f"is before the scenario's start ({start})", label)
+        for i, change in enumerate(benefits["changes"] or []):
+            offset = quarter_offset(start, change["from"])
+            if not 0 <= offset < quarters:
+                problems.add(f"benefits.changes[{i}].from", "is dated outside the run "
+                             f"({start} and the {quarters - 1} quarters after it)",
+                             change["from"])
     init_d = pop["initial_duration_quarters"]
     if init_d is not None and init_d > MAX_DURATION_QUARTERS:
         problems.add("population.initial_duration_quarters",

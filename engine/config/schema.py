@@ -85,6 +85,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                               "`age,sex,share`.", "cnnic2020_internet_users"),
         "stop_joins_from": Key("quarter", "No joins from this quarter on (e.g. a regulator's "
                                "stop on new members).", None),
+        "start_joins_from": Key("quarter", "No joins before this quarter (a plan launched "
+                                "after its platform's start).", None),
     },
     "incidence": {
         "table": Key("table_ref", "Incidence per 100,000 person-years: built-in name or CSV "
@@ -148,6 +150,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "mild_amount": _nonneg("Aid per mild claim, yuan.", 0.0),
         "inflation_per_year": Key("float", "Benefit amounts grow by (1 + i)^(t/4).", 0.0,
                                   lo=-1.0, lo_open=True),
+        "changes": Key("changes", "Dated rule changes: [{from = \"2020Q3\", amount_by_age = "
+                       "[[18, 50, 300000]]}, ...]: from that quarter on, the listed bands' "
+                       "amounts replace the earlier ones (other ages keep theirs); the quarter "
+                       "must be inside the run.", []),
         "payment_pattern": Key("float_list", "Shares of a quarter's claims paid in that "
                                "quarter and each of the next ones (sum 1; [1.0]: paid at "
                                "once). Sharing applies to what is paid.", [1.0], lo=0.0,

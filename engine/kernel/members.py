@@ -86,10 +86,10 @@ def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
         room = remaining_market(par.market_potential, float(st.ever_joined[0]))
         lam = min(lam, room)
         total = binomial(np.int64(room), join_probability(lam, room), keys.k0, keys.k1, c0,
-                         np.uint64(keys.joins_total[t]), np.uint64(0))
+                         np.uint64(keys.joins_total[t]), np.uint64(keys.join_cell))
     else:
         total = poisson(lam, keys.k0, keys.k1, c0, np.uint64(keys.joins_total[t]),
-                        np.uint64(0))
+                        np.uint64(keys.join_cell))
     held_new = 0
     if par.prepaid:
         for s in range(S):
@@ -121,7 +121,8 @@ def _split_joins(t, c0, tab, keys, scr, total):
     while level < L:
         for node in range(level, 2 * level):
             n = nodes[node]
-            x = binomial(n, p_left[node], keys.k0, keys.k1, c0, word, np.uint64(node))
+            x = binomial(n, p_left[node], keys.k0, keys.k1, c0, word,
+                         np.uint64(node + keys.join_cell))
             nodes[2 * node] = x
             nodes[2 * node + 1] = n - x
         level *= 2
@@ -154,7 +155,7 @@ def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
                     suffix = scr.group_suffix[k]
                     p = scr.group_weight[k] / suffix if suffix > 0.0 else 0.0
                     x = binomial(left, p, keys.k0, keys.k1, c0, word,
-                                 np.uint64(tab.cell_id[r, a, 0]))
+                                 np.uint64(tab.cell_id[r, a, 0] + keys.join_cell))
                 N[r, a, 0] += x
                 left -= x
                 joined += x
@@ -264,7 +265,7 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
                              np.uint64(tab.cell_id[s, a, key_d]))
                 if stage == STAGE.mild:
                     drawn += x
-                    severe_yuan += float(n - x) * tab.benefit_yuan[a]
+                    severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
                     continue
                 if stage == STAGE.eligible:
                     scr.claims_cells[s, a] += x
@@ -303,15 +304,20 @@ def top_ups(par, st, scr):
 
 
 @njit(error_model="numpy")
-def age_and_close(t, i, par, st, out):
-    """7. Ageing (those past the maximum age leave), durations, closure; members at the
-    quarter's end and the pre-paid balance per member."""
+def age_and_close(t, i, par, st, out, arrivals, aged_cells):
+    """7. Ageing (those past the maximum age leave), durations, members moving in from a
+    younger plan (``arrivals[i, t]``, if it has rows), closure; members at the quarter's end
+    and the pre-paid balance per member. ``aged_cells[i, t]``, if it has rows, receives who
+    aged out by (row, duration)."""
     N = st.members
     S, A, Dn = N.shape
     aged = 0
+    keep = aged_cells.shape[0] > 0
     for s in range(S):
         for d in range(Dn):
             aged += N[s, A - 1, d]
+            if keep:
+                aged_cells[i, t, s, d] = N[s, A - 1, d]
         for a in range(A - 1, 0, -1):
             for d in range(Dn):
                 N[s, a, d] = N[s, a - 1, d]
@@ -338,6 +344,10 @@ def age_and_close(t, i, par, st, out):
                 for d in range(D - 1, 0, -1):
                     N[s, a, d] = N[s, a, d - 1]
                 N[s, a, 0] = 0
+    if arrivals.shape[0] > 0:
+        for s in range(S):
+            for d in range(Dn):
+                N[s, 0, d] += arrivals[i, t, s, d]
     members = 0
     for s in range(S):
         for a in range(A):

@@ -36,9 +36,11 @@ from engine.kernel.records import STAGE
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, incidence_level,
-                          st, scr, out):
+                          moves, st, scr, out):
     """Rows ``first .. stop − 1`` of the outputs (paths ``path_start + row``), one after
-    another on one thread's ``State`` and ``Scratch``; releases the GIL.
+    another on one thread's ``State`` and ``Scratch``; releases the GIL. ``moves`` is
+    ``(arrivals, aged_cells)``, each ``(P, T, R, Dn)``: members moving in from and out to
+    other plans of a platform (no rows: none).
 
     The path loop and the quarter loop are one function: a separate path function costs
     another round of linking and optimising every step (about 3 s of cold compile).
@@ -69,4 +71,4 @@ def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, i
             count_sharers(t, i, par, st, scr, out)
             share(t, i, par, st, scr, out, due, tab.year_starts[t], tab.platform_funds[t],
                   tab.share_weight)
-            age_and_close(t, i, par, st, out)
+            age_and_close(t, i, par, st, out, moves[0], moves[1])

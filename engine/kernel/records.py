@@ -97,6 +97,7 @@ class Keys(NamedTuple):
     joins: np.ndarray
     joins_group: np.ndarray
     decrements: np.ndarray
+    join_cell: np.int64             # added to the cells of join draws: a plan's own streams
 
 
 class State(NamedTuple):
@@ -157,7 +158,8 @@ def keys_of(inputs: ModelInputs, seed: int) -> Keys:
 
     return Keys(np.uint64(k0), np.uint64(k1), words(streams.Kind.JOINS_TOTAL),
                 words(streams.Kind.JOINS), words(streams.Kind.JOINS_GROUP),
-                np.array([words(kind) for kind in DECREMENTS], dtype=np.int64))
+                np.array([words(kind) for kind in DECREMENTS], dtype=np.int64),
+                np.int64(inputs.join_cell))
 
 
 def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:

@@ -67,7 +67,8 @@ class ModelInputs:
     year_of_quarter: np.ndarray        # (T,) calendar year of quarter t less the first
     lapse_fixed_q: np.ndarray          # (Dn,) ℓ0: lapse that does not depend on cost
     lapse_cost_q: np.ndarray           # (Dn,) ℓc: cost-driven lapse at c = c_ref
-    benefit_yuan: np.ndarray           # (A,) aid per (non-mild) claim by age at diagnosis
+    benefit_yuan: np.ndarray           # (T, A) aid per (non-mild) claim by quarter and age at
+                                       # diagnosis (benefits.changes date the rows)
     mild_yuan: float
     mild_share: float
     join_mix: np.ndarray               # (2, A) joiners' (sex, age-quarter) shares π, sum 1
@@ -104,6 +105,8 @@ class ModelInputs:
     topup_probability: float           # chance of topping up rather than being suspended
     sharing_rule: int                  # SharingRule of sharing.rule
     share_weight: np.ndarray           # (R, A) expected aid per member-quarter (age_rated)
+    join_cell: int = 0                 # plan j of a platform: j · 2**24 added to the cells
+                                       # of its join draws (its joiners' own streams)
 
     @property
     def n_groups(self) -> int:
@@ -161,15 +164,14 @@ def build_inputs(scenario) -> ModelInputs:
     fixed_q, cost_q = lapse_rules.split_base(_lapse_base(lapse, durations),
                                              lapse.cost_driven_share)
 
-    benefit = _benefit_by_age(ben, ages)
-
+    benefit_t = _benefit_by_quarter(scenario, _benefit_by_age(ben, ages), ages, T)
     initial = _initial_members(pop, dcap, np.repeat(initial_mix, 4, axis=1)[row_sex]
                                * share[row_group][:, None])
 
     # Age-rated sharing charges each member in proportion to the aid a member of that age
     # and sex is expected to receive per quarter, once fully selected: h[s, a, D] times the
     # aid per claim (mild claims at the mild amount). The platform does not know the groups.
-    per_claim = ((1.0 - ben.mild_share) * np.repeat(benefit, 4)
+    per_claim = ((1.0 - ben.mild_share) * np.repeat(benefit_t[0], 4)
                  + ben.mild_share * float(ben.mild_amount or 0.0))
     share_weight = base_hazard[row_sex, :, -1] * per_claim[None, :]
     q_death = np.repeat(death_q, 4, axis=1)[row_sex]
@@ -203,7 +205,7 @@ def build_inputs(scenario) -> ModelInputs:
         systematic=_systematic(inc),
         lapse_fixed_q=fixed_q,
         lapse_cost_q=cost_q,
-        benefit_yuan=np.repeat(benefit, 4),
+        benefit_yuan=np.repeat(benefit_t, 4, axis=1),
         mild_yuan=float(ben.mild_amount or 0.0),
         mild_share=float(ben.mild_share),
         join_mix=np.repeat(joiner_mix, 4, axis=1) / 4.0,
@@ -235,6 +237,7 @@ def build_inputs(scenario) -> ModelInputs:
                          else scenario.prepaid.topup_amount),
         topup_probability=float(scenario.prepaid.topup_probability),
         sharing_rule=int(SharingRule[sharing.rule.upper()]),
+        join_cell=int(scenario.plan_index) << 24,
         share_weight=share_weight,
     )
 
@@ -266,6 +269,7 @@ def _calendar(scenario, T: int) -> dict:
         return default if label is None else quarter_offset(start, label)
 
     stop = offset(scenario.growth.stop_joins_from, T + 1)
+    launch = offset(scenario.growth.start_joins_from, 0)
     closure = offset(scenario.closure.quarter, -1)
     closure = closure if closure < T else -1
     funds_from = offset(scenario.closure.platform_funds_from, T + 1)
@@ -274,7 +278,7 @@ def _calendar(scenario, T: int) -> dict:
     return dict(
         quarter_labels=labels,
         year_starts=np.array([lab.endswith("Q1") for lab in labels]),
-        joins_open=(t < stop) & (t < (closure if closure >= 0 else T + 1)),
+        joins_open=(t >= launch) & (t < stop) & (t < (closure if closure >= 0 else T + 1)),
         platform_funds=t >= funds_from,
         closure_quarter=closure,
         year_of_quarter=np.array([int(lab[:4]) - first_year for lab in labels]),
@@ -315,6 +319,20 @@ def _benefit_by_age(ben, ages: np.ndarray) -> np.ndarray:
     for lo, hi, amount in ben.amount_by_age:
         benefit[(ages >= lo) & (ages <= hi)] = amount
     return benefit
+
+
+def _benefit_by_quarter(scenario, benefit: np.ndarray, ages: np.ndarray, T: int
+                        ) -> np.ndarray:
+    """``(T, len(ages))`` aid per claim: the first quarter's amounts, and from each dated
+    change's quarter on the amounts of the bands it lists (changes apply in date order)."""
+    out = np.broadcast_to(benefit, (T, len(ages))).copy()
+    start = scenario.scenario.start
+    for change in sorted(scenario.benefits.changes, key=lambda c: quarter_offset(start,
+                                                                                 c["from"])):
+        first = quarter_offset(start, change["from"])
+        for lo, hi, amount in change["amount_by_age"]:
+            out[first:, (ages >= lo) & (ages <= hi)] = amount
+    return out
 
 
 def _hazard_factor(scenario, t: np.ndarray) -> np.ndarray:
@@ -434,6 +452,18 @@ def _mortality(scenario, problems: Problems, ages) -> np.ndarray:
             return np.zeros((2, len(ages)))
         return units.quarterly_prob_from_annual_prob(values)
     return units.quarterly_prob_from_central_rate(values)
+
+
+def age_mix_share(scenario, key: str, ref: str, lo: int, hi: int) -> float:
+    """``Σ_{a=lo..hi} π(a) / Σ_{a=age_min..age_max} π(a)``: a plan's part of the platform's
+    age mix ``key`` (exactly 1.0 for the platform's own ages); 0 when the mix is empty or
+    cannot be read (the platform's validation reports that)."""
+    age_min, age_max = scenario.population.age_min, scenario.population.age_max
+    ages = np.arange(min(lo, age_min), max(hi, age_max) + 1)
+    mix = _mix(scenario, key, ref, Problems(scenario.file), ages).sum(axis=0)
+    plan = mix[(ages >= lo) & (ages <= hi)].sum()
+    platform = mix[(ages >= age_min) & (ages <= age_max)].sum()
+    return float(plan / platform) if platform > 0 else 0.0
 
 
 def _mix(scenario, key: str, ref: str, problems: Problems, ages) -> np.ndarray:

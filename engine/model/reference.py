@@ -198,7 +198,8 @@ def cell_lapse_probabilities(inputs: ModelInputs, state: State) -> np.ndarray:
 
 def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.ndarray,
                  join_gamma: np.ndarray, incidence_level: np.ndarray,
-                 out: dict[str, np.ndarray], trace: dict | None = None) -> None:
+                 out: dict[str, np.ndarray], trace: dict | None = None,
+                 moves: dict | None = None) -> None:
     """Advance ``state`` by quarter ``t`` and write column ``t`` of ``out``.
 
     ``draws`` is :class:`KeyedDraws` (simulation) or :class:`MeanDraws` (expected path);
@@ -207,6 +208,9 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     quarter, one per path. ``trace``, if given, receives
     per-cell arrays of the quarter: ``at_risk_of_diagnosis``, ``diagnosed`` and
     ``before_ageing`` (members after every decrement, before ageing: the sharers' base).
+    ``moves`` (a platform's plans, :mod:`engine.run.platform`): ``moves["in"]`` ``(P, R,
+    Dn)`` members who enter at the youngest age after ageing (or None), and
+    ``moves["out"]``, if given, receives the ``(P, R, Dn)`` members who aged out.
     """
     col: dict[str, np.ndarray] = {}
     cost_prev = perceived_cost(state)
@@ -220,7 +224,7 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     if trace is not None:
         trace["before_ageing"] = state.members.copy()
     _share(inputs, state, t, sharer_cells, col)
-    _age(inputs, state, t, col)
+    _age(inputs, state, t, col, moves)
     for name, values in col.items():
         out[name][:, t] = values
 
@@ -249,9 +253,9 @@ def _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col) -> None:
                                        state.ever_joined.astype(np.float64))
         lam = np.minimum(lam, room)
         total = draws.binomial(room.astype(np.int64), growth.join_probability(lam, room), t,
-                               streams.Kind.JOINS_TOTAL, paths, 0)
+                               streams.Kind.JOINS_TOTAL, paths, inputs.join_cell)
     else:
-        total = draws.poisson(lam, t, streams.Kind.JOINS_TOTAL, paths, 0)
+        total = draws.poisson(lam, t, streams.Kind.JOINS_TOTAL, paths, inputs.join_cell)
     joins_cells = _split_joins(inputs, total, cost_prev, t, draws, paths)  # (P, R, A)
     joins = joins_cells.sum(axis=(1, 2))
     if inputs.prepaid:
@@ -276,7 +280,8 @@ def _split_joins(inputs, total, cost_prev, t, draws, paths):
         inner = np.arange(level, 2 * level)
         n = nodes[:, inner]
         p = np.broadcast_to(p_left[inner], n.shape)
-        left = draws.binomial(n, p, t, streams.Kind.JOINS, paths[:, None], inner[None, :])
+        left = draws.binomial(n, p, t, streams.Kind.JOINS, paths[:, None],
+                              inner[None, :] + inputs.join_cell)
         nodes[:, 2 * inner] = left
         nodes[:, 2 * inner + 1] = n - left
         level *= 2
@@ -306,7 +311,7 @@ def _split_joins(inputs, total, cost_prev, t, draws, paths):
                                                                 suffix[:, k], 1.0), 0.0)
         x = draws.binomial(left, np.broadcast_to(p[:, None, None], left.shape), t,
                            streams.Kind.JOINS_GROUP, paths[:, None, None],
-                           inputs.cell_id[rows][None, :, :, 0])
+                           inputs.cell_id[rows][None, :, :, 0] + inputs.join_cell)
         out[:, rows] = x
         left = left - x
     return out
@@ -363,7 +368,7 @@ def _deaths_and_diagnoses(inputs, state, t, draws, paths, level, col, trace) -> 
     mild_sa = draws.binomial(claims_sa, inputs.mild_share, t, streams.Kind.MILD, p_sa, cell_sa)
     # Summed cell by cell in (row, age) order, as the kernel does, so that amounts with
     # fractions of a yuan agree to the last bit too (cumsum adds sequentially).
-    severe = ((claims_sa - mild_sa) * inputs.benefit_yuan[None, None, :]).reshape(len(paths), -1)
+    severe = ((claims_sa - mild_sa) * inputs.benefit_yuan[t][None, None, :]).reshape(len(paths), -1)
     aid = ((np.cumsum(severe, axis=1)[:, -1] + mild_sa.sum(axis=(1, 2)) * inputs.mild_yuan)
            * inputs.benefit_factor[t])
     claims = claims_sa.sum(axis=(1, 2))
@@ -437,11 +442,14 @@ def _share(inputs, state, t, sharer_cells, col) -> None:
                                       "fee_revenue", "reserve", "solvency_gap")})
 
 
-def _age(inputs, state, t, col) -> None:
-    """7. Ageing and duration; closure; members and pre-paid balance at the quarter's end."""
+def _age(inputs, state, t, col, moves=None) -> None:
+    """7. Ageing and duration; members moving in from a younger plan; closure; members and
+    pre-paid balance at the quarter's end."""
     N = state.members
     n_paths = N.shape[0]
     col["aged_out"] = N[:, :, -1, :].sum(axis=(1, 2))
+    if moves is not None and moves.get("out") is not None:
+        moves["out"][...] = N[:, :, -1, :]
     N[:, :, 1:, :] = N[:, :, :-1, :].copy()
     N[:, :, 0, :] = 0
     D = inputs.n_durations - 1
@@ -451,6 +459,8 @@ def _age(inputs, state, t, col) -> None:
         N[:, :, :, D] += N[:, :, :, D - 1]
         N[:, :, :, 1:D] = N[:, :, :, 0:D - 1].copy()
         N[:, :, :, 0] = 0
+    if moves is not None and moves.get("in") is not None:
+        N[:, :, 0, :] += moves["in"]
     col["closed_out"] = np.zeros(n_paths, dtype=N.dtype)
     if t == inputs.closure_quarter:
         col["closed_out"] = N.sum(axis=(1, 2, 3))

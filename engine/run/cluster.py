@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from engine.errors import ResultsError
-from engine.model.inputs import ModelInputs, build_inputs
+from engine.model.inputs import ModelInputs
+from engine.run.platform import build_run_inputs
 from engine.run.simulate import Chunk, plan_chunks, scenario_seeds, simulate_paths
 
 CONNECT_TIMEOUT_S = 10
@@ -98,7 +99,7 @@ def run_chunks_on_cluster(client, scenarios, n_paths: int, seed: int, chunk_path
     """Like :func:`engine.run.simulate.run_chunks`, but on the cluster; yields as chunks finish."""
     from distributed import as_completed
 
-    inputs = [build_inputs(s) for s in scenarios]
+    inputs = [build_run_inputs(s) for s in scenarios]
     seeds = scenario_seeds(seed, len(scenarios), streams_choice)
     shared = client.scatter(inputs, broadcast=True)
     todo = iter([c for c in plan_chunks(len(scenarios), n_paths, chunk_paths)

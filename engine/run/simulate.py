@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.model import reference
-from engine.model.inputs import ModelInputs, build_inputs
+from engine.model.inputs import ModelInputs
 from engine.model.systematic import incidence_levels
 from engine.random import streams
 from engine.random.samplers import gamma
+from engine.run.platform import PlatformInputs, build_run_inputs, simulate_platform
 from engine.variables import empty_outputs
 
 BACKENDS = ("numba", "numpy")
@@ -62,30 +63,52 @@ def join_multipliers(inputs: ModelInputs, seed: int, paths: np.ndarray) -> np.nd
     return out
 
 
-def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
-                   backend: str = "numba") -> dict[str, np.ndarray]:
+def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "numba", *,
+                   arrivals: np.ndarray | None = None, keep_aged_out: bool = False
+                   ) -> dict[str, np.ndarray]:
     """Simulate paths ``start .. start + count − 1`` over all quarters.
 
-    Returns per-(path, quarter) arrays for every variable in :mod:`engine.variables`.
+    Returns per-(path, quarter) arrays for every variable in :mod:`engine.variables`; for a
+    platform (:class:`engine.run.platform.PlatformInputs`) its totals and each plan's values
+    (:func:`engine.run.platform.simulate_platform`). Within a platform, ``arrivals``
+    ``(P, T, R, Dn)`` are members who enter the plan's youngest age from a younger plan
+    (``moved_in``), and ``keep_aged_out`` returns who aged out by cell
+    (``aged_out_cells``, ``moved_out``).
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}")
+    if isinstance(inputs, PlatformInputs):
+        return simulate_platform(inputs, seed, start, count, backend)
     paths = np.arange(start, start + count, dtype=np.int64)
     multipliers = join_multipliers(inputs, seed, paths)
     levels = incidence_levels(inputs.systematic, seed, paths, inputs.year_of_quarter)
+    T = inputs.quarters
+    cells = (count, T, inputs.n_rows, inputs.n_durations)
+    aged = np.zeros(cells if keep_aged_out else (0, 0, 0, 0), np.int64)
     if backend == "numba":
-        return _simulate_numba(inputs, seed, start, multipliers, levels)
-    out = empty_outputs(count, inputs.quarters)
-    state = reference.initial_state(inputs, count)
-    draws = reference.KeyedDraws(seed)
-    for t in range(inputs.quarters):
-        reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t], levels[:, t],
-                               out)
+        into = (np.zeros((0, 0, 0, 0), np.int64) if arrivals is None
+                else np.ascontiguousarray(arrivals, dtype=np.int64))
+        out = _simulate_numba(inputs, seed, start, multipliers, levels, into, aged)
+    else:
+        out = empty_outputs(count, T)
+        state = reference.initial_state(inputs, count)
+        draws = reference.KeyedDraws(seed)
+        for t in range(T):
+            moves = {"in": None if arrivals is None else arrivals[:, t],
+                     "out": aged[:, t] if keep_aged_out else None}
+            reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t],
+                                   levels[:, t], out, moves=moves)
+    if arrivals is not None:
+        out["moved_in"] = arrivals.sum(axis=(2, 3))
+    if keep_aged_out:
+        out["aged_out_cells"] = aged
+        out["moved_out"] = aged.sum(axis=(2, 3))
     return out
 
 
 def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.ndarray,
-                    levels: np.ndarray) -> dict[str, np.ndarray]:
+                    levels: np.ndarray, arrivals: np.ndarray, aged_cells: np.ndarray
+                    ) -> dict[str, np.ndarray]:
     """The numba kernel on ``numba.get_num_threads()`` threads: the chunk's rows are cut
     into blocks that the threads take in turn (the kernel releases the GIL); each thread
     has its own state and scratch arrays."""
@@ -98,7 +121,7 @@ def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.
     out = records.outputs_of(count, T)
     fixed = (start, records.params_of(inputs), records.tables_of(inputs),
              records.keys_of(inputs, seed), np.ascontiguousarray(multipliers),
-             np.ascontiguousarray(levels))
+             np.ascontiguousarray(levels), (arrivals, aged_cells))
     threads = min(numba.get_num_threads(), count)
     if threads <= 1:
         simulate_paths_serial(0, count, *fixed, *records.work_of(inputs), out)
@@ -136,7 +159,7 @@ def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: st
                skip: Callable[[Chunk], bool] | None = None, streams_choice: str = "common"
                ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
     """Yield ``(chunk, results)`` for every chunk of every scenario not skipped."""
-    inputs = [build_inputs(s) for s in scenarios]
+    inputs = [build_run_inputs(s) for s in scenarios]
     seeds = scenario_seeds(seed, len(scenarios), streams_choice)
     for chunk in plan_chunks(len(scenarios), n_paths, chunk_paths):
         if skip is not None and skip(chunk):

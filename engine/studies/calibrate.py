@@ -48,9 +48,13 @@ from scipy import optimize
 
 from engine.config.scenario import scenario_set_from_dict
 from engine.errors import InputError
-from engine.model.inputs import build_inputs
-from engine.model.reference import expected_path
-from engine.studies.observations import Observation, model_values, read_observations
+from engine.run.platform import build_run_inputs, expected_paths
+from engine.studies.observations import (
+    Observation,
+    fitted_only,
+    model_values,
+    read_observations,
+)
 
 PRIOR_SD = 1.0
 FD_STEP = 1e-3
@@ -178,8 +182,24 @@ class Model:
                                       check_tables=False).base
 
     def values(self, theta) -> np.ndarray:
-        path = expected_path(build_inputs(self.scenario(theta)))
-        return model_values(self.observations, path, self.initial)
+        scenario = self.scenario(theta)
+        return values_of(self.observations, expected_paths(build_run_inputs(scenario)),
+                         scenario, self.initial)
+
+
+def plan_names(raw: dict) -> tuple[str, ...]:
+    """The plan names of a (platform) scenario document, in order; () without plans."""
+    return tuple(str(p.get("name", "")) for p in raw.get("plans", [])
+                 if isinstance(p, dict))
+
+
+def values_of(observations: list[Observation], results: dict, scenario, initial: float
+              ) -> np.ndarray:
+    """:func:`~engine.studies.observations.model_values` of a scenario or platform's
+    results (plan figures against the plan's values)."""
+    plans = tuple(p.name.rsplit(".", 1)[-1].split("[")[0] for p in scenario.plans)
+    return model_values(observations, results, initial, plans,
+                        tuple(float(p.population.initial_members) for p in scenario.plans))
 
 
 def objective(model: Model, theta0: np.ndarray, theta: np.ndarray) -> float:
@@ -231,7 +251,8 @@ def fit(observations_path: str | Path, scenario_path: str | Path,
     base_set = scenario_set_from_dict(base_raw, str(scenario_path), text,
                                       scenario_path.resolve().parent)
     base = base_set.base.scenario
-    observations = read_observations(observations_path, base.start, base.quarters)
+    observations = fitted_only(read_observations(observations_path, base.start,
+                                                 base.quarters, plan_names(base_raw)))
     used = [o for o in observations if until is None or o.last_day <= until]
     if not used:
         raise FitError.one(str(observations_path), "--until",
@@ -341,13 +362,81 @@ def report_table(fit_result: Fit) -> str:
     hi = natural_values(fit_result, fit_result.theta + 1.645 * se)
     for p, b, e, a, z in zip(fit_result.parameters, base, est, lo, hi, strict=True):
         lines.append(f"{p.name:<34} {b:>12.4g} {e:>12.4g} {a:>12.4g} – {z:<12.4g}")
-    lines += ["", f"{'row':>4} {'date':<12} {'metric':<26} {'observed':>14} {'fitted':>14} "
-              f"{'error':>8}"]
-    for o, m in zip(fit_result.used, fit_result.fitted_values, strict=True):
-        err = (m - o.value) / o.value if o.value else float("nan")
-        lines.append(f"{o.row:>4} {o.date:<12} {o.metric:<26} {o.value:>14,.6g} "
-                     f"{m:>14,.6g} {err:>8.1%}")
+    lines += ["", f"{'row':>4} {'date':<12} {'metric':<26} {'plan':<9} {'observed':>14} "
+              f"{'fitted':>14} {'error':>8} {'z':>6}"]
+    for v in verdicts(fit_result):
+        o = v.observation
+        lines.append(f"{o.row:>4} {o.date:<12} {o.metric:<26} {o.plan or '-':<9} "
+                     f"{o.value:>14,.6g} {v.fitted:>14,.6g} {v.error:>8.1%} {v.z:>6.2f}")
+    lines += ["", *conflict_lines(verdicts(fit_result))]
     return "\n".join(lines)
+
+
+MISS_Z = 2.0       # a figure the fit does not meet: |z| > 2 on its own stated error
+CONFLICT_Z = 1.5   # figures that pull the fit apart: |z| > 1.5 on opposite sides
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How far the fit lands from one published figure: ``z = (log(1 + m) − log(1 + y)) /
+    sd_log`` (the objective's own residual)."""
+
+    observation: Observation
+    fitted: float
+
+    @property
+    def error(self) -> float:
+        v = self.observation.value
+        return (self.fitted - v) / v if v else float("nan")
+
+    @property
+    def z(self) -> float:
+        return float((math.log1p(max(self.fitted, 0.0)) - math.log1p(self.observation.value))
+                     / self.observation.sd_log)
+
+    @property
+    def met(self) -> bool:
+        return abs(self.z) <= MISS_Z
+
+
+def verdicts(fit_result: Fit) -> list[Verdict]:
+    return [Verdict(o, float(m)) for o, m in zip(fit_result.used, fit_result.fitted_values,
+                                                  strict=True)]
+
+
+def conflict_lines(rows: list[Verdict]) -> list[str]:
+    """Per source, how far the fit lands; then the sources that pull the fit in opposite
+    directions (``|z| > CONFLICT_Z``, the model above one and below another): the fit is a
+    compromise between them and no parameter set of this model meets them together."""
+    lines = ["by source (mean |z|; figures not met have |z| > 2):"]
+    sources: dict[str, list[Verdict]] = {}
+    for v in rows:
+        sources.setdefault(v.observation.source, []).append(v)
+    for source, vs in sources.items():
+        missed = [v for v in vs if not v.met]
+        mean = sum(abs(v.z) for v in vs) / len(vs)
+        state = ("met" if not missed else "NOT MET: " + ", ".join(
+            f"row {v.observation.row} {v.observation.metric} "
+            f"({'model above' if v.z > 0 else 'model below'}, {v.error:+.0%})" for v in missed))
+        lines.append(f"  {source}: {len(vs)} figure(s), mean |z| {mean:.2f}, {state}")
+    above = [v for v in rows if v.z > CONFLICT_Z]
+    below = [v for v in rows if v.z < -CONFLICT_Z]
+    if above and below:
+        def names(vs):
+            return "; ".join(f"row {v.observation.row} {v.observation.metric} "
+                             f"{v.observation.date}" for v in vs)
+        lines.append(f"sources in conflict (|z| > {CONFLICT_Z:g} on opposite sides): the fit "
+                     f"lands above {names(above)} and below {names(below)}; it is a "
+                     "compromise the stated errors (sd_log) weigh, and this model cannot "
+                     "meet them together")
+    elif above or below:
+        lines.append("pulled one way only (a different model, not a compromise between "
+                     "sources, would be needed to meet them): "
+                     + "; ".join(f"row {v.observation.row} {v.observation.metric}"
+                                 for v in above + below))
+    else:
+        lines.append(f"no two figures pull the fit apart (every |z| ≤ {CONFLICT_Z:g})")
+    return lines
 
 
 # ---------------------------------------------------------------------------- backtest
@@ -391,9 +480,9 @@ def forecast_values(fit_result: Fit, observations: list[Observation], scenario_p
     # each parameter draw on its own streams, as in the fitted set (independent paths)
     for theta, draw_seed in zip(thetas, scenario_seeds(seed, len(thetas), "independent"),
                                 strict=True):
-        inputs = build_inputs(model.scenario(theta))
-        out = simulate_paths(inputs, draw_seed, 0, paths)
-        blocks.append(model_values(observations, out, model.initial))
+        scenario = model.scenario(theta)
+        out = simulate_paths(build_run_inputs(scenario), draw_seed, 0, paths)
+        blocks.append(values_of(observations, out, scenario, model.initial))
     return np.concatenate(blocks, axis=0)
 
 
@@ -451,7 +540,8 @@ def run_calibration(observations_path, scenario_path, out, until: dt.date | None
     report = [f"fitted {scenario_path} to {observations_path}"
               + (f" (observations to {until})" if until else ""), "", report_table(fit_result)]
     base = fit_result.raw["scenario"]
-    observations = read_observations(observations_path, base["start"], base["quarters"])
+    observations = fitted_only(read_observations(observations_path, base["start"],
+                                                 base["quarters"], plan_names(fit_result.raw)))
     later = [o for o in observations if until is not None and o.last_day > until]
     rows = backtest(fit_result, later, scenario_path, draws, paths, seed) if later else []
     if later:
@@ -470,7 +560,7 @@ def run_calibration(observations_path, scenario_path, out, until: dt.date | None
     text = "\n".join(header) + "\n\n" + tomli_w.dumps(document)
     # The figure next to the scenario file; both written to temporary names first.
     figure_path = out.with_suffix(".png")
-    expected = expected_path(build_inputs(Model(
+    expected = expected_paths(build_run_inputs(Model(
         fit_result.base_raw, str(scenario_path), scenario_path.resolve().parent,
         fit_result.parameters, fit_result.used).scenario(fit_result.theta)))
     from engine.config.labels import quarter_labels

@@ -76,14 +76,14 @@ def analyse(inputs: ModelInputs) -> list[FairnessRow]:
     R = inputs.n_rows
     eligible = _eligible_share(inputs.n_durations, W)                         # (Dn,)
     per_claim = ((1 - inputs.mild_share) * inputs.benefit_yuan
-                 + inputs.mild_share * inputs.mild_yuan)                      # (A,)
+                 + inputs.mild_share * inputs.mild_yuan)                      # (T, A)
     E = np.zeros((R, inputs.n_age_q))
     B = np.zeros((R, inputs.n_age_q))
     S_t = np.zeros((T, R, inputs.n_age_q))
     for t in range(T):
         E += traces[t]["at_risk_of_diagnosis"][0].sum(axis=2)
         paid = (traces[t]["diagnosed"][0] * eligible).sum(axis=2)
-        B += paid * per_claim * inputs.benefit_factor[t]
+        B += paid * per_claim[t] * inputs.benefit_factor[t]
         first = W if inputs.sharers_eligible_only else 0
         S_t[t] = traces[t]["before_ageing"][0][:, :, first:].sum(axis=2)
     weight = np.divide(B, E, out=np.zeros_like(B), where=E > 0)
@@ -153,7 +153,7 @@ def _lifetime(inputs: ModelInputs, cost, per_claim, weight, scale, eligible) -> 
         n1 = n * (1.0 - q_death[rows, age])
         p = prob_from_hazard(inputs.diagnosis_hazard_q[rows, age, d] * inputs.hazard_factor[t])
         diagnosed = n1 * p
-        benefits += diagnosed * eligible[d] * per_claim[age] * inputs.benefit_factor[t]
+        benefits += diagnosed * eligible[d] * per_claim[t][age] * inputs.benefit_factor[t]
         n3 = (n1 - diagnosed) * (1.0 - lapse_q)
         if d >= inputs.waiting_quarters or not inputs.sharers_eligible_only:
             contributions += n3 * cost[t]

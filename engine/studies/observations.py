@@ -2,7 +2,7 @@
 
 File format (``#`` lines are comments)::
 
-    date,metric,value,unit,source[,period_start,period_end][,sd_log]
+    date,metric,value,unit,source[,period_start,period_end][,sd_log][,plan]
 
 ``date`` is a day (2019-11-22), a month (2019-06), a quarter (2019Q2) or a year (2019).
 Metrics:
@@ -11,10 +11,26 @@ Metrics:
     members at the date; a month, quarter or year means its last day.
 ``cumulative_aided`` (stock, persons)
     claims paid since the scenario's start, at the date (must not fall).
+``sharers`` (persons)
+    members who shared the cost of the quarter that holds the date.
 ``aided_in_period`` (flow, persons), ``aid_amount_in_period`` (flow, yuan),
 ``cost_per_member_in_period`` (flow, yuan per member)
     over ``period_start``–``period_end`` (both inclusive, any of the date forms), or over
     the month, quarter or year ``date`` names.
+``aided_per_member_year`` (rate, per 100,000 member-years)
+    claims paid over the period per 100,000 years of membership,
+    ``10⁵ · Σ claims / (Σ_quarters (N_start + N_end) / 2 · f / 4)`` (``f`` the part of the
+    quarter inside the period): the form of a figure a source gives for a subgroup (a city,
+    a plan), whose exposure the file's note must state.
+
+Rules, checked against the scenario's rules and never fitted (:func:`rule_checks`):
+``founding`` (a year: the scenario starts in it), ``deposit`` (yuan: ``prepaid.deposit``
+under pre-paid funding), ``waiting_days`` (``benefits.waiting_quarters`` × 91.3 within half
+a month), ``benefit_cap`` (yuan: the plan's largest amount at the date), ``single_payout``
+(yuan: one claimant's aid, at most the plan's largest amount at the date).
+
+``plan`` (optional) names a plan of a platform file (:mod:`engine.config.platform`): the
+figure is then compared with that plan's values; empty means the platform's totals.
 
 ``sd_log`` (optional) is the observation's error on the log scale (0.1 ≈ 10 %); default
 0.1.
@@ -40,9 +56,11 @@ from engine.config.labels import parse_quarter
 from engine.config.tables import read_csv
 from engine.errors import Problem, TableError
 
-STOCKS = ("members", "cumulative_aided")
-FLOWS = ("aided_in_period", "aid_amount_in_period", "cost_per_member_in_period")
-METRICS = STOCKS + FLOWS
+STOCKS = ("members", "cumulative_aided", "sharers")
+FLOWS = ("aided_in_period", "aid_amount_in_period", "cost_per_member_in_period",
+         "aided_per_member_year")
+RULES = ("founding", "deposit", "waiting_days", "benefit_cap", "single_payout")
+METRICS = STOCKS + FLOWS + RULES
 DEFAULT_SD_LOG = 0.1
 
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -64,6 +82,8 @@ class Observation:
     end: float        # τ of the stock's date or the period's end
     sd_log: float
     last_day: dt.date  # the last calendar day the figure covers
+    plan: str = ""     # a plan of the platform, or "" for the platform's totals
+    note: str = ""
 
 
 def date_span(text: str) -> tuple[dt.date, dt.date]:
@@ -98,8 +118,23 @@ def quarter_time(start_quarter: str, moment: dt.date) -> float:
     return k + (moment - q_start).days / (q_end - q_start).days
 
 
-def read_observations(path: str | Path, start_quarter: str, quarters: int
-                      ) -> list[Observation]:
+def _sd_log(row: dict, label: str, where: str, problems: list) -> float | None:
+    """The row's ``sd_log`` (default :data:`DEFAULT_SD_LOG`), or None after a problem."""
+    if not row.get("sd_log"):
+        return DEFAULT_SD_LOG
+    try:
+        sd = float(row["sd_log"])
+        if sd > 0:
+            return sd
+    except ValueError:
+        pass
+    problems.append(Problem(label, f"{where}, column sd_log", "must be a number > 0",
+                            row["sd_log"]))
+    return None
+
+
+def read_observations(path: str | Path, start_quarter: str, quarters: int,
+                      plans: tuple[str, ...] = ()) -> list[Observation]:
     """Read and check an observations file for a scenario starting at ``start_quarter``.
 
     Raises
@@ -108,7 +143,8 @@ def read_observations(path: str | Path, start_quarter: str, quarters: int
         Every problem at once, each naming the file, row and column: an unknown metric, a
         value that is not a number (or is negative), a date that cannot be read, is before
         the scenario's start or after its last quarter, a period that ends before it starts,
-        a flow without a period, a cumulative count that falls.
+        a flow without a period, a cumulative count that falls, a plan that the scenario
+        does not have (``plans``: the platform's plan names).
     """
     table = read_csv(path, ("date", "metric", "value", "unit", "source"))
     label = table.path
@@ -132,22 +168,27 @@ def read_observations(path: str | Path, start_quarter: str, quarters: int
         if value < 0:
             problems.append(Problem(label, f"{where}, column value", "must be ≥ 0", value))
             continue
-        sd = DEFAULT_SD_LOG
-        if row.get("sd_log"):
-            try:
-                sd = float(row["sd_log"])
-                if not sd > 0:
-                    raise ValueError
-            except ValueError:
-                problems.append(Problem(label, f"{where}, column sd_log",
-                                        "must be a number > 0", row["sd_log"]))
-                continue
+        plan = (row.get("plan") or "").strip()
+        if plan and plan not in plans:
+            have = ", ".join(plans) if plans else "the scenario has no plans"
+            problems.append(Problem(label, f"{where}, column plan",
+                                    f"no such plan ({have})", plan))
+            continue
+        sd = _sd_log(row, label, where, problems)
+        if sd is None:
+            continue
         try:
             first, after = date_span(row["date"])
         except ValueError:
             problems.append(Problem(label, f"{where}, column date", "must be a day "
                                     "(2019-11-22), month (2019-06), quarter (2019Q2) or year",
                                     row["date"]))
+            continue
+        if metric in RULES:
+            t = quarter_time(start_quarter, first)
+            out.append(Observation(number, metric, value, row["unit"], row["source"],
+                                   row["date"], t, t, sd, after - dt.timedelta(days=1), plan,
+                                   (row.get("note") or "").strip()))
             continue
         if metric in STOCKS:
             # A day means that day; a month, quarter or year means its end.
@@ -200,7 +241,8 @@ def read_observations(path: str | Path, start_quarter: str, quarters: int
                                     row["date"] if column == "date" else row[column]))
             continue
         out.append(Observation(number, metric, value, row["unit"], row["source"],
-                               row["date"], t0, t1, sd, last_day))
+                               row["date"], t0, t1, sd, last_day, plan,
+                               (row.get("note") or "").strip()))
     cumulative = sorted((o for o in out if o.metric == "cumulative_aided"),
                         key=lambda o: o.end)
     for before, after in zip(cumulative, cumulative[1:], strict=False):
@@ -234,26 +276,114 @@ def _stock_at(end_values: np.ndarray, initial: float, tau: float) -> np.ndarray:
     return start + f * (end_values[..., k] - start)
 
 
+def _member_quarters(members: np.ndarray, initial: float) -> np.ndarray:
+    """Each quarter's mean members, ``(N_start + N_end) / 2`` (``(..., T)``)."""
+    start = np.concatenate([np.full(members.shape[:-1] + (1,), initial), members[..., :-1]],
+                           axis=-1)
+    return 0.5 * (start + members)
+
+
 def model_values(observations: list[Observation], results: dict[str, np.ndarray],
-                 initial_members: float) -> np.ndarray:
+                 initial_members: float, plans: tuple[str, ...] = (),
+                 initial_by_plan: tuple[float, ...] = ()) -> np.ndarray:
     """The model's counterpart of each observation, from per-quarter results ``(..., T)``.
 
     Returns ``(..., n_observations)``: one column per observation, for every leading index
-    (a path, a parameter draw, or none for the expected path).
+    (a path, a parameter draw, or none for the expected path). A platform's results carry
+    each plan's values as ``NAME_by_plan`` ``(n_plans, ..., T)``; ``plans`` names them and
+    ``initial_by_plan`` gives their initial members.
     """
+    columns = []
+    for o in observations:
+        if o.plan:
+            j = plans.index(o.plan)
+            mine = {name[:-len("_by_plan")]: values[j] for name, values in results.items()
+                    if name.endswith("_by_plan")}
+            initial = initial_by_plan[j] if initial_by_plan else 0.0
+        else:
+            mine, initial = results, initial_members
+        columns.append(_model_value(o, mine, initial))
+    return np.stack(columns, axis=-1)
+
+
+def _model_value(o: Observation, results: dict[str, np.ndarray], initial_members: float
+                 ) -> np.ndarray:
+    """The model's value of one observation from one set of per-quarter results."""
     # Published counts and amounts are of claims paid: with a payment pattern, those falling
     # due in each quarter (results without them, e.g. hand-made ones, use the incurred).
     paid_claims = "claims_reported" if "claims_reported" in results else "claims"
     paid_aid = "aid_reported" if "aid_reported" in results else "aid"
-    columns = []
+    if o.metric == "members":
+        return _stock_at(results["members"].astype(float), initial_members, o.end)
+    if o.metric == "sharers":
+        sharers = results["sharers"].astype(float)
+        return sharers[..., min(int(math.floor(o.end)), sharers.shape[-1] - 1)]
+    if o.metric == "cumulative_aided":
+        return _cumulative_at(results[paid_claims].astype(float), o.end)
+    if o.metric == "aided_per_member_year":
+        x = results[paid_claims].astype(float)
+        m = _member_quarters(results["members"].astype(float), initial_members)
+        aided = _cumulative_at(x, o.end) - _cumulative_at(x, o.start)
+        years = (_cumulative_at(m, o.end) - _cumulative_at(m, o.start)) / 4.0
+        return 1e5 * aided / np.where(years > 0, years, np.inf)
+    name = {"aided_in_period": paid_claims, "aid_amount_in_period": paid_aid,
+            "cost_per_member_in_period": "cost_per_member"}[o.metric]
+    x = results[name].astype(float)
+    return _cumulative_at(x, o.end) - _cumulative_at(x, o.start)
+
+
+# ------------------------------------------------------------------ rules
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """A published rule against the scenario's: ``model`` is the scenario's value."""
+
+    observation: Observation
+    model: float
+    consistent: bool
+    what: str
+
+
+def fitted_only(observations: list[Observation]) -> list[Observation]:
+    """The figures a model produces (rules are checked, not fitted)."""
+    return [o for o in observations if o.metric not in RULES]
+
+
+def rule_checks(observations: list[Observation], scenario) -> list[RuleCheck]:
+    """Each rule observation against the (platform or plan) scenario's rules at its date."""
+    from engine.config.labels import quarter_offset
+
+    plans = {p.name.rsplit(".", 1)[-1].split("[")[0]: p for p in scenario.plans}
+    start = scenario.scenario.start
+    out = []
     for o in observations:
-        if o.metric == "members":
-            columns.append(_stock_at(results["members"].astype(float), initial_members, o.end))
-        elif o.metric == "cumulative_aided":
-            columns.append(_cumulative_at(results[paid_claims].astype(float), o.end))
+        if o.metric not in RULES:
+            continue
+        own = plans.get(o.plan, scenario)
+        quarter = max(0, min(int(math.floor(o.end)), scenario.scenario.quarters - 1))
+        if o.metric == "founding":
+            model = float(parse_quarter(start)[0])
+            out.append(RuleCheck(o, model, model == o.value, f"the run starts in {start}"))
+        elif o.metric == "deposit":
+            prepaid = own.sharing.funding == "prepaid"
+            model = float(own.prepaid.deposit) if prepaid else 0.0
+            out.append(RuleCheck(o, model, prepaid and model == o.value,
+                                 "pre-paid deposit" if prepaid else "the scenario is "
+                                 "post-paid"))
+        elif o.metric == "waiting_days":
+            model = own.benefits.waiting_quarters * 365.25 / 4
+            out.append(RuleCheck(o, model, abs(model - o.value) <= 15,
+                                 f"{own.benefits.waiting_quarters} quarters"))
         else:
-            name = {"aided_in_period": paid_claims, "aid_amount_in_period": paid_aid,
-                    "cost_per_member_in_period": "cost_per_member"}[o.metric]
-            x = results[name].astype(float)
-            columns.append(_cumulative_at(x, o.end) - _cumulative_at(x, o.start))
-    return np.stack(columns, axis=-1)
+            amounts = [a for _, _, a in own.benefits.amount_by_age]
+            for change in own.benefits.changes:
+                if quarter_offset(start, change["from"]) <= quarter:
+                    amounts = [a for _, _, a in change["amount_by_age"]]
+            model = max(amounts)
+            if o.metric == "benefit_cap":
+                out.append(RuleCheck(o, model, model == o.value, "the plan's largest amount "
+                                     "at that date"))
+            else:
+                out.append(RuleCheck(o, model, o.value <= model, "one payout, at most the "
+                                     "plan's largest amount at that date"))
+    return out

@@ -6,7 +6,7 @@ import xarray as xr
 
 from engine import cli
 from engine.config.scenario import load_scenario_set
-from engine.model.inputs import build_inputs
+from engine.run.platform import build_run_inputs
 from engine.run.simulate import simulate_paths
 from tests.conftest import SCENARIOS
 from tests.contract import contract_problems
@@ -32,7 +32,7 @@ def test_scenario_runs_and_round_trips(path, tmp_path, capsys):
         if "extends" not in path.read_text(encoding="utf-8"):
             assert ss.text == path.read_text(encoding="utf-8")
         for i, scenario in enumerate(ss.scenarios[:2]):
-            direct = simulate_paths(build_inputs(scenario), scenario.scenario.seed, 0, 20)
+            direct = simulate_paths(build_run_inputs(scenario), scenario.scenario.seed, 0, 20)
             for name, values in direct.items():
                 assert np.array_equal(ds[name].values[i], values, equal_nan=True), name
     assert cli.main(["summary", str(out), "--json"]) == 0

@@ -233,7 +233,7 @@ def test_expected_path_of_a_plan_with_feedback_matches_a_hand_computation(tmp_pa
     hand = _hand_expected_path(
         3000.0, [0.5, 1.0], 1.0, 0.7, 0.05, 0.8,
         inputs.fee_rate, quarters, 4000.0, inputs.join_mix, inputs.death_q[::2],
-        inputs.benefit_yuan, 300.0)
+        inputs.benefit_yuan[0], 300.0)
     e = expected_path(inputs)
     for name, values in hand.items():
         np.testing.assert_allclose(e[name], values, rtol=1e-9, err_msg=name)

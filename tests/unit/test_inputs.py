@@ -53,8 +53,8 @@ def test_trend_and_shocks(tmp_path):
 def test_benefits_by_age_quarter(tmp_path):
     inp = inputs_of(tmp_path, scenario_dict(
         benefits__amount_by_age=[[30, 31, 300000], [32, 34, 100000]]))
-    assert inp.benefit_yuan[:8].tolist() == [300000] * 8
-    assert inp.benefit_yuan[8:].tolist() == [100000] * 12
+    assert inp.benefit_yuan[0, :8].tolist() == [300000] * 8
+    assert inp.benefit_yuan[0, 8:].tolist() == [100000] * 12
 
 
 def test_female_share_reweights_the_mix(tmp_path):

@@ -1,0 +1,276 @@
+"""What a platform should disclose, and its published figures against what the model expected.
+
+Three tables from a results file and an observations file (``mutualsim disclose``):
+
+**Actual against expected.** For every published figure ``y`` (not a rule), the model's
+value on each path ``m_p`` (:func:`engine.studies.observations.model_values`): the median,
+the 50 % and 90 % intervals (quantiles 0.25–0.75 and 0.05–0.95), ``A/E = y / mean(m)``, and
+the figure's percentile among the paths, ``(#{m_p < y} + #{m_p = y} / 2) / P`` (mid-rank, so
+a figure equal to every path sits at 50 %). A figure outside the 90 % interval is flagged.
+Rules (deposit, waiting period, caps, payouts) are checked against the scenario's rules.
+
+**Reserve adequacy by quarter.** The capital that keeps the reserve from falling below zero
+over the next year with probability 99.5 %,
+``K_t = q_0.995( max(0, max_{s = t+1..t+4} (R_t − R_s)) )`` (the worst fall of the reserve
+over the next four quarters, yuan; Solvency II / C-ROSS one-year horizon), against the
+reserve held ``R_t`` (median over paths); the solvency ratio ``R_t / K_t`` (``inf`` when no
+capital is needed). The last three quarters look over fewer than four quarters and say so.
+
+**The quarterly disclosure** a platform should publish, filled from the run: members,
+sharers, cases (claims), aid, cost per member, management fee, reserve and the solvency
+ratio, each the median over paths with its 5 %–95 % range.
+
+A results file of several scenarios is pooled (all paths of all scenarios) when its streams
+are independent (a fitted parameter set: parameter and process uncertainty), and otherwise
+read for one scenario (the first unless named).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import InputError
+from engine.studies.observations import (
+    Observation,
+    RuleCheck,
+    fitted_only,
+    model_values,
+    read_observations,
+    rule_checks,
+)
+from engine.variables import PLAN_SUFFIX, VARIABLES
+
+HORIZON_QUARTERS = 4
+LEVEL = 0.995
+
+
+@dataclass(frozen=True)
+class ActualExpected:
+    observation: Observation
+    median: float
+    q05: float
+    q25: float
+    q75: float
+    q95: float
+    mean: float
+    percentile: float
+
+    @property
+    def ae(self) -> float:
+        return self.observation.value / self.mean if self.mean > 0 else math.inf
+
+    @property
+    def inside_50(self) -> bool:
+        return self.q25 <= self.observation.value <= self.q75
+
+    @property
+    def inside_90(self) -> bool:
+        return self.q05 <= self.observation.value <= self.q95
+
+    @property
+    def flag(self) -> str:
+        if self.inside_90:
+            return ""
+        return "above the 90% interval" if self.observation.value > self.q95 else \
+            "below the 90% interval"
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    scenario: str
+    pooled: int                          # scenarios pooled
+    paths: int
+    quarter_labels: tuple[str, ...]
+    actual_expected: list[ActualExpected]
+    rules: list[RuleCheck]
+    adequacy: list[dict]
+    quarterly: list[dict]
+
+
+def actual_expected(observations: list[Observation], values: np.ndarray
+                    ) -> list[ActualExpected]:
+    """Rows of the A/E table from the model's values ``(paths, n_observations)``."""
+    rows = []
+    for j, o in enumerate(observations):
+        m = values[:, j]
+        q05, q25, q50, q75, q95 = np.quantile(m, [0.05, 0.25, 0.5, 0.75, 0.95])
+        below = np.count_nonzero(m < o.value)
+        equal = np.count_nonzero(m == o.value)
+        rows.append(ActualExpected(o, float(q50), float(q05), float(q25), float(q75),
+                                   float(q95), float(m.mean()),
+                                   float((below + 0.5 * equal) / len(m))))
+    return rows
+
+
+def reserve_adequacy(reserve: np.ndarray, labels, plan: str = "") -> list[dict]:
+    """Capital needed at 99.5 % over the next year against the reserve held, by quarter
+    (see the module docstring); ``reserve`` is ``(paths, T)``."""
+    P, T = reserve.shape
+    rows = []
+    for t in range(T):
+        ahead = reserve[:, t + 1:t + 1 + HORIZON_QUARTERS]
+        if ahead.shape[1] == 0:
+            continue
+        fall = np.maximum(0.0, (reserve[:, t:t + 1] - ahead).max(axis=1))
+        need = float(np.quantile(fall, LEVEL))
+        held = float(np.median(reserve[:, t]))
+        rows.append({"plan": plan, "quarter": labels[t], "reserve_held_yuan": held,
+                     "capital_needed_995_yuan": need,
+                     "solvency_ratio": held / need if need > 0 else math.inf,
+                     "horizon_quarters": ahead.shape[1],
+                     "adequate": held >= need})
+    return rows
+
+
+QUARTERLY = (("members", "members"), ("sharers", "sharers"), ("cases", "claims"),
+             ("aid_yuan", "aid"), ("cost_per_member_yuan", "cost_per_member"),
+             ("management_fee_yuan", "fee_revenue"), ("reserve_yuan", "reserve"))
+
+
+def quarterly_disclosure(results: dict[str, np.ndarray], labels, adequacy: list[dict],
+                         plan: str = "") -> list[dict]:
+    """The quarterly disclosure filled from a run: medians and 5 %–95 % ranges."""
+    ratio = {row["quarter"]: row["solvency_ratio"] for row in adequacy}
+    rows = []
+    for t, label in enumerate(labels):
+        row: dict = {"plan": plan, "quarter": label}
+        for column, name in QUARTERLY:
+            x = results[name][:, t].astype(float)
+            lo, mid, hi = np.quantile(x, [0.05, 0.5, 0.95])
+            row[column] = float(mid)
+            row[column + "_p05"] = float(lo)
+            row[column + "_p95"] = float(hi)
+        row["solvency_ratio"] = ratio.get(label, math.nan)
+        rows.append(row)
+    return rows
+
+
+def _scenario_of(ds):
+    """The run's scenario (its plans and rules) from the file's stored TOML."""
+    from engine.config.scenario import scenario_set_from_dict
+
+    text = str(ds.attrs.get("scenario_toml", ""))
+    file = str(ds.attrs.get("scenario_file", "results"))
+    raw = tomllib.loads(text)
+    raw.pop("extends", None)
+    return scenario_set_from_dict(raw, file, text, Path(file).resolve().parent,
+                                  check_tables=False).base
+
+
+def _results_of(ds, index: list[int]) -> dict[str, np.ndarray]:
+    """Per-(path, quarter) arrays of the chosen scenarios, paths of all stacked; a
+    platform's per-plan arrays ``(n_plans, paths, T)``."""
+    out = {}
+    for v in VARIABLES:
+        out[v.name] = np.concatenate([ds[v.name].values[i] for i in index], axis=0)
+        name = v.name + PLAN_SUFFIX
+        if name in ds:
+            out[name] = np.concatenate([ds[name].values[i] for i in index], axis=1)
+    return out
+
+
+def disclose(observations_path, ds, scenario_name: str | None = None) -> Disclosure:
+    """The three tables for a results dataset (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        For a bad observations file (one line per problem, exit 2), a plan the results do
+        not have, or an unknown ``scenario_name``.
+    """
+    names = [str(s) for s in ds["scenario"].values]
+    if scenario_name is not None:
+        if scenario_name not in names:
+            raise InputError.one(str(observations_path), "--scenario", "no such scenario in "
+                                 f"the results ({', '.join(names[:5])}...)", scenario_name)
+        index = [names.index(scenario_name)]
+    elif str(ds.attrs.get("streams", "common")) == "independent":
+        index = list(range(len(names)))
+    else:
+        index = [0]
+    labels = tuple(str(q) for q in ds["quarter"].values)
+    plans = tuple(str(p) for p in ds["plan"].values) if "plan" in ds else ()
+    start = str(ds.attrs["start_quarter"])
+    observations = read_observations(observations_path, start, len(labels), plans)
+    scenario = _scenario_of(ds)
+    results = _results_of(ds, index)
+    initial = float(scenario.population.initial_members)
+    initial_by_plan = tuple(float(p.population.initial_members) for p in scenario.plans)
+    figures = fitted_only(observations)
+    values = (model_values(figures, results, initial, plans, initial_by_plan)
+              if figures else np.zeros((results["members"].shape[0], 0)))
+    adequacy = reserve_adequacy(results["reserve"], labels)
+    quarterly = quarterly_disclosure(results, labels, adequacy)
+    for j, plan in enumerate(plans):
+        mine = {k[:-len(PLAN_SUFFIX)]: v[j] for k, v in results.items()
+                if k.endswith(PLAN_SUFFIX)}
+        plan_adequacy = reserve_adequacy(mine["reserve"], labels, plan)
+        adequacy += plan_adequacy
+        quarterly += quarterly_disclosure(mine, labels, plan_adequacy, plan)
+    shown = names[index[0]] if len(index) == 1 else f"{len(index)} scenarios pooled"
+    return Disclosure(shown, len(index), results["members"].shape[0], labels,
+                      actual_expected(figures, values), rule_checks(observations, scenario),
+                      adequacy, quarterly)
+
+
+# ------------------------------------------------------------------------ writing
+
+def ae_rows(d: Disclosure) -> list[dict]:
+    rows = []
+    for r in d.actual_expected:
+        o = r.observation
+        rows.append({"row": o.row, "date": o.date, "metric": o.metric, "plan": o.plan,
+                     "actual": o.value, "expected_median": r.median, "p05": r.q05,
+                     "p25": r.q25, "p75": r.q75, "p95": r.q95, "expected_mean": r.mean,
+                     "actual_over_expected": r.ae, "percentile": r.percentile,
+                     "inside_50": r.inside_50, "inside_90": r.inside_90, "flag": r.flag,
+                     "source": o.source})
+    for c in d.rules:
+        o = c.observation
+        rows.append({"row": o.row, "date": o.date, "metric": o.metric, "plan": o.plan,
+                     "actual": o.value, "expected_median": c.model, "p05": "", "p25": "",
+                     "p75": "", "p95": "", "expected_mean": c.model,
+                     "actual_over_expected": o.value / c.model if c.model else math.inf,
+                     "percentile": "", "inside_50": "", "inside_90": "",
+                     "flag": "" if c.consistent else f"rule differs ({c.what})",
+                     "source": o.source})
+    return rows
+
+
+def csv_text(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                         for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def write_disclosure(d: Disclosure, out_dir: Path) -> list[Path]:
+    """``disclosure_ae.csv``, ``reserve_adequacy.csv``, ``quarterly_disclosure.csv`` and
+    ``disclosure.html``, each written to a temporary name and renamed."""
+    from engine.report.disclosure_html import disclosure_page
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = {"disclosure_ae.csv": csv_text(ae_rows(d)),
+             "reserve_adequacy.csv": csv_text(d.adequacy),
+             "quarterly_disclosure.csv": csv_text(d.quarterly),
+             "disclosure.html": disclosure_page(d)}
+    written = []
+    for name, text in files.items():
+        target = out_dir / name
+        part = target.with_name(target.name + ".part")
+        part.write_text(text, encoding="utf-8")
+        part.replace(target)
+        written.append(target)
+    return written

@@ -1,0 +1,110 @@
+"""The study document (issue 12): one HTML page per platform answering the study's questions
+in its order, each of the four with a number; its policies tested by scenario files it
+writes; readable offline and (where Debian's ``chromium`` is installed) rendered headless."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import scenario_dict, write_toml
+
+PLATFORM = {"platform": {"age_out": "leave"},
+            "plans": [{"name": "young", "ages": [30, 32]},
+                      {"name": "old", "ages": [33, 34],
+                       "benefits": {"amount_by_age": [[33, 34, 60000]]}}]}
+OBSERVATIONS = ("date,metric,value,unit,source,period_start,period_end,sd_log,plan\n"
+                "2020Q2,members,25000,persons,https://example.org/a,,,0.1,\n"
+                "2020Q3,aided_in_period,5,persons,https://example.org/b,,,0.3,old\n"
+                "2020-06,benefit_cap,60000,yuan,https://example.org/c,,,,old\n")
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("study")
+    data = {**scenario_dict(scenario__description="A small platform of two plans",
+                            scenario__quarters=8, growth__series=[3000.0] * 8,
+                            market__health_premium_by_year={"2020": 8.173e11,
+                                                            "2021": 8.447e11}),
+            **PLATFORM}
+    scenario = write_toml(tmp / "p.toml", data)
+    obs = tmp / "obs.csv"
+    obs.write_text(OBSERVATIONS, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "engine", "study", str(scenario), str(obs),
+                           "--out", str(tmp / "doc"), "--paths", "40"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return tmp / "doc"
+
+
+def test_the_document_answers_the_four_questions_with_numbers(study):
+    text = (study / "study.html").read_text(encoding="utf-8")
+    answers = text[text.index("The four answers"):text.index("</ol>")]
+    items = re.findall(r"<li>(.*?)</li>", answers, re.S)
+    assert len(items) == 4
+    for item, label in zip(items, ("Valid members", "Claims", "The platform's value",
+                                   "Market share"), strict=True):
+        assert label in item
+        assert re.search(r"\d", item.split("</b>", 1)[1]), item
+    assert re.search(r"\d+\.\d+%", items[3])            # a share, in percent
+    order = ["1. Development", "2. Advantages in numbers", "3. Risks in numbers",
+             "4. Sustainability", "5. Recommendations"]
+    assert [text.index(h) for h in order] == sorted(text.index(h) for h in order)
+    for policy in ("Separate age pools or one pool", "The cap and fee that keep members",
+                   "Make up solvency", "Standardise disclosure", "Clarify positioning"):
+        assert policy in text
+    assert text.count("<b>Answer:</b>") >= 3
+    assert "premium at 25% expenses" in text
+    assert "rule" in text and "consistent" in text           # the published cap is checked
+    # readable offline: nothing fetched
+    assert not re.search(r"(src|href)=\"https?:", text)
+
+
+def test_the_policies_are_scenario_files_with_their_results(study):
+    files = sorted(p.name for p in (study / "scenarios").glob("*.toml"))
+    assert "one_pool.toml" in files and "reserve_loading.toml" in files
+    assert any(f.startswith("cap_") for f in files)
+    for f in files:
+        assert (study / "results" / f.replace(".toml", ".h5")).is_file()
+    from engine.config.scenario import load_scenario_set
+    assert not load_scenario_set(study / "scenarios" / "one_pool.toml").base.plans
+    assert len(load_scenario_set(study / "scenarios" / "reserve_loading.toml").scenarios) > 3
+    assert (study / "disclosure" / "disclosure_ae.csv").is_file()
+
+
+def test_a_bad_observation_stops_the_study_before_anything_is_written(tmp_path):
+    scenario = write_toml(tmp_path / "p.toml", {**scenario_dict(), **PLATFORM})
+    obs = tmp_path / "obs.csv"
+    obs.write_text("date,metric,value,unit,source,plan\n2020Q2,members,1,persons,x,kids\n",
+                   encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "engine", "study", str(scenario), str(obs),
+                           "--out", str(tmp_path / "doc")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "kids" in lines[0] and "column plan" in lines[0]
+    assert not (tmp_path / "doc").exists()
+
+
+def test_the_document_renders_in_headless_chromium(study, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium): the "
+                    "screenshot check of the study document is skipped")
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--hide-scrollbars", "--window-size=1280,3000",
+                           f"--screenshot={shot}", "--enable-logging=stderr", "--v=0",
+                           (study / "study.html").as_uri()], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line
+               or "Uncaught" in line or "Failed to load resource" in line]
+    assert not console, console
+    import matplotlib.image as mpimg
+    import numpy as np
+
+    pixels = mpimg.imread(shot)[..., :3]
+    assert pixels.shape[0] >= 2000
+    assert np.std(pixels) > 0.05                      # not a blank page
