@@ -187,8 +187,11 @@ def cmd_validate(args) -> int:
             status = 2
             continue
         b = ss.base.scenario
+        plans = ss.base.plans
+        names = ", ".join(p.name.rsplit(".", 1)[-1] for p in plans)
         print(f"{path}: ok ({len(ss.scenarios)} scenario(s), {b.quarters} quarters from "
-              f"{b.start}, {b.paths} paths)")
+              f"{b.start}, {b.paths} paths"
+              + (f"; a platform of {len(plans)} plans: {names}" if plans else "") + ")")
     return status
 
 

@@ -7,6 +7,8 @@
    valid members and claims per quarter, the platform's value, mutual aid's market share;
    and put the risks in numbers: ruin probability, solvency gap, one-year shortfall.
 4. Write the figures.
+5. Write the study document (`mutualsim study`): development, advantages, risks,
+   sustainability and tested recommendations, against the published figures.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from engine.report.plots import write_plots
 from engine.run.runner import RunRequest, run
 from engine.store import open_results
 from engine.studies.calibrate import run_calibration
+from engine.studies.study import run_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +44,7 @@ fmt = format_amount
 
 
 def analyse(name: str, observations: Path, scenario: Path, until: dt.date | None,
-            args: argparse.Namespace) -> dict:
+            args: argparse.Namespace, study_scenario: Path | None = None) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     fitted = out / f"{name}_fitted.toml"
@@ -98,4 +101,10 @@ def analyse(name: str, observations: Path, scenario: Path, until: dt.date | None
     if figures:
         print(f"\nfigures: {out / 'plots'}/ ({len(figures)} files) and "
               f"{fitted.with_suffix('.png')}")
+    study_file = study_scenario or fitted
+    print(f"\n== 5. the study document (`mutualsim study {study_file.name} "
+          f"{observations.name}`)\n")
+    document = run_study(study_file, observations, out / "study", paths=per_draw,
+                         policy_paths=max(per_draw, args.paths // 4))
+    print(f"wrote {document}")
     return summary

@@ -13,4 +13,6 @@ from platform_analysis import ROOT, analyse, arguments
 if __name__ == "__main__":
     args = arguments(__doc__.splitlines()[0], "results/xianghubao_example")
     analyse("xianghubao", ROOT / "data" / "observations" / "xianghubao.csv",
-            ROOT / "scenarios" / "xianghubao.toml", dt.date(2019, 12, 31), args)
+            ROOT / "scenarios" / "xianghubao.toml", dt.date(2019, 12, 31), args,
+            # the document covers the platform with its senior cancer plan (from 2019)
+            study_scenario=ROOT / "scenarios" / "xianghubao_plans.toml")

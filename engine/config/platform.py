@@ -58,6 +58,7 @@ FIXED_AT_PLATFORM = {
     "incidence.shock_size": "systematic risk is shared by the plans",
     "incidence.shock_quarters": "systematic risk is shared by the plans",
     "incidence.shock_catch_up": "systematic risk is shared by the plans",
+    "incidence.systematic_seed": "systematic risk is shared by the plans",
 }
 MAX_PLANS = 15   # a plan's index is keyed in 4 bits above the cells of its join draws
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")

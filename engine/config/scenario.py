@@ -140,16 +140,23 @@ def load_scenario_set(path: str | Path, *, check_tables: bool = True,
     ScenarioError
         With every problem found, each naming the file, the key and the value.
     """
+    raw, text = read_document(path)
+    return scenario_set_from_dict(raw, str(path), text, Path(path).resolve().parent,
+                                  check_tables=check_tables, force=force)
+
+
+def read_document(path: str | Path, what: str = "scenario file") -> tuple[dict, str]:
+    """A TOML file's document and text, merged over its base if it ``extends`` one; a file
+    that cannot be read or parsed is one problem naming it (exit 2)."""
     label = str(path)
-    text = read_user_file(path, ScenarioError, "scenario file", "cannot read")
+    text = read_user_file(path, ScenarioError, what, "cannot read")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError.one(label, "", f"invalid TOML: {exc}", has_got=False) from None
     if "extends" in raw:
         raw, text = _extend(raw, Path(path), label)
-    return scenario_set_from_dict(raw, label, text, Path(path).resolve().parent,
-                                  check_tables=check_tables, force=force)
+    return raw, text
 
 
 TABLE_REF_KEYS = ("incidence.table", "mortality.table", "population.initial_age_mix",

@@ -119,6 +119,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "shock_catch_up": _prob("Share of the diagnoses a shock removed (or added) that "
                                 "return (or are given back) in as many quarters after it.",
                                 0.0),
+        "systematic_seed": Key("int", "Seed of the systematic draws (level, trend, shocks) "
+                               "if not the run's: platforms of one sector share it, and so "
+                               "the national incidence level, while their own draws differ.",
+                               None, lo=0, hi=2 ** 64 - 1),
     },
     "mortality": {
         "table": Key("table_ref", "Mortality: built-in name or CSV `age,sex,qx`.",

@@ -348,3 +348,12 @@ def national_level_factors(rate_per_100k: np.ndarray, year: int) -> np.ndarray:
         table_crude = float(np.nansum(rate_per_100k[s] * w))
         factors[s] = crude[s] / table_crude
     return factors
+
+
+@cache
+def health_premiums_yuan() -> dict[int, float]:
+    """China's commercial health-insurance premiums by year, yuan
+    (china_health_insurance_premiums.csv; years without a public figure are absent)."""
+    table = _read_data("china_health_insurance_premiums.csv")
+    return {int(row["year"]): float(row["premium_billion_yuan"]) * 1e9
+            for _, row in table.rows}

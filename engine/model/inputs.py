@@ -105,6 +105,7 @@ class ModelInputs:
     topup_probability: float           # chance of topping up rather than being suspended
     sharing_rule: int                  # SharingRule of sharing.rule
     share_weight: np.ndarray           # (R, A) expected aid per member-quarter (age_rated)
+    systematic_seed: int | None = None  # incidence.systematic_seed (None: the run's seed)
     join_cell: int = 0                 # plan j of a platform: j · 2**24 added to the cells
                                        # of its join draws (its joiners' own streams)
 
@@ -238,6 +239,7 @@ def build_inputs(scenario) -> ModelInputs:
         topup_probability=float(scenario.prepaid.topup_probability),
         sharing_rule=int(SharingRule[sharing.rule.upper()]),
         join_cell=int(scenario.plan_index) << 24,
+        systematic_seed=inc.systematic_seed,
         share_weight=share_weight,
     )
 

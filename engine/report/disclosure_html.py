@@ -53,8 +53,11 @@ def ae_section(d) -> str:
                     "90% interval", "A/E", "percentile", "flag"], rows, flags)
     rules = ""
     if d.rules:
+        def shown(metric, x):                     # a year reads as a year, not 2,014
+            return str(int(x)) if metric == "founding" else x
         rule_rows = [[c.observation.date, c.observation.metric, c.observation.plan or
-                      "platform", c.observation.value, c.model,
+                      "platform", shown(c.observation.metric, c.observation.value),
+                      shown(c.observation.metric, c.model),
                       "consistent" if c.consistent else "DIFFERS", c.what] for c in d.rules]
         rules = ("<h3>Published rules against the scenario's</h3>"
                  + _table(["date", "rule", "plan", "published", "scenario", "", "how checked"],

@@ -159,7 +159,6 @@ def study_page(scenario_set, summary, disclosure, premiums, policies, series, re
     name = summary["scenarios"][0]
     title = base.scenario.description or base.scenario.name
     plans = series.get("plans") or []
-    quarters = series["quarters"]
     value = summary["platform_value"][name]
     vq = value["quantiles"]
     by_year = sustainability_rows(summary, name, series)
@@ -176,8 +175,8 @@ def study_page(scenario_set, summary, disclosure, premiums, policies, series, re
         + f"; {summary['paths']:,} paths, seed {summary['seed']}; results "
         f"{_esc(os.path.basename(str(results_path)))}.</p>",
         "<h2>The four answers</h2><ol>",
-        f"<li><b>Valid members</b> at {_esc(quarters[-1])}: {last_year[1]} (median, 90% "
-        "interval).</li>",
+        f"<li><b>Valid members</b> at the end of {_esc(last_year[0])}: {last_year[1]} "
+        "(median, 90% interval).</li>",
         f"<li><b>Claims</b> paid in {_esc(last_year[0])}: {last_year[2]}.</li>",
         f"<li><b>The platform's value</b> ({_esc(value['gap_rule'])}): mean "
         f"{readable(value['mean'])} yuan (s.e. {readable(value['mean_se'])}), median "

@@ -81,7 +81,8 @@ def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "nu
         return simulate_platform(inputs, seed, start, count, backend)
     paths = np.arange(start, start + count, dtype=np.int64)
     multipliers = join_multipliers(inputs, seed, paths)
-    levels = incidence_levels(inputs.systematic, seed, paths, inputs.year_of_quarter)
+    levels = incidence_levels(inputs.systematic, seed if inputs.systematic_seed is None
+                              else inputs.systematic_seed, paths, inputs.year_of_quarter)
     T = inputs.quarters
     cells = (count, T, inputs.n_rows, inputs.n_durations)
     aged = np.zeros(cells if keep_aged_out else (0, 0, 0, 0), np.int64)

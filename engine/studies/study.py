@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +44,8 @@ EXPENSE_RATIOS = (0.25, 0.35)
 # figure: it scales a comparison with insurance, never a parameter of the forecast.
 CANCER_SHARE_OF_CI_CLAIMS = 0.72
 RUIN_TARGET = 0.005                 # one-year ruin below 0.5 % (Solvency II / C-ROSS 99.5 %)
-LOADINGS_YUAN_Q = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)   # reserve loading grid per member-quarter
-CAP_MULTIPLES = (1.0, 1.5, 2.0)     # caps as multiples of the median cost per member
+LOADING_SHARES = (0.0, 0.05, 0.1, 0.2, 0.4)   # reserve loadings, shares of the median cost
+CAP_MULTIPLES = (1.5, 2.0, 3.0)     # caps as multiples of each plan's median cost
 FEES = (0.06, 0.08, 0.10)           # management fee grid around the platforms' 8 %
 
 
@@ -63,11 +62,8 @@ class Policy:
 
 
 def _raw(path: Path) -> dict:
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    if "extends" in raw:
-        from engine.config.scenario import _extend
-        raw, _ = _extend(raw, path, str(path))
-    return raw
+    from engine.config.scenario import read_document
+    return read_document(path)[0]
 
 
 def _write_policy(raw: dict, scenario_path: Path, out_dir: Path, name: str,
@@ -226,57 +222,65 @@ def policies(scenario_path: Path, scenario_set, out_dir: Path, paths: int,
                       files[0], answer, rows,
                       ["caps", "fee", "members at the end (median)", "ruin probability",
                        "worst year's shortfall VaR 99.5%, yuan"]))
-    # 3. the reserve loading that keeps one-year ruin below 0.5 % under the tightest caps
-    doc = _capped(raw, cost_medians, CAP_MULTIPLES[0])
-    path = _write_policy(doc, scenario_path, out_dir, "reserve_loading",
-                         {"reserve.loading_per_member_quarter": list(LOADINGS_YUAN_Q)},
-                         f"reserve loadings under caps at {CAP_MULTIPLES[0]:g} times each "
-                         "plan's median cost")
-    _, ds = _run(path, out_dir, paths)
-    with ds:
-        s3 = summarize(ds)
-        rows = []
-        for i, name in enumerate(s3["scenarios"]):
+    # 3. the reserve loading that keeps one-year ruin below 0.5 % under the tightest caps:
+    # each plan loads a share of its own median cost per member-quarter
+    rows, files = [], []
+    for share in LOADING_SHARES:
+        doc = _capped(raw, cost_medians, CAP_MULTIPLES[0], share)
+        path = _write_policy(doc, scenario_path, out_dir, f"reserve_loading_{share:g}", None,
+                             f"a reserve loading of {share:.0%} of each plan's median cost "
+                             f"under caps at {CAP_MULTIPLES[0]:g} times it")
+        files.append(path)
+        _, ds = _run(path, out_dir, paths)
+        with ds:
+            s3 = summarize(ds)
+            name = s3["scenarios"][0]
             by_q = s3["ruin_probability_by_quarter"][name]
             worst_year = max(by_q[min(t + 3, len(by_q) - 1)] - (by_q[t - 1] if t else 0.0)
                              for t in range(0, len(by_q), 4))
-            rows.append([float(ds["reserve.loading_per_member_quarter"].values[i]),
+            rows.append([f"{share:.0%} of the median cost",
                          s3["members_quantiles"][name]["0.5"][-1],
                          s3["ruin_probability"][name], worst_year])
     enough = [r for r in rows if r[3] < RUIN_TARGET]
-    answer = (f"a loading of {enough[0][0]:g} yuan per member-quarter keeps the probability "
-              f"of a first gap within any one year below {RUIN_TARGET:.1%} "
-              f"({enough[0][3]:.4f}), keeping {enough[0][1]:,.0f} members" if enough else
-              f"no loading up to {LOADINGS_YUAN_Q[-1]:g} yuan per member-quarter keeps it "
-              f"below {RUIN_TARGET:.1%}: caps this tight need a larger reserve or higher caps")
+    answer = (f"a loading of {enough[0][0]} per member-quarter keeps the probability of a "
+              f"first gap within any one year below {RUIN_TARGET:.1%} ({enough[0][3]:.4f}), "
+              f"keeping {enough[0][1]:,.0f} members" if enough else
+              f"no loading up to {LOADING_SHARES[-1]:.0%} of the median cost keeps it below "
+              f"{RUIN_TARGET:.1%}: caps this tight need a larger reserve or higher caps")
     out.append(Policy("Make up solvency: the reserve loading",
                       f"What reserve loading keeps one-year ruin below {RUIN_TARGET:.1%} under "
-                      f"caps at {CAP_MULTIPLES[0]:g} times each plan's median cost?", path,
+                      f"caps at {CAP_MULTIPLES[0]:g} times each plan's median cost?", files[0],
                       answer, rows,
-                      ["loading, yuan per member-quarter", "members at the end (median)",
+                      ["loading per member-quarter", "members at the end (median)",
                        "ruin probability by the end",
                        "worst one-year probability of a first gap"]))
     return out
 
 
-def _capped(raw: dict, cost_medians: dict[str, float], multiple: float) -> dict:
+def _capped(raw: dict, cost_medians: dict[str, float], multiple: float,
+            loading_share: float = 0.0) -> dict:
     """The scenario with each plan's (or the one pool's) cap per quarter at ``multiple``
-    times its median cost per member-quarter, shortfalls met from the reserve."""
+    times its median cost per member-quarter, shortfalls met from the reserve, and a reserve
+    loading of ``loading_share`` times that median."""
     doc = copy.deepcopy(raw)
     doc.setdefault("sharing", {})["shortfall"] = "reserve"
-    if doc.get("plans"):
-        for plan in doc["plans"]:
-            cap = round(multiple * max(cost_medians.get(plan["name"], 1.0), 1.0), 2)
-            plan.setdefault("sharing", {}).update(cap_per_quarter=cap, shortfall="reserve")
-    else:
-        doc["sharing"]["cap_per_quarter"] = round(
-            multiple * max(cost_medians.get("", 1.0), 1.0), 2)
+    targets = ([(plan, cost_medians.get(plan["name"], 1.0)) for plan in doc["plans"]]
+               if doc.get("plans") else [(doc, cost_medians.get("", 1.0))])
+    for table, median in targets:
+        median = max(median, 1.0)
+        table.setdefault("sharing", {}).update(cap_per_quarter=round(multiple * median, 2),
+                                               shortfall="reserve")
+        table.setdefault("reserve", {})["loading_per_member_quarter"] = round(
+            loading_share * median, 2)
     return doc
 
 
-def run_study(scenario_path, observations_path, out_dir, paths: int | None = None) -> Path:
+def run_study(scenario_path, observations_path, out_dir, paths: int | None = None,
+              policy_paths: int | None = None) -> Path:
     """Write ``DIR/study.html`` (and the CSV tables, scenario files and results it rests
-    on); returns the document's path.
+    on); returns the document's path. ``paths`` per scenario of the main run (default: the
+    file's, at most 400; a fitted set's draws are pooled), ``policy_paths`` per scenario of
+    the policies' runs (default: ``paths``, at least 200).
 
     Raises
     ------
@@ -303,7 +307,8 @@ def run_study(scenario_path, observations_path, out_dir, paths: int | None = Non
         premiums = premium_comparison(scenario_set.base, ds)
         series = _series(ds)
     write_disclosure(d, out_dir / "disclosure")
-    tested = policies(scenario_path, scenario_set, out_dir, paths, _cost_medians(series))
+    tested = policies(scenario_path, scenario_set, out_dir, policy_paths or max(paths, 200),
+                      _cost_medians(series))
     page = study_page(scenario_set, summary, d, premiums, tested, series, results,
                       EXPENSE_RATIOS)
     target = out_dir / "study.html"

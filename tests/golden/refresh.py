@@ -28,9 +28,11 @@ NUMPY_SCENARIOS = 3
 
 
 def shipped_files() -> list[Path]:
-    """Every scenario file users get: ``scenarios/`` and ``scenarios/stress/``."""
+    """Every scenario file users get: ``scenarios/``, ``scenarios/stress/`` and the sector's
+    platforms in ``scenarios/sector/`` (not the sector file itself, which lists them)."""
     return sorted((ROOT / "scenarios").glob("*.toml")) + sorted(
-        (ROOT / "scenarios" / "stress").glob("*.toml"))
+        (ROOT / "scenarios" / "stress").glob("*.toml")) + sorted(
+        p for p in (ROOT / "scenarios" / "sector").glob("*.toml") if p.name != "sector.toml")
 
 
 def checksums_of(path: Path, backend: str, paths: int = GOLDEN_PATHS) -> dict[str, str]:

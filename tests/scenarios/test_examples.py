@@ -26,6 +26,8 @@ def test_example_runs(script, expect, tmp_path):
                               "(4) the risks in numbers", "probability of a solvency gap"]:
         assert fragment in out, fragment
     assert (tmp_path / "plots").is_dir()
+    page = (tmp_path / "study" / "study.html").read_text(encoding="utf-8")
+    assert "The four answers" in page and "5. Recommendations, each tested" in page
     # one printed number against an independent computation from the results file: the
     # pooled probability of a solvency gap by the end (any quarter with a gap)
     import re
@@ -39,3 +41,18 @@ def test_example_runs(script, expect, tmp_path):
     with h5py.File(results, "r") as f:
         gap = f["solvency_gap"][...]                       # (scenario, path, quarter)
     assert abs(printed - np.mean((gap > 0).any(axis=-1))) <= 0.0005
+
+
+def test_sector_example_writes_the_market_share_by_year(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "sector.py"), "--paths", "20",
+                           "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "market share of mutual aid" in proc.stdout
+    for year in ("2018", "2019", "2020", "2021"):
+        assert f"  {year}: members" in proc.stdout
+    import csv
+    with open(tmp_path / "sector_by_year.csv", encoding="utf-8") as f:
+        rows = {row["year"]: row for row in csv.DictReader(f)}
+    assert float(rows["2019"]["market_share_median"]) > 0
+    assert (tmp_path / "sector.png").is_file()

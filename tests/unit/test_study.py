@@ -64,13 +64,16 @@ def test_the_document_answers_the_four_questions_with_numbers(study):
 
 def test_the_policies_are_scenario_files_with_their_results(study):
     files = sorted(p.name for p in (study / "scenarios").glob("*.toml"))
-    assert "one_pool.toml" in files and "reserve_loading.toml" in files
+    assert "one_pool.toml" in files and "reserve_loading_0.1.toml" in files
     assert any(f.startswith("cap_") for f in files)
     for f in files:
         assert (study / "results" / f.replace(".toml", ".h5")).is_file()
     from engine.config.scenario import load_scenario_set
     assert not load_scenario_set(study / "scenarios" / "one_pool.toml").base.plans
-    assert len(load_scenario_set(study / "scenarios" / "reserve_loading.toml").scenarios) > 3
+    assert len(load_scenario_set(study / "scenarios" / "cap_1.5x.toml").scenarios) == 3
+    loaded = load_scenario_set(study / "scenarios" / "reserve_loading_0.1.toml").base
+    assert all(p.reserve.loading_per_member_quarter > 0 for p in loaded.plans)
+    assert all(p.sharing.cap_per_quarter > 0 for p in loaded.plans)
     assert (study / "disclosure" / "disclosure_ae.csv").is_file()
 
 
