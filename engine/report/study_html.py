@@ -154,7 +154,7 @@ def conflicts(disclosure) -> str:
 
 
 def study_page(scenario_set, summary, disclosure, premiums, policies, series, results_path,
-               expense_ratios) -> str:
+               expense_ratios, fit_lines=()) -> str:
     base = scenario_set.base
     name = summary["scenarios"][0]
     title = base.scenario.description or base.scenario.name
@@ -188,6 +188,11 @@ def study_page(scenario_set, summary, disclosure, premiums, policies, series, re
         "<img alt=\"members, sharers and cost per member\" src=\""
         + development_figure(series, disclosure) + "\">",
         ae_section(disclosure), conflicts(disclosure),
+        *(["<h3>Why the forecast cannot meet every figure</h3><p>The expected path of "
+            "the scenario's parameters against each figure, <i>z</i> on the figure's own "
+            "stated error (sd_log), by source:</p><ul>"
+            + "".join(f"<li>{_esc(line.strip())}</li>" for line in fit_lines) + "</ul>"]
+          if fit_lines else []),
         "<h2>2. Advantages in numbers</h2>",
         "<p>What a member pays in a year against an insurance premium for the same cover "
         "and ages: the insured-lives critical-illness table's expected claims for the plan's "

@@ -310,12 +310,31 @@ def run_study(scenario_path, observations_path, out_dir, paths: int | None = Non
     tested = policies(scenario_path, scenario_set, out_dir, policy_paths or max(paths, 200),
                       _cost_medians(series))
     page = study_page(scenario_set, summary, d, premiums, tested, series, results,
-                      EXPENSE_RATIOS)
+                      EXPENSE_RATIOS, fit_lines(scenario_set.base, observations_path))
     target = out_dir / "study.html"
     part = target.with_name(target.name + ".part")
     part.write_text(page, encoding="utf-8")
     part.replace(target)
     return target
+
+
+def fit_lines(scenario, observations_path: Path) -> list[str]:
+    """How the scenario's expected path lands on each published figure, per source, and
+    which sources pull it apart (:func:`engine.studies.calibrate.conflict_lines`): why the
+    forecast cannot meet every figure it was fitted to."""
+    from engine.run.platform import build_run_inputs, expected_paths
+    from engine.studies.calibrate import Verdict, conflict_lines, values_of
+    from engine.studies.observations import fitted_only, read_observations
+
+    plans = tuple(p.name.rsplit(".", 1)[-1].split("[")[0] for p in scenario.plans)
+    figures = fitted_only(read_observations(observations_path, scenario.scenario.start,
+                                            scenario.scenario.quarters, plans))
+    if not figures:
+        return []
+    values = values_of(figures, expected_paths(build_run_inputs(scenario)), scenario,
+                       float(scenario.population.initial_members))
+    return conflict_lines([Verdict(o, float(v)) for o, v in zip(figures, values,
+                                                                  strict=True)])
 
 
 def _cost_medians(series: dict) -> dict[str, float]:

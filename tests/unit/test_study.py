@@ -58,6 +58,8 @@ def test_the_document_answers_the_four_questions_with_numbers(study):
     assert text.count("<b>Answer:</b>") >= 3
     assert "premium at 25% expenses" in text
     assert "rule" in text and "consistent" in text           # the published cap is checked
+    why = text[text.index("Why the forecast cannot meet every figure"):]
+    assert "https://example.org/a" in why and "mean |z|" in why   # per source
     # readable offline: nothing fetched
     assert not re.search(r"(src|href)=\"https?:", text)
 
