@@ -44,8 +44,11 @@ EXPENSE_RATIOS = (0.25, 0.35)
 # figure: it scales a comparison with insurance, never a parameter of the forecast.
 CANCER_SHARE_OF_CI_CLAIMS = 0.72
 RUIN_TARGET = 0.005                 # one-year ruin below 0.5 % (Solvency II / C-ROSS 99.5 %)
-LOADING_SHARES = (0.0, 0.05, 0.1, 0.2, 0.4)   # reserve loadings, shares of the median cost
-CAP_MULTIPLES = (1.5, 2.0, 3.0)     # caps as multiples of each plan's median cost
+# Caps and loadings are set against each plan's peak median cost per member-quarter (the
+# largest of its quarters' medians): costs trend (members age, selection wears off), so a
+# cap set against a typical quarter binds for good later on, which no loading can fund.
+LOADING_SHARES = (0.0, 0.05, 0.1, 0.2, 0.4, 0.8)   # reserve loadings, shares of the peak cost
+CAP_MULTIPLES = (1.0, 1.25, 1.5)    # caps as multiples of each plan's peak median cost
 FEES = (0.06, 0.08, 0.10)           # management fee grid around the platforms' 8 %
 
 
@@ -187,20 +190,20 @@ def policies(scenario_path: Path, scenario_set, out_dir: Path, paths: int,
                           ["design", "members at the end (median)",
                            "cost per member in the last quarter (median), yuan"]))
     # 2. the cap and the fee that keep members: each plan capped at a multiple of its own
-    # median cost per member-quarter, the shortfall met from the reserve
+    # peak median cost per member-quarter, the shortfall met from the reserve
     rows = []
     files = []
     for multiple in CAP_MULTIPLES:
         doc = _capped(raw, cost_medians, multiple)
         path = _write_policy(doc, scenario_path, out_dir, f"cap_{multiple:g}x",
                              {"sharing.fee_rate": list(FEES)},
-                             f"caps at {multiple:g} times each plan's median cost, and fees")
+                             f"caps at {multiple:g} times each plan's peak median cost, and fees")
         files.append(path)
         _, ds = _run(path, out_dir, paths)
         with ds:
             s2 = summarize(ds)
             for i, name in enumerate(s2["scenarios"]):
-                rows.append([f"{multiple:g} × median cost",
+                rows.append([f"{multiple:g} × peak median cost",
                              float(ds["sharing.fee_rate"].values[i]),
                              s2["members_quantiles"][name]["0.5"][-1],
                              s2["ruin_probability"][name],
@@ -223,12 +226,12 @@ def policies(scenario_path: Path, scenario_set, out_dir: Path, paths: int,
                       ["caps", "fee", "members at the end (median)", "ruin probability",
                        "worst year's shortfall VaR 99.5%, yuan"]))
     # 3. the reserve loading that keeps one-year ruin below 0.5 % under the tightest caps:
-    # each plan loads a share of its own median cost per member-quarter
+    # each plan loads a share of its own peak median cost per member-quarter
     rows, files = [], []
     for share in LOADING_SHARES:
         doc = _capped(raw, cost_medians, CAP_MULTIPLES[0], share)
         path = _write_policy(doc, scenario_path, out_dir, f"reserve_loading_{share:g}", None,
-                             f"a reserve loading of {share:.0%} of each plan's median cost "
+                             f"a reserve loading of {share:.0%} of each plan's peak median cost "
                              f"under caps at {CAP_MULTIPLES[0]:g} times it")
         files.append(path)
         _, ds = _run(path, out_dir, paths)
@@ -238,18 +241,18 @@ def policies(scenario_path: Path, scenario_set, out_dir: Path, paths: int,
             by_q = s3["ruin_probability_by_quarter"][name]
             worst_year = max(by_q[min(t + 3, len(by_q) - 1)] - (by_q[t - 1] if t else 0.0)
                              for t in range(0, len(by_q), 4))
-            rows.append([f"{share:.0%} of the median cost",
+            rows.append([f"{share:.0%} of the peak median cost",
                          s3["members_quantiles"][name]["0.5"][-1],
                          s3["ruin_probability"][name], worst_year])
     enough = [r for r in rows if r[3] < RUIN_TARGET]
     answer = (f"a loading of {enough[0][0]} per member-quarter keeps the probability of a "
               f"first gap within any one year below {RUIN_TARGET:.1%} ({enough[0][3]:.4f}), "
               f"keeping {enough[0][1]:,.0f} members" if enough else
-              f"no loading up to {LOADING_SHARES[-1]:.0%} of the median cost keeps it below "
+              f"no loading up to {LOADING_SHARES[-1]:.0%} of the peak median cost keeps it below "
               f"{RUIN_TARGET:.1%}: caps this tight need a larger reserve or higher caps")
     out.append(Policy("Make up solvency: the reserve loading",
                       f"What reserve loading keeps one-year ruin below {RUIN_TARGET:.1%} under "
-                      f"caps at {CAP_MULTIPLES[0]:g} times each plan's median cost?", files[0],
+                      f"caps at {CAP_MULTIPLES[0]:g} × each plan's peak median cost?", files[0],
                       answer, rows,
                       ["loading per member-quarter", "members at the end (median)",
                        "ruin probability by the end",
@@ -260,8 +263,8 @@ def policies(scenario_path: Path, scenario_set, out_dir: Path, paths: int,
 def _capped(raw: dict, cost_medians: dict[str, float], multiple: float,
             loading_share: float = 0.0) -> dict:
     """The scenario with each plan's (or the one pool's) cap per quarter at ``multiple``
-    times its median cost per member-quarter, shortfalls met from the reserve, and a reserve
-    loading of ``loading_share`` times that median."""
+    times its peak median cost per member-quarter, shortfalls met from the reserve, and a
+    reserve loading of ``loading_share`` times that cost."""
     doc = copy.deepcopy(raw)
     doc.setdefault("sharing", {})["shortfall"] = "reserve"
     targets = ([(plan, cost_medians.get(plan["name"], 1.0)) for plan in doc["plans"]]
@@ -338,14 +341,13 @@ def fit_lines(scenario, observations_path: Path) -> list[str]:
 
 
 def _cost_medians(series: dict) -> dict[str, float]:
-    """Each plan's (``""``: the platform's) median cost per member-quarter over the
-    quarters in which members paid something."""
-    def median(x):
-        m = np.median(x, axis=0)
-        return float(np.median(m[m > 0])) if np.any(m > 0) else 1.0
-    out = {"": median(series["cost_per_member"])}
+    """Each plan's (``""``: the platform's) peak median cost per member-quarter: the largest
+    over quarters of the median over paths (1 yuan at least)."""
+    def peak(x):
+        return max(float(np.median(x, axis=0).max()), 1.0)
+    out = {"": peak(series["cost_per_member"])}
     for j, plan in enumerate(series["plans"]):
-        out[plan] = median(series["cost_per_member_by_plan"][j])
+        out[plan] = peak(series["cost_per_member_by_plan"][j])
     return out
 
 
