@@ -7,7 +7,8 @@ two runs on the same common random numbers) plus::
     [platform]
     age_out = "leave"            # or "next_plan": members past a plan's oldest age move to
                                  # the plan that starts at the next age (post-paid plans)
-    ages_may_overlap = false     # true: plans are separate products whose ages overlap
+    ages_may_overlap = false     # true: plans are separate products whose ages overlap (each
+                                 # plan then keys all its draws apart: its own members)
 
     [[plans]]
     name = "adults"
@@ -29,7 +30,8 @@ What a platform shares across its plans is fixed at the platform: the systematic
 level, the joins' over-dispersion multiplier, the risk groups and the joiners' age mix; a
 plan may not set them. Plan ``j`` keys its join draws with its index (its joiners are its
 own); the other draws are keyed by cell (absolute age), so plans over disjoint ages draw
-exactly what the one pool draws for the same members.
+exactly what the one pool draws for the same members. Where ages may overlap, plan ``j``
+keys every cell ``j · 2**24`` apart: separate products, separate members, separate draws.
 """
 
 from __future__ import annotations

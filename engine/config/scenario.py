@@ -95,7 +95,9 @@ Scenario = make_dataclass(
      ("swept", dict, field(default_factory=dict)),
      # a platform (engine.config.platform): its plans, each a scenario of its own ages and
      # rules, and what happens to members past a plan's oldest age; a plan: its index
-     ("plans", tuple, ()), ("age_out", str, "leave"), ("plan_index", int, 0)],
+     ("plans", tuple, ()), ("age_out", str, "leave"), ("plan_index", int, 0),
+     # a plan of a platform whose plans' ages may overlap: its cells are keyed apart
+     ("plan_own_cells", bool, False)],
     bases=(_ScenarioMethods,), frozen=True)
 Scenario.__module__ = __name__  # so that pickling (Dask workers) finds it here
 
@@ -284,7 +286,7 @@ def _with_plans(scenario: Scenario | None, raw: dict, plans: list[dict], options
             problems.add("platform.age_out", f"plan {plan['name']} is pre-paid: members who "
                          "move keep no balance in the engine, so next_plan needs post-paid "
                          "plans", "next_plan")
-        out.append(replace(member, plan_index=j,
+        out.append(replace(member, plan_index=j, plan_own_cells=options["ages_may_overlap"],
                            scenario=replace(member.scenario, name=document["scenario"]["name"]
                                             if not swept else
                                             f"{document['scenario']['name']}"

@@ -180,6 +180,10 @@ def build_inputs(scenario) -> ModelInputs:
     series = np.zeros(T) if growth.series is None else np.asarray(growth.series[:T], float)
     abs_age_q = 4 * age_min + np.arange(n_age_q)
     cell_id = _cell_ids(row_group, row_sex, abs_age_q, durations)
+    if scenario.plan_own_cells:
+        # plans whose ages may overlap are separate products: plan j's cells get their own
+        # keys (j · 2**24 above the 21 bits of a cell), so its draws are its own
+        cell_id = cell_id + np.uint32(int(scenario.plan_index) << 24)
     inf = float("inf")
     group_keys = {key: np.array([g[key] for g in groups]) for key in GROUP_KEYS}
     return ModelInputs(

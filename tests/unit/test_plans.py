@@ -153,11 +153,14 @@ def test_engines_agree_on_a_platform_whose_members_move(tmp_path):
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
-def test_plans_over_the_same_ages_draw_their_own_joins(tmp_path):
+def test_plans_over_the_same_ages_draw_their_own_numbers(tmp_path):
     same = [{"name": "a", "ages": [30, 39]}, {"name": "b", "ages": [30, 39]}]
     _, out = run_platform(tmp_path, platform_dict(same, overlap=True))
     joins = out["joins_by_plan"]
     assert not np.array_equal(joins[0], joins[1])
+    # separate products: their members' diagnoses and lapses are their own draws too
+    for name in ("claims", "diagnosed_in_waiting", "lapses", "deaths"):
+        assert not np.array_equal(out[name + "_by_plan"][0], out[name + "_by_plan"][1]), name
     np.testing.assert_array_equal(out["incidence_level_by_plan"][0],
                                   out["incidence_level_by_plan"][1])
 
