@@ -179,11 +179,8 @@ def build_inputs(scenario) -> ModelInputs:
     growth = scenario.growth
     series = np.zeros(T) if growth.series is None else np.asarray(growth.series[:T], float)
     abs_age_q = 4 * age_min + np.arange(n_age_q)
-    cell_id = _cell_ids(row_group, row_sex, abs_age_q, durations)
-    if scenario.plan_own_cells:
-        # plans whose ages may overlap are separate products: plan j's cells get their own
-        # keys (j · 2**24 above the 21 bits of a cell), so its draws are its own
-        cell_id = cell_id + np.uint32(int(scenario.plan_index) << 24)
+    cell_id = _cell_ids(row_group, row_sex, abs_age_q, durations, scenario.plan_own_cells
+                        and scenario.plan_index)
     inf = float("inf")
     group_keys = {key: np.array([g[key] for g in groups]) for key in GROUP_KEYS}
     return ModelInputs(
@@ -242,8 +239,7 @@ def build_inputs(scenario) -> ModelInputs:
                          else scenario.prepaid.topup_amount),
         topup_probability=float(scenario.prepaid.topup_probability),
         sharing_rule=int(SharingRule[sharing.rule.upper()]),
-        join_cell=int(scenario.plan_index) << 24,
-        systematic_seed=inc.systematic_seed,
+        join_cell=int(scenario.plan_index) << 24, systematic_seed=inc.systematic_seed,
         share_weight=share_weight,
     )
 
@@ -301,10 +297,12 @@ def _systematic(inc) -> SystematicRisk:
         shock_catch_up=float(inc.shock_catch_up))
 
 
-def _cell_ids(row_group, row_sex, abs_age_q, durations) -> np.ndarray:
+def _cell_ids(row_group, row_sex, abs_age_q, durations, plan: int = 0) -> np.ndarray:
     """Stream cell keys ``(R, A, Dn)``: group above sex above age-quarter above duration,
-    so that group 0's cells keep the keys cells had before risk groups."""
-    return ((row_group[:, None, None] << (SEX_BITS + AGE_Q_BITS + DURATION_BITS))
+    so that group 0's cells keep the keys cells had before risk groups. Plans whose ages
+    may overlap are separate products: plan ``j`` adds ``j · 2**24`` (above a cell's 21
+    bits), so its draws are its own."""
+    return ((plan << 24) | (row_group[:, None, None] << (SEX_BITS + AGE_Q_BITS + DURATION_BITS))
             | (row_sex[:, None, None] << (AGE_Q_BITS + DURATION_BITS))
             | (abs_age_q[None, :, None] << DURATION_BITS)
             | durations[None, None, :]).astype(np.uint32)
