@@ -243,6 +243,8 @@ def gamma(shape_param, stream: Stream, path, cell) -> np.ndarray:
     ``U`` from block ``GAMMA_SMALL_SHAPE_BLOCK``.
     """
     a = np.asarray(shape_param, dtype=np.float64)
+    if not np.all(np.isfinite(a) & (a > 0)):
+        raise ValueError("gamma shape must be finite and positive")   # it would never accept
     shape = a.shape
     af, pathf, cellf = _flat(shape, a, np.asarray(path), np.asarray(cell))
     boosted = af < 1.0

@@ -24,6 +24,7 @@ from engine.run.platform import PlatformInputs, build_run_inputs, simulate_platf
 from engine.variables import empty_outputs
 
 BACKENDS = ("numba", "numpy")
+MAX_GAMMA_SHAPE = 1e12   # over-dispersion α < 1e-12 is no over-dispersion (join_multipliers)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ def join_multipliers(inputs: ModelInputs, seed: int, paths: np.ndarray) -> np.nd
     """
     alpha = inputs.join_dispersion
     out = np.ones((len(paths), inputs.quarters))
-    if alpha <= 0:
+    if alpha <= 0 or 1.0 / alpha > MAX_GAMMA_SHAPE:
+        # α below 1e-12: the multiplier's s.d. √α is under 1e-6, so it is 1 (and 1/α may
+        # not even be finite: a subnormal α makes it inf, which no sampler can draw)
         return out
     for t in range(inputs.quarters):
         draws = gamma(np.full(len(paths), 1.0 / alpha),

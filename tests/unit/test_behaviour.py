@@ -212,3 +212,16 @@ def _traces(inputs, seed, paths):
 def _here():
     from pathlib import Path
     return Path(__file__).parent
+
+
+@pytest.mark.parametrize("alpha", [5e-324, 1e-300, 1e-13])
+def test_a_vanishing_over_dispersion_is_none(tmp_path, alpha):
+    """α below 1e-12 (a subnormal α makes 1/α infinite, a shape no gamma sampler can draw)
+    gives multipliers of exactly 1, as α = 0 does; found by hypothesis."""
+    from engine.run.simulate import join_multipliers
+    inputs = inputs_of(tmp_path, scenario_dict(growth__dispersion=alpha))
+    assert np.array_equal(join_multipliers(inputs, 3, np.arange(4)), np.ones((4, 6)))
+    with pytest.raises(ValueError):
+        from engine.random.samplers import gamma
+        from engine.random.streams import Kind, Stream
+        gamma(np.array([np.inf]), Stream(3, 0, Kind.JOIN_GAMMA), np.arange(1), 0)
