@@ -84,3 +84,52 @@ def assert_within_se(estimate: float, exact: float, se: float, k: float = 4.0, w
     """``|estimate − exact| < k · se`` with a message that shows the numbers."""
     assert abs(estimate - exact) < k * se, (
         f"{what}: estimate {estimate:.6g} vs exact {exact:.6g}, {k} SE = {k * se:.3g}")
+
+
+def headless_screenshot(page: Path, shot: Path, what: str, height: int):
+    """The page as headless Chromium renders it (RGB pixels), after checking that it logs
+    no console error; skips, saying so, where Debian's ``chromium`` is not installed."""
+    import shutil
+    import subprocess
+
+    import matplotlib.image as mpimg
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium): the "
+                    f"screenshot check of the {what} is skipped")
+    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--hide-scrollbars", f"--window-size=1280,{height}",
+                           f"--screenshot={shot}", "--enable-logging=stderr", "--v=0",
+                           page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line
+               or "Uncaught" in line or "Failed to load resource" in line]
+    assert not console, console
+    return mpimg.imread(shot)[..., :3]
+
+
+def assert_one_line_error(proc, *fragments: str) -> None:
+    """A command's bad input: exit status 2 and one line on stderr naming every fragment."""
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+def assert_unknown_plan_refused(tmp_path: Path, command: str, *before: str, after=()) -> None:
+    """``mutualsim COMMAND [before] OBS.csv [after] --out DIR`` with an observation of a plan
+    the platform does not have: one line naming the file, the column and the plan, exit 2,
+    and no output folder."""
+    import subprocess
+    import sys
+
+    obs = tmp_path / "unknown_plan.csv"
+    obs.write_text("date,metric,value,unit,source,plan\n2020Q2,members,1,persons,x,kids\n",
+                   encoding="utf-8")
+    out = tmp_path / "refused"
+    proc = subprocess.run([sys.executable, "-m", "engine", command, *before, str(obs),
+                           *after, "--out", str(out)], capture_output=True, text=True)
+    assert_one_line_error(proc, "column plan", "kids", str(obs))
+    assert not out.exists()

@@ -657,6 +657,21 @@ def _check_shocks(v: Any, key: str, problems: Problems):
     return out if len(out) == len(v) else None
 
 
+def _tables_of(v: list, key: str, problems: Problems, valid: tuple[str, ...], shape: str):
+    """``(where, table)`` for each element of a list of tables; an element that is not a
+    table, and every unknown key, is a problem (the element is then left out)."""
+    for i, item in enumerate(v):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            problems.add(where, f"must be {shape}", item)
+            continue
+        for k in item:
+            if k not in valid:
+                problems.add(f"{where}.{k}", f"unknown key (valid: {', '.join(valid)})",
+                             item[k])
+        yield where, item
+
+
 def _check_changes(v: Any, key: str, problems: Problems):
     """``[{from = "2020Q3", amount_by_age = [[lo, hi, amount], ...]}, ...]`` (dated changes of
     benefit amounts; that ``from`` lies inside the run is a cross-check)."""
@@ -664,16 +679,9 @@ def _check_changes(v: Any, key: str, problems: Problems):
         problems.add(key, "must be a list of {from, amount_by_age}", v)
         return None
     out = []
-    for i, change in enumerate(v):
-        where = f"{key}[{i}]"
-        if not isinstance(change, dict):
-            problems.add(where, "must be {from = \"2020Q3\", amount_by_age = [[lo, hi, "
-                         "amount]]}", change)
-            continue
-        for k in change:
-            if k not in ("from", "amount_by_age"):
-                problems.add(f"{where}.{k}", "unknown key (valid: from, amount_by_age)",
-                             change[k])
+    for where, change in _tables_of(v, key, problems, ("from", "amount_by_age"),
+                                    "{from = \"2020Q3\", amount_by_age = [[lo, hi, "
+                                    "amount]]}"):
         start = _check(Key("quarter", ""), change.get("from"), f"{where}.from", problems,
                        Path("."))
         bands = _check_bands(change.get("amount_by_age"), f"{where}.amount_by_age", problems)
@@ -696,16 +704,8 @@ def _check_groups(v: Any, key: str, problems: Problems):
         problems.add(key, f"at most {MAX_GROUPS} groups", len(v))
         return None
     out = []
-    for i, group in enumerate(v):
-        where = f"{key}[{i}]"
-        if not isinstance(group, dict):
-            problems.add(where, "must be a table {name = \"low\", population_share = 0.5, "
-                         "...}", group)
-            continue
-        for k in group:
-            if k not in GROUP_KEYS:
-                problems.add(f"{where}.{k}", f"unknown key (valid: {', '.join(GROUP_KEYS)})",
-                             group[k])
+    for where, group in _tables_of(v, key, problems, tuple(GROUP_KEYS),
+                                   "a table {name = \"low\", population_share = 0.5, ...}"):
         checked = {}
         for k, spec in GROUP_KEYS.items():
             if k in group:

@@ -93,6 +93,11 @@ class Fit:
         return np.sqrt(np.diag(self.covariance))
 
 
+def relative_error(model: float, observed: float) -> float:
+    """``(model − observed) / observed`` (NaN for an observed 0)."""
+    return (model - observed) / observed if observed else float("nan")
+
+
 def parameters_for(raw: dict) -> list[Parameter]:
     """The fitted parameters of a scenario document (see the module docstring)."""
     model = raw.get("growth", {}).get("model")
@@ -386,8 +391,7 @@ class Verdict:
 
     @property
     def error(self) -> float:
-        v = self.observation.value
-        return (self.fitted - v) / v if v else float("nan")
+        return relative_error(self.fitted, self.observation.value)
 
     @property
     def z(self) -> float:
@@ -452,8 +456,7 @@ class BacktestRow:
 
     @property
     def error(self) -> float:
-        v = self.observation.value
-        return (self.median - v) / v if v else float("nan")
+        return relative_error(self.median, self.observation.value)
 
     @property
     def in_50(self) -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 from engine.run.simulate import simulate_paths
 from engine.studies.disclosure import actual_expected, reserve_adequacy
 from engine.studies.observations import Observation, model_values
-from tests.conftest import inputs_of, scenario_dict, write_toml
+from tests.conftest import assert_unknown_plan_refused, inputs_of, scenario_dict, write_toml
 
 REFERENCE_PATHS = 400
 FIGURES = 240
@@ -104,12 +104,4 @@ def test_disclose_writes_the_tables_and_flags_figures_outside(tmp_path):
     page = (tmp_path / "d" / "disclosure.html").read_text(encoding="utf-8")
     assert "Reserve adequacy" in page and "quarterly disclosure" in page
     # an observation for a plan that does not exist: one line, exit 2, nothing written
-    obs.write_text("date,metric,value,unit,source,plan\n2020Q2,members,1,persons,test,kids\n",
-                   encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "engine", "disclose", str(obs), str(results),
-                           "--out", str(tmp_path / "e")], capture_output=True, text=True)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "column plan" in lines[0] and "kids" in lines[0] \
-        and str(obs) in lines[0]
-    assert not (tmp_path / "e").exists()
+    assert_unknown_plan_refused(tmp_path, "disclose", after=(str(results),))

@@ -4,14 +4,12 @@ answers in sentences with their intervals, readable amounts, and (where Debian's
 blank, from a page with no console errors."""
 
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 from engine import cli
-from tests.conftest import scenario_dict, write_toml
+from tests.conftest import headless_screenshot, scenario_dict, write_toml
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +39,7 @@ def test_title_opening_sentences_and_amounts(report):
 
 
 def test_the_page_renders_in_headless_chromium(report, tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium): the "
-                    "screenshot check of the report is skipped")
-    shot = tmp_path / "shot.png"
-    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--hide-scrollbars", "--window-size=1280,1600",
-                           f"--screenshot={shot}", "--enable-logging=stderr", "--v=0",
-                           report.as_uri()], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line
-               or "Uncaught" in line or "Failed to load resource" in line]
-    assert not console, console
-    import matplotlib.image as mpimg
-
-    pixels = mpimg.imread(shot)[..., :3]
+    pixels = headless_screenshot(report, tmp_path / "shot.png", "report", 1600)
     assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1200
     assert float(np.std(pixels)) > 0.05, "the screenshot is blank"
     dark = float(np.mean(pixels.mean(axis=-1) < 0.5))

@@ -3,13 +3,18 @@ in its order, each of the four with a number; its policies tested by scenario fi
 writes; readable offline and (where Debian's ``chromium`` is installed) rendered headless."""
 
 import re
-import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from tests.conftest import scenario_dict, write_toml
+from tests.conftest import (
+    assert_unknown_plan_refused,
+    headless_screenshot,
+    scenario_dict,
+    write_toml,
+)
 
 PLATFORM = {"platform": {"age_out": "leave"},
             "plans": [{"name": "young", "ages": [30, 32]},
@@ -81,35 +86,11 @@ def test_the_policies_are_scenario_files_with_their_results(study):
 
 def test_a_bad_observation_stops_the_study_before_anything_is_written(tmp_path):
     scenario = write_toml(tmp_path / "p.toml", {**scenario_dict(), **PLATFORM})
-    obs = tmp_path / "obs.csv"
-    obs.write_text("date,metric,value,unit,source,plan\n2020Q2,members,1,persons,x,kids\n",
-                   encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "engine", "study", str(scenario), str(obs),
-                           "--out", str(tmp_path / "doc")], capture_output=True, text=True)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "kids" in lines[0] and "column plan" in lines[0]
-    assert not (tmp_path / "doc").exists()
+    assert_unknown_plan_refused(tmp_path, "study", str(scenario))
 
 
 def test_the_document_renders_in_headless_chromium(study, tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium): the "
-                    "screenshot check of the study document is skipped")
-    shot = tmp_path / "shot.png"
-    proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--hide-scrollbars", "--window-size=1280,3000",
-                           f"--screenshot={shot}", "--enable-logging=stderr", "--v=0",
-                           (study / "study.html").as_uri()], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line
-               or "Uncaught" in line or "Failed to load resource" in line]
-    assert not console, console
-    import matplotlib.image as mpimg
-    import numpy as np
-
-    pixels = mpimg.imread(shot)[..., :3]
+    pixels = headless_screenshot(study / "study.html", tmp_path / "shot.png",
+                                 "study document", 3000)
     assert pixels.shape[0] >= 2000
     assert np.std(pixels) > 0.05                      # not a blank page
