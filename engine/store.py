@@ -28,6 +28,7 @@ import h5py
 import numpy as np
 
 from engine.errors import ResultsError
+from engine.space import ensure_room
 from engine.variables import PLAN_SUFFIX, VARIABLES
 
 # A platform's per-plan extras beside each variable's per-plan copy (engine.run.platform).
@@ -112,6 +113,7 @@ class ResultsWriter:
         self.chunk_paths = chunk_paths
         self.n_chunks = -(-n_paths // chunk_paths)
         self.quarters = len(quarter_labels)
+        ensure_room(self.part, 0)
         self._file = h5netcdf.File(self.part, "w")
         f = self._file
         self.plans = plan_names(scenario_set)
@@ -141,7 +143,8 @@ class ResultsWriter:
         for var in VARIABLES:
             v = f.create_variable(var.name, ("scenario", "path", "quarter"), dtype=var.dtype,
                                   chunks=chunks, compression="gzip",
-                                  compression_opts=COMPRESSION_LEVEL, shuffle=True)
+                                  compression_opts=COMPRESSION_LEVEL, shuffle=True,
+                                  fletcher32=True)
             v.attrs["units"] = var.units
             v.attrs["long_name"] = var.long_name
             if coords:
@@ -185,7 +188,8 @@ class ResultsWriter:
         for name, dtype, units, text in described:
             v = f.create_variable(name + PLAN_SUFFIX, ("scenario", "plan", "path", "quarter"),
                                   dtype=dtype, chunks=chunks, compression="gzip",
-                                  compression_opts=COMPRESSION_LEVEL, shuffle=True)
+                                  compression_opts=COMPRESSION_LEVEL, shuffle=True,
+                                  fletcher32=True)
             v.attrs["units"] = units
             v.attrs["long_name"] = f"{text}, by plan"
             if coords:
@@ -195,6 +199,9 @@ class ResultsWriter:
               data: dict[str, np.ndarray]) -> None:
         """Write one chunk's per-(path, quarter) arrays (a platform's per-plan ones too)
         and mark the chunk done."""
+        # The raw bytes bound what gzip writes (it may grow incompressible data by a few
+        # bytes a block, which the margin covers).
+        ensure_room(self.part, sum(v.nbytes for v in data.values()))
         f = self._file
         stop = start + data["members"].shape[0]
         for var in VARIABLES:
@@ -213,28 +220,31 @@ class ResultsWriter:
         os.replace(self.part, self.target)
         return self.target
 
-    def close_partial(self) -> None:
+    def close_partial(self, mark: bool = True) -> None:
         """Close without renaming: ``TARGET.part`` stays, its ``chunk_done`` saying which
-        paths are written; nothing appears at the target name."""
-        self._file.attrs["interrupted_time"] = _now()
+        paths are written; nothing appears at the target name. ``mark`` records the time
+        of the interruption (not when the disk is full)."""
+        if mark:
+            self._file.attrs["interrupted_time"] = _now()
         self._file.close()
 
 
 def open_results(path: str | Path):
-    """Open a results file with xarray (``engine="h5netcdf"``), or raise ``ResultsError``."""
+    """Open a results file with xarray (``engine="h5netcdf"``) once it passes its own checks
+    (:func:`engine.results_check.results_problems`), or raise ``ResultsError`` with one line
+    naming the file and the first thing wrong."""
     import xarray as xr
+
+    from engine.results_check import results_problems
 
     p = Path(path)
     if not p.is_file():
         raise ResultsError.one(str(p), "", "results file not found", has_got=False)
+    problems = results_problems(p)
+    if problems:
+        raise ResultsError.one(str(p), "", "; ".join(problems), has_got=False)
     try:
-        ds = xr.open_dataset(p, engine="h5netcdf")
+        return xr.open_dataset(p, engine="h5netcdf")
     except Exception as exc:  # noqa: BLE001 - any reader failure means "not our file"
         raise ResultsError.one(str(p), "", f"not a readable results file ({exc})",
                                has_got=False) from None
-    missing = [v.name for v in VARIABLES[:11] if v.name not in ds]
-    if missing or "generator" not in ds.attrs:
-        ds.close()
-        raise ResultsError.one(str(p), "", "not a mutualsim results file (missing "
-                               f"{', '.join(missing) or 'provenance'})", has_got=False)
-    return ds

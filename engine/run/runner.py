@@ -23,7 +23,9 @@ from engine.config.scenario import load_scenario_set
 from engine.errors import ResultsError
 from engine.random import streams
 from engine.run.journal import Journal, Manifest, text_digest
+from engine.run.lock import RunLock
 from engine.run.simulate import plan_chunks, run_chunks
+from engine.space import DiskFull, disk_full_from
 from engine.store import ResultsWriter, check_output_path, engine_version, part_path
 
 DEFAULT_CHUNK = {"numba": 1000, "numpy": 250}
@@ -44,6 +46,12 @@ class RunRequest:
     scheduler: str | None = None
     command: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, line: str) -> None:
+        """Say at once (stderr, even with ``quiet``) what the run is repairing."""
+        self.warnings.append(line)
+        print(f"warning: {line}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -113,7 +121,6 @@ def run(request: RunRequest) -> RunReport:
     """Carry out a run; raises :class:`~engine.errors.InputError` for any user error."""
     started = time.perf_counter()
     scenario_set = load_scenario_set(request.scenario, force=request.force)
-    base = scenario_set.base.scenario
     out = check_output_path(request.out)
     if request.scheduler:
         from engine.run.cluster import parse_scheduler
@@ -124,6 +131,17 @@ def run(request: RunRequest) -> RunReport:
                                    "numpy reference runs in one process", request.backend)
     elif request.backend == "numba":
         set_threads(request.threads)
+    # Nothing has been written yet; from here on this process is the target's one writer.
+    lock = RunLock(out, request.command).acquire()
+    request.notes.extend(lock.notes)
+    try:
+        return _run_locked(request, scenario_set, out, started)
+    finally:
+        lock.release()
+
+
+def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) -> RunReport:
+    base = scenario_set.base.scenario
     n_paths = request.paths or base.paths
     seed = base.seed if request.seed is None else request.seed
     journal = Journal(out)
@@ -145,7 +163,11 @@ def run(request: RunRequest) -> RunReport:
             if diffs:
                 raise ResultsError.one(str(journal.dir), "--resume", "was written by another "
                                        "run: " + "; ".join(diffs), has_got=False)
-            reuse = journal.done()
+            sizes = {(c.scenario, c.index): c.count
+                     for c in plan_chunks(len(scenario_set.scenarios), n_paths, chunk)}
+            reuse, damaged = journal.verified(sizes)
+            for line in damaged:
+                request.warn(line)
         elif out.exists():
             if _existing_results_match(out, manifest):
                 return RunReport(out, len(scenario_set.scenarios), n_paths, len(labels), 0, 0,
@@ -171,8 +193,27 @@ def run(request: RunRequest) -> RunReport:
             def chunks(skip):
                 return run_chunks(scenario_set.scenarios, n_paths, seed, chunk,
                                   request.backend, skip, scenario_set.streams)
-        return _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks,
-                               n_paths, seed, chunk, labels, started)
+        try:
+            return _run_into_files(request, scenario_set, out, journal, manifest, reuse,
+                                   chunks, n_paths, seed, chunk, labels, started)
+        except OSError as exc:
+            full = disk_full_from(exc, out)
+            if full is None:
+                raise
+            _disk_filled(full, out, journal)
+        except DiskFull as exc:
+            _disk_filled(exc, out, journal)
+
+
+def _disk_filled(exc: DiskFull, out: Path, journal: Journal):
+    """One line for a disk that filled: the ``.part`` file is removed (the journal alone
+    resumes the run, and the space is the user's), the journal kept."""
+    part_path(out).unlink(missing_ok=True)
+    kept = len(journal.done()) if journal.exists() else 0
+    raise ResultsError.one(str(out), "--out", f"the disk filled during the run ({exc}); "
+                           f"nothing is written at this name and the journal "
+                           f"{journal.dir.name}/ keeps {kept} finished chunk(s): free some "
+                           "space, then run again with --resume", has_got=False) from None
 
 
 def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks, n_paths,
@@ -228,10 +269,11 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
         pool.shutdown()
         bar.close()
         writer.finish()
-    except BaseException:
+    except BaseException as exc:
         pool.shutdown(wait=True)  # chunks already computed are still saved
         bar.close()
-        writer.close_partial()
+        # A full disk: close without the attribute, inside the room ensure_room kept.
+        writer.close_partial(mark=not isinstance(exc, (DiskFull, OSError)))
         raise
     journal.discard()
     return RunReport(out, len(scenario_set.scenarios), n_paths, len(labels), ran, reused,

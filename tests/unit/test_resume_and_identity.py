@@ -107,15 +107,15 @@ def test_sigkill_at_any_point_then_resume_gives_the_uninterrupted_data(tmp_path)
     assert run("run", scenario, "--out", out, *args, "--resume", "--quiet") == 0
 
 
-def _interrupted(tmp_path, scenario, out, *args):
-    """A run stopped by Ctrl-C after its first chunk, leaving a journal."""
+def _interrupted(tmp_path, scenario, out, *args, after: int = 1):
+    """A run stopped by Ctrl-C after its first ``after`` chunks, leaving a journal."""
     from engine.run import simulate
 
     real, calls = simulate.simulate_paths, []
 
     def stop_second(*a, **k):
         calls.append(1)
-        if len(calls) == 2:
+        if len(calls) == after + 1:
             raise KeyboardInterrupt
         return real(*a, **k)
 
