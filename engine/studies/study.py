@@ -50,6 +50,11 @@ RUIN_TARGET = 0.005                 # one-year ruin below 0.5 % (Solvency II / C
 LOADING_SHARES = (0.0, 0.05, 0.1, 0.2, 0.4, 0.8)   # reserve loadings, shares of the peak cost
 CAP_MULTIPLES = (1.0, 1.25, 1.5)    # caps as multiples of each plan's peak median cost
 FEES = (0.06, 0.08, 0.10)           # management fee grid around the platforms' 8 %
+# Founding capital: a reserve at the start, yuan per plan, on a log grid from nothing to 100
+# million (e互助's 2019 aid was about 60 million yuan a year: engine/data/
+# mutual_aid_platform_facts.csv), with a moderate loading beside it (a judgement).
+CAPITAL_GRID = (0.0, 1e5, 1e6, 3e6, 1e7, 3e7, 1e8)
+CAPITAL_LOADING_SHARE = 0.10
 
 
 @dataclass
@@ -226,7 +231,16 @@ def policies(scenario_path: Path, scenario_set, out_dir: Path, paths: int,
                       ["caps", "fee", "members at the end (median)", "ruin probability",
                        "worst year's shortfall VaR 99.5%, yuan"]))
     out.append(loading_policy(raw, scenario_path, out_dir, paths, cost_medians))
+    out.append(capital_policy(raw, scenario_path, out_dir, paths, cost_medians))
     return out
+
+
+def worst_year(ruin_by_quarter) -> float:
+    """The largest probability of a first gap within one projection year: the increase of
+    the cumulative ruin probability over each run of four quarters."""
+    by_q = list(ruin_by_quarter)
+    return max(by_q[min(t + 3, len(by_q) - 1)] - (by_q[t - 1] if t else 0.0)
+               for t in range(0, len(by_q), 4))
 
 
 BISECTIONS = 3   # runs that narrow the loading between the grid's last miss and first hit
@@ -251,11 +265,9 @@ def loading_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
         with ds:
             s3 = summarize(ds)
             name = s3["scenarios"][0]
-            by_q = s3["ruin_probability_by_quarter"][name]
-            worst_year = max(by_q[min(t + 3, len(by_q) - 1)] - (by_q[t - 1] if t else 0.0)
-                             for t in range(0, len(by_q), 4))
             return path, [share, s3["members_quantiles"][name]["0.5"][-1],
-                          s3["ruin_probability"][name], worst_year]
+                          s3["ruin_probability"][name],
+                          worst_year(s3["ruin_probability_by_quarter"][name])]
 
     runs = [row(share) for share in LOADING_SHARES]
     rows = [r for _, r in runs]
@@ -271,8 +283,8 @@ def loading_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
         best = next(r for r in rows if r[0] == hi)
         answer = (f"a loading of {hi:.1%} of each plan's peak median cost per member-quarter "
                   f"(found to within {hi - lo:.1%}) keeps the probability of a first gap "
-                  f"within any one year below {RUIN_TARGET:.1%} ({best[3]:.4f} on {paths} "
-                  f"paths), keeping {best[1]:,.0f} members")
+                  f"within any one year below {RUIN_TARGET:.1%} ({_estimate(best[3], paths)})"
+                  f", keeping {best[1]:,.0f} members")
     elif hits:
         answer = (f"no loading is needed: without one the probability of a first gap within "
                   f"any one year is {rows[0][3]:.4f}")
@@ -288,6 +300,82 @@ def loading_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
                   answer, shown,
                   ["loading per member-quarter", "members at the end (median)",
                    "ruin probability by the end", "worst one-year probability of a first gap"])
+
+
+def _estimate(probability: float, paths: int) -> str:
+    """A probability from ``paths`` paths with the top of its exact (Clopper–Pearson) 95 %
+    interval: a target of 0.5 % met on 200 paths with none failing is met only as far as
+    a bound of 1.5 % can tell."""
+    from engine.analysis.metrics import clopper_pearson
+
+    k = round(probability * paths)
+    return (f"{probability:.4f}: {k} of {paths} paths, exact 95% interval up to "
+            f"{clopper_pearson(k, paths)[1]:.2%}")
+
+
+def capital_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
+                   cost_medians: dict[str, float]) -> Policy:
+    """The founding capital (each plan's reserve at the start, yuan) that, with a moderate
+    reserve loading (:data:`CAPITAL_LOADING_SHARE` of each plan's peak median cost) under
+    the tightest caps, keeps the worst one-year probability of a first gap below
+    :data:`RUIN_TARGET`. A loading builds the reserve only as members pay in, so the first
+    years, with few members and the most volatile cost per member, need capital that no
+    loading supplies. One sweep over :data:`CAPITAL_GRID` on common random numbers (the
+    members do not see the reserve behind a cap, so the probability falls with the capital
+    path by path), then one finer sweep between the last miss and the first hit."""
+    from engine.analysis.summary import summarize
+
+    doc = _capped(raw, cost_medians, CAP_MULTIPLES[0], CAPITAL_LOADING_SHARE)
+    doc.setdefault("reserve", {}).pop("initial", None)
+    for plan in doc.get("plans", []):
+        plan.get("reserve", {}).pop("initial", None)
+
+    def sweep(name: str, grid: list[float]) -> tuple[Path, list[list]]:
+        path = _write_policy(doc, scenario_path, out_dir, name,
+                             {"reserve.initial": grid},
+                             f"founding capital per plan with a reserve loading of "
+                             f"{CAPITAL_LOADING_SHARE:.0%} of each plan's peak median cost "
+                             f"under caps at {CAP_MULTIPLES[0]:g} times it")
+        _, ds = _run(path, out_dir, paths)
+        with ds:
+            s4 = summarize(ds)
+            capital = [float(x) for x in ds["reserve.initial"].values]
+            return path, [[capital[i], s4["members_quantiles"][n]["0.5"][-1],
+                           s4["ruin_probability"][n],
+                           worst_year(s4["ruin_probability_by_quarter"][n])]
+                          for i, n in enumerate(s4["scenarios"])]
+
+    first, rows = sweep("founding_capital", list(CAPITAL_GRID))
+    hits = [k for k, r in enumerate(rows) if r[3] < RUIN_TARGET]
+    plans = max(len(doc.get("plans", [])), 1)
+    each = "per plan" if plans > 1 else ""
+    if hits and hits[0] > 0:
+        lo, hi = rows[hits[0] - 1][0], rows[hits[0]][0]
+        finer = [float(round(x, -3)) for x in np.geomspace(max(lo, hi / 100), hi, 6)[1:-1]]
+        _, more = sweep("founding_capital_finer", finer)
+        rows += more
+        hit = min((r for r in rows if r[3] < RUIN_TARGET), key=lambda r: r[0])
+        answer = (f"founding capital of {hit[0]:,.0f} yuan {each} "
+                  f"({hit[0] * plans:,.0f} for the platform), with a loading of "
+                  f"{CAPITAL_LOADING_SHARE:.0%} of each plan's peak median cost, keeps the "
+                  f"probability of a first gap within any one year below {RUIN_TARGET:.1%} "
+                  f"({_estimate(hit[3], paths)}); "
+                  f"{max(r[0] for r in rows if r[0] < hit[0]):,.0f} does not")
+    elif hits:
+        answer = (f"no founding capital is needed with this loading: the probability of a "
+                  f"first gap within any one year is {rows[0][3]:.4f}")
+    else:
+        answer = (f"even {CAPITAL_GRID[-1]:,.0f} yuan {each} of founding capital leaves the "
+                  f"probability of a first gap within a year at {rows[-1][3]:.4f}: caps "
+                  "this tight need a higher loading")
+    rows.sort(key=lambda r: r[0])
+    return Policy("Make up solvency: the founding capital",
+                  f"What capital at the start keeps one-year ruin below {RUIN_TARGET:.1%} "
+                  f"with a loading of {CAPITAL_LOADING_SHARE:.0%} of each plan's peak median "
+                  f"cost, under caps at {CAP_MULTIPLES[0]:g} × that cost?", first, answer,
+                  rows, [f"capital at the start, yuan {each}".strip(),
+                         "members at the end (median)", "ruin probability by the end",
+                         "worst one-year probability of a first gap"])
 
 
 def _capped(raw: dict, cost_medians: dict[str, float], multiple: float,

@@ -84,6 +84,32 @@ def test_the_policies_are_scenario_files_with_their_results(study):
     assert (study / "disclosure" / "disclosure_ae.csv").is_file()
 
 
+def test_the_founding_capital_is_a_sweep_whose_ruin_falls_with_the_capital(study):
+    """The capital policy sweeps each plan's reserve at the start on common random numbers:
+    the members do not see the reserve behind a cap, so every path's first gap can only come
+    later (or never) with more capital, and the ruin probabilities fall with it."""
+    from engine.analysis.summary import summarize
+    from engine.config.scenario import load_scenario_set
+    from engine.store import open_results
+    from engine.studies.study import CAPITAL_GRID, CAPITAL_LOADING_SHARE
+
+    scenarios = load_scenario_set(study / "scenarios" / "founding_capital.toml").scenarios
+    assert [s.swept["reserve.initial"] for s in scenarios] == list(CAPITAL_GRID)
+    for s, capital in zip(scenarios, CAPITAL_GRID, strict=True):
+        assert all(p.reserve.initial == capital for p in s.plans)
+        assert all(p.reserve.loading_per_member_quarter > 0 for p in s.plans)
+    with open_results(study / "results" / "founding_capital.h5") as ds:
+        summary = summarize(ds)
+        members = ds["members"].values
+    ruin = [summary["ruin_probability"][n] for n in summary["scenarios"]]
+    assert all(a >= b for a, b in zip(ruin, ruin[1:], strict=False)), ruin
+    assert ruin[0] > ruin[-1]                      # the grid spans the answer's range
+    assert all(np.array_equal(members[0], m) for m in members[1:])   # capital moves no one
+    text = (study / "study.html").read_text(encoding="utf-8")
+    capital = text[text.index("Make up solvency: the founding capital"):]
+    assert f"{CAPITAL_LOADING_SHARE:.0%}" in capital[:2000]
+
+
 def test_a_bad_observation_stops_the_study_before_anything_is_written(tmp_path):
     scenario = write_toml(tmp_path / "p.toml", {**scenario_dict(), **PLATFORM})
     assert_unknown_plan_refused(tmp_path, "study", str(scenario))
