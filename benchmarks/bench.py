@@ -136,7 +136,8 @@ def recorded_draws(paths: int = 40):
     state = reference.initial_state(inputs, paths)
     out = empty_outputs(paths, inputs.quarters)
     gamma = join_multipliers(inputs, seed, path_ids)
-    levels = incidence_levels(inputs.systematic, seed, path_ids, inputs.year_of_quarter)
+    levels, _ = incidence_levels(inputs.systematic, seed, path_ids,
+                                 inputs.year_of_quarter)
     for t in range(inputs.quarters):
         reference.step_quarter(inputs, state, t, rec, path_ids, gamma[:, t], levels[:, t], out)
     from engine.random import streams

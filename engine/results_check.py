@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.variables import CONTRACT, PLAN_SUFFIX, VARIABLES
+from engine.variables import CONTRACT, PLAN_SUFFIX, VARIABLES, WEIGHT
 
 PROVENANCE = ("generator", "generator_version", "engine_version", "seed", "scenario_toml")
 QUARTER_LABEL = re.compile(r"^\d{4}Q[1-4]$")
@@ -72,6 +72,9 @@ def _structure_problems(f) -> list[str]:
         if plans is not None and per_plan in f and \
                 f[per_plan].shape != (shape[0], plans, *shape[1:]):
             out.append(f"{per_plan} has shape {f[per_plan].shape}")
+    if WEIGHT in f and f[WEIGHT].shape != shape[:2]:
+        out.append(f"{WEIGHT} has shape {f[WEIGHT].shape}, not (scenario, path) = "
+                   f"{shape[:2]}")
     if "chunk_done" not in f:
         out.append("chunk_done is missing")
     elif not out:
@@ -102,4 +105,7 @@ def _data_problems(f) -> list[str]:
                 return [f"damaged: {name} cannot be read ({_short(exc)})"]
             if base in counts and np.any(values < 0):
                 return [f"damaged: {name} holds negative counts"]
+            if name == WEIGHT and not np.all(np.isfinite(values) & (values >= 0)):
+                return [f"damaged: {name} holds a likelihood ratio that is negative or not "
+                        "finite"]
     return []

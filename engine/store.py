@@ -29,7 +29,7 @@ import numpy as np
 
 from engine.errors import ResultsError
 from engine.space import ensure_room
-from engine.variables import PLAN_SUFFIX, VARIABLES
+from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT, WEIGHT_LONG_NAME, WEIGHT_UNITS
 
 # A platform's per-plan extras beside each variable's per-plan copy (engine.run.platform).
 PLAN_EXTRAS = (("moved_in", "persons", "members who entered the plan from the plan for "
@@ -151,6 +151,14 @@ class ResultsWriter:
                 v.attrs["coordinates"] = coords
         if self.plans:
             self._plan_variables(chunk_paths, n_paths, coords)
+        v = f.create_variable(WEIGHT, ("scenario", "path"), dtype=np.float64,
+                              chunks=(1, min(chunk_paths, n_paths)), compression="gzip",
+                              compression_opts=COMPRESSION_LEVEL, shuffle=True,
+                              fletcher32=True)
+        v.attrs["units"] = WEIGHT_UNITS
+        v.attrs["long_name"] = WEIGHT_LONG_NAME
+        if coords:
+            v.attrs["coordinates"] = coords
         v = f.create_variable("chunk_done", ("scenario", "chunk"), dtype=np.int8,
                               data=np.zeros((self.n_scenarios, self.n_chunks), dtype=np.int8))
         v.attrs["long_name"] = "1 when the chunk's paths are written"
@@ -210,6 +218,7 @@ class ResultsWriter:
             for name in [v.name for v in VARIABLES] + [x[0] for x in PLAN_EXTRAS]:
                 f.variables[name + PLAN_SUFFIX][scenario, :, start:stop, :] = \
                     data[name + PLAN_SUFFIX]
+        f.variables[WEIGHT][scenario, start:stop] = data[WEIGHT]
         f.variables["chunk_done"][scenario, chunk_index] = 1
         f.flush()
 

@@ -70,6 +70,13 @@ CONTRACT = ("members", "joins", "lapses", "deaths", "claims", "aid", "cost_per_m
             "shortfall", "reserve", "solvency_gap", "fee_revenue")
 
 
+# Each path's likelihood ratio (scenario, path): 1 for a plain run, f/g of its tilted
+# systematic draws under a [tail] tilt (engine.model.tilt); every statistic weighs by it.
+WEIGHT = "weight"
+WEIGHT_UNITS = "1"
+WEIGHT_LONG_NAME = ("likelihood ratio of the path's systematic draws (importance sampling; "
+                    "1 for a plain run)")
+
 PLAN_SUFFIX = "_by_plan"   # a platform's per-plan copy of a variable: (scenario, plan, path,
                           # quarter); the variable itself holds the platform's total
 

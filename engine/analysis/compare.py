@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.analysis.summary import summarize
+from engine.analysis import weighted as W
+from engine.analysis.summary import path_weights, summarize
 
 COLUMNS = (
     ("ruin_probability", "ruin probability"),
@@ -61,11 +62,12 @@ def compare(ds) -> Comparison:
     rows = []
     per_path = _per_path_metrics(ds, summary["quarters"])
     common = summary["streams"] == "common"
+    weights = [path_weights(ds, [i]) for i in range(len(summary["scenarios"]))]
     for i, name in enumerate(summary["scenarios"]):
         risk = summary["risk"][name]
         years = risk["shortfall_one_year"]
         worst = max((y["var_995"] for y in years.values()), key=lambda v: v["value"])
-        cost_years = [float(np.mean(ds["cost_per_member"].values[i][:, idx].sum(axis=1)))
+        cost_years = [W.mean(ds["cost_per_member"].values[i][:, idx].sum(axis=1), weights[i])
                       for idx in _year_indices(summary["quarters"])]
         row = {"scenario": name, **{k: v[i] for k, v in swept.items()},
                "ruin_probability": summary["ruin_probability"][name],
@@ -78,8 +80,12 @@ def compare(ds) -> Comparison:
                "platform_value_mean": summary["platform_value"][name]["mean"],
                "platform_value_mean_se": summary["platform_value"][name]["mean_se"]}
         for metric, values in per_path.items():
-            row[f"{metric}_diff"], row[f"{metric}_diff_se"] = _difference(
-                values[i], values[0], common)
+            if weights[i] is None and weights[0] is None:
+                diff = _difference(values[i], values[0], common)
+            else:
+                diff = _weighted_difference(values[i], weights[i], values[0], weights[0],
+                                            common)
+            row[f"{metric}_diff"], row[f"{metric}_diff_se"] = diff
         rows.append(row)
     effects = {metric: {k: _effect(rows, k, metric) for k in swept}
                for metric, _ in EFFECT_METRICS}
@@ -107,6 +113,22 @@ def _difference(x: np.ndarray, base: np.ndarray, common: bool) -> tuple[float, f
         return float((x - base).mean()), float((x - base).std(ddof=1) / np.sqrt(n))
     return float(x.mean() - base.mean()), float(np.sqrt((x.var(ddof=1) + base.var(ddof=1))
                                                         / n))
+
+
+def _weighted_difference(x, wx, base, wb, common: bool) -> tuple[float, float]:
+    """:func:`_difference` of weighted paths: ``Σ (w x − w_b b) / P``, unbiased for the
+    difference of the model's means; paired s.e. on common streams."""
+    ones = np.ones(x.size)
+    wx = ones if wx is None else wx
+    wb = ones if wb is None else wb
+    n = x.size
+    if n < 2:
+        return W.mean(x, wx) - W.mean(base, wb), float("nan")
+    if common:
+        d = wx * x - wb * base
+        return float(d.mean()), float(d.std(ddof=1) / np.sqrt(n))
+    return (W.mean(x, wx) - W.mean(base, wb),
+            float(np.hypot(W.mean_standard_error(x, wx), W.mean_standard_error(base, wb))))
 
 
 def _year_indices(labels) -> list[list[int]]:

@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.analysis import economics, metrics
+from engine.analysis import weighted as W
+from engine.variables import WEIGHT
 
 ALPHA = 0.995
+WEAK_ESS_SHARE = 0.05   # weighted runs: an effective sample under 5 % of the paths is flagged
 SUMMARY_VARIABLES = ("members", "joins", "lapses", "claims", "aid", "cost_per_member",
                      "shortfall", "reserve", "fee_revenue", "solvency_gap", "sharers",
                      "platform_funding")
@@ -30,6 +33,15 @@ def _groups(ds, pooled: bool) -> list[tuple[str, list[int]]]:
     if pooled:
         return [(f"pooled({len(names)} scenarios)", list(range(len(names))))]
     return [(name, [i]) for i, name in enumerate(names)]
+
+
+def path_weights(ds, idx: list[int]) -> np.ndarray | None:
+    """The pooled paths' likelihood ratios (``weight``), or None for plain paths (every
+    weight 1, or a file from before weights): the plain estimators then run unchanged."""
+    if WEIGHT not in ds:
+        return None
+    w = np.concatenate([ds[WEIGHT].values[i] for i in idx])
+    return None if np.all(w == 1.0) else w
 
 
 def summarize(ds, pooled: bool = False) -> dict:
@@ -54,6 +66,12 @@ def summarize(ds, pooled: bool = False) -> dict:
     independent streams every pooled path counts (``effective_paths``: paths over the design
     effect of members at the horizon). Probabilities also get exact
     (Clopper–Pearson) 95 % intervals (``ruin_probability_interval``, ``_text``).
+
+    Weighted paths (a ``[tail]`` tilt: ``weight`` is each path's likelihood ratio) use the
+    weighted estimators of :mod:`engine.analysis.weighted`: unbiased means and
+    probabilities, tail-form VaR and TVaR with batch-means standard errors, self-normalised
+    quantiles, and Kish's effective sample size ``(Σ w)² / Σ w²`` as ``effective_paths``
+    (the intervals rest on it). ``weighted`` says which a scenario got.
     """
     labels = [str(q) for q in ds["quarter"].values]
     members = scenarios_of(ds)
@@ -75,7 +93,8 @@ def summarize(ds, pooled: bool = False) -> dict:
             "shortfall_var_995", "shortfall_tvar_995", "shortfall_var_995_by_year",
             "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
             "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk",
-            "ruin_probability_interval", "ruin_probability_text", "effective_paths")
+            "ruin_probability_interval", "ruin_probability_text", "effective_paths",
+            "weighted")
     for k in keys:
         out[k] = {}
     for name, idx in groups:
@@ -84,28 +103,39 @@ def summarize(ds, pooled: bool = False) -> dict:
         clusters = _clusters(ds, idx, out["streams"])
         gap = data["solvency_gap"]
         ruined = np.any(gap > 0, axis=-1)
-        ruin = metrics.ruin_probability(gap)
-        n_eff = n_paths / metrics.design_effect(ruined, clusters)
+        w = path_weights(ds, idx)
+        out["weighted"][name] = w is not None
+        if w is None:
+            ruin = metrics.ruin_probability(gap)
+            n_eff = n_paths / metrics.design_effect(ruined, clusters)
+            out["ruin_probability_se"][name] = metrics.cluster_standard_error(ruined, clusters)
+            out["effective_paths"][name] = float(n_paths if clusters is None else
+                                                 n_paths / metrics.design_effect(
+                                                     data["members"][:, -1], clusters))
+        else:
+            ruin = W.mean(ruined, w)
+            n_eff = W.effective_sample_size(w)
+            out["ruin_probability_se"][name] = W.mean_standard_error(ruined, w)
+            out["effective_paths"][name] = n_eff
         out["ruin_probability"][name] = ruin
-        out["ruin_probability_se"][name] = metrics.cluster_standard_error(ruined, clusters)
         out["ruin_probability_interval"][name] = list(metrics.clopper_pearson(
             ruin * n_eff, n_eff))
         out["ruin_probability_text"][name] = metrics.proportion_text(
-            ruin, n_paths, None if clusters is None else n_eff)
-        out["effective_paths"][name] = float(n_paths if clusters is None else
-                                             n_paths / metrics.design_effect(
-                                                 data["members"][:, -1], clusters))
-        out["ruin_probability_by_quarter"][name] = [float(x) for x in metrics.ruin_by_quarter(gap)]
+            ruin, n_paths, None if clusters is None and w is None else n_eff)
+        out["ruin_probability_by_quarter"][name] = [float(x) for x in
+                                                    W.ruin_by_quarter(gap, w)]
         yearly = metrics.yearly_sums(data["shortfall"])
-        var_y = [metrics.var(yearly[:, y], ALPHA) for y in range(yearly.shape[1])]
-        tvar_y = [metrics.tvar(yearly[:, y], ALPHA) for y in range(yearly.shape[1])]
+        var_y = [W.var(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1])]
+        tvar_y = [W.tvar(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1])]
         out["shortfall_var_995"][name] = var_y[0]
         out["shortfall_tvar_995"][name] = tvar_y[0]
         out["shortfall_var_995_by_year"][name] = var_y
         out["shortfall_tvar_995_by_year"][name] = tvar_y
         for var in ("cost_per_member", "members", "claims"):
-            out[f"{var}_quantiles"][name] = metrics.quantile_table(data[var])
-        out["mean"][name] = {var: [float(x) for x in data[var].mean(axis=0)]
+            out[f"{var}_quantiles"][name] = (metrics.quantile_table(data[var]) if w is None
+                                             else W.quantile_table(data[var],
+                                                                   metrics.QUANTILE_LEVELS, w))
+        out["mean"][name] = {var: [float(x) for x in W.column_means(data[var], w)]
                              for var in SUMMARY_VARIABLES if var != "solvency_gap"}
         value = np.concatenate([economics.platform_value(
             {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
@@ -117,15 +147,16 @@ def summarize(ds, pooled: bool = False) -> dict:
             "units": "yuan at the start of the projection",
             "gap_funded_by": rules[0] if len(rules) == 1 else rules,
             "gap_rule": "; ".join(economics.GAP_RULE_WORDS[r] for r in rules),
-            "mean": float(value.mean()),
-            "mean_se": metrics.cluster_standard_error(value, clusters),
+            "mean": float(value.mean()) if w is None else W.mean(value, w),
+            "mean_se": (metrics.cluster_standard_error(value, clusters) if w is None
+                        else W.mean_standard_error(value, w)),
             "quantiles": {f"{q:g}": float(v) for q, v in
                           zip(metrics.QUANTILE_LEVELS,
-                              metrics.quantile(value, list(metrics.QUANTILE_LEVELS)),
+                              W.quantile(value, list(metrics.QUANTILE_LEVELS), w),
                               strict=True)},
         }
-        out["market_share_by_year"][name] = _market_share(ds, members, idx, labels)
-        out["risk"][name] = risk_measures(data, labels, clusters)
+        out["market_share_by_year"][name] = _market_share(ds, members, idx, labels, w)
+        out["risk"][name] = risk_measures(data, labels, clusters, w)
     return out
 
 
@@ -144,7 +175,7 @@ MAX_RELATIVE_SE = 0.10   # relative standard error above which an estimate is fl
 
 
 def risk_measures(data: dict[str, np.ndarray], labels: list[str],
-                  clusters: np.ndarray | None = None) -> dict:
+                  clusters: np.ndarray | None = None, w: np.ndarray | None = None) -> dict:
     """Risk figures of one scenario (or pool) with their Monte Carlo standard errors.
 
     * ruin probability by 1, 4, 8, 20 quarters and the whole run, binomial s.e.;
@@ -157,28 +188,37 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str],
       relative s.e. above 10 %.
 
     ``clusters`` (the path of each value when common-stream scenarios are pooled) makes
-    every standard error cluster-robust and the tail counts effective ones.
+    every standard error cluster-robust and the tail counts effective ones. ``w`` (each
+    path's likelihood ratio under a ``[tail]`` tilt) makes every figure the weighted one of
+    :mod:`engine.analysis.weighted`, VaR's and TVaR's s.e. from batch means, and the
+    intervals rest on the effective sample size; the tail-count warning then gives way to
+    the relative-s.e. one (a tilt puts many paths in the tail; their weights decide).
     """
     n = data["members"].shape[0]
     T = len(labels)
     warnings: list[str] = []
     gap = data["solvency_gap"]
-    by_q = metrics.ruin_by_quarter(gap)
+    by_q = W.ruin_by_quarter(gap, w)
     horizons = {}
     ruined_by = np.maximum.accumulate(gap > 0, axis=-1)
     for h in (*[h for h in RUIN_HORIZONS if h < T], T):
         p = float(by_q[h - 1])
         hit = ruined_by[:, h - 1]
-        n_eff = n / metrics.design_effect(hit, clusters)
+        if w is None:
+            n_eff = n / metrics.design_effect(hit, clusters)
+            se = metrics.cluster_standard_error(hit, clusters)
+        else:
+            n_eff, se = W.effective_sample_size(w), W.mean_standard_error(hit, w)
         horizons["all" if h == T else str(h)] = {
-            "quarters": h, "probability": p,
-            "se": metrics.cluster_standard_error(hit, clusters),
+            "quarters": h, "probability": p, "se": se,
             "interval_95": list(metrics.clopper_pearson(p * n_eff, n_eff)),
-            "text": metrics.proportion_text(p, n, None if clusters is None else n_eff)}
+            "text": metrics.proportion_text(p, n, None if clusters is None and w is None
+                                            else n_eff)}
     first = metrics.first_ruin_quarter(gap)
-    time_to_ruin = {labels[t]: float(np.mean(first == t)) for t in range(T)
+    share = np.mean if w is None else (lambda hit: W.mean(hit, w))
+    time_to_ruin = {labels[t]: float(share(first == t)) for t in range(T)
                     if np.any(first == t)}
-    time_to_ruin["never"] = float(np.mean(first < 0))
+    time_to_ruin["never"] = float(share(first < 0))
     yearly = metrics.yearly_sums(data["shortfall"])
     shortfall = {}
     for y in range(yearly.shape[1]):
@@ -186,17 +226,21 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str],
         row = {"from": labels[4 * y]}
         for alpha in VAR_LEVELS:
             tag = f"{alpha * 100:g}".replace(".", "")
-            v = metrics.var(x, alpha)
-            v_se = metrics.clustered_quantile_standard_error(x, alpha, clusters)
-            tv = metrics.tvar(x, alpha)
-            tv_se = metrics.clustered_tvar_standard_error(x, alpha, clusters)
+            v, tv = W.var(x, alpha, w), W.tvar(x, alpha, w)
+            if w is None:
+                v_se = metrics.clustered_quantile_standard_error(x, alpha, clusters)
+                tv_se = metrics.clustered_tvar_standard_error(x, alpha, clusters)
+            else:
+                v_se = W.var_standard_error(x, alpha, w)
+                tv_se = W.tvar_standard_error(x, alpha, w)
             row[f"var_{tag}"] = {"value": v, "se": v_se}
             row[f"tvar_{tag}"] = {"value": tv, "se": tv_se}
-            if n * (1 - alpha) >= MIN_TAIL_PATHS and v > 0 and v_se / v > MAX_RELATIVE_SE:
+            if (w is not None or n * (1 - alpha) >= MIN_TAIL_PATHS) and v > 0 and \
+                    v_se / v > MAX_RELATIVE_SE:
                 warnings.append(f"year {y + 1}: VaR {alpha:.1%} has a relative s.e. of "
                                 f"{v_se / v:.0%}; more paths would narrow it")
         shortfall[f"year {y + 1}"] = row
-    for alpha in VAR_LEVELS:
+    for alpha in VAR_LEVELS if w is None else ():
         # effective paths beyond the quantile: the first year's design effect of the tail
         x = yearly[:, 0]
         deff = metrics.design_effect(x > metrics.var(x, alpha), clusters)
@@ -209,7 +253,7 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str],
     levels = list(metrics.QUANTILE_LEVELS)
 
     def qtable(values):
-        return {f"{q:g}": float(v) for q, v in zip(levels, metrics.quantile(values, levels),
+        return {f"{q:g}": float(v) for q, v in zip(levels, W.quantile(values, levels, w),
                                                   strict=True)}
 
     cost_years = metrics.calendar_year_sums(data["cost_per_member"], labels)
@@ -225,7 +269,7 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str],
     }
 
 
-def _market_share(ds, members, idx, labels) -> dict:
+def _market_share(ds, members, idx, labels, w=None) -> dict:
     per_year: dict[int, dict] = {}
     for i in idx:
         results = {v: ds[v].values[i] for v in ("cost_per_member", "sharers")}
@@ -244,12 +288,15 @@ def _market_share(ds, members, idx, labels) -> dict:
         row = {"quarters_projected": slot["quarters"],
                "premium_yuan": slot["premium"],
                "contributions_yuan_quantiles": {f"{q:g}": float(v) for q, v in
-                                                zip(levels, metrics.quantile(paid, levels),
+                                                zip(levels, W.quantile(paid, levels, w),
                                                     strict=True)}}
         if slot["share"]:
             share = np.concatenate(slot["share"])
+            # a pooled set whose premiums cover only some scenarios: no weight per share
+            w_share = w if w is not None and w.size == share.size else None
             row["share_quantiles"] = {f"{q:g}": float(v) for q, v in
-                                      zip(levels, metrics.quantile(share, levels), strict=True)}
+                                      zip(levels, W.quantile(share, levels, w_share),
+                                          strict=True)}
         else:
             row["share_quantiles"] = None
         out[str(year)] = row
@@ -323,7 +370,14 @@ def format_summary(summary: dict) -> str:
             + (f" (MC s.e. {se:.4f})" if 0 < summary["ruin_probability"][name] < 1 else ""),
             *([f"effective independent paths (common streams pooled): {eff:,.0f} of "
                f"{summary['paths']:,}"] if summary["pooled"] and summary["streams"] == "common"
-              else []),
+              and not summary["weighted"][name] else []),
+            *([f"weighted paths (importance sampling, [tail]): effective sample size "
+               f"{eff:,.0f} of {summary['paths']:,}"
+               + (" — a tilted run is for its tail statistics (VaR, TVaR, tail "
+                  "probabilities, with their s.e.); its central figures (medians, means, "
+                  "probabilities near 1, which may even pass 1) rest on few effective paths"
+                  if eff < WEAK_ESS_SHARE * summary["paths"] else "")]
+              if summary["weighted"][name] else []),
             f"one-year shortfall, year 1: VaR 99.5% {_fmt(summary['shortfall_var_995'][name])}"
             f" yuan, TVaR 99.5% {_fmt(summary['shortfall_tvar_995'][name])} yuan",
             "VaR 99.5% of the shortfall by projection year: "

@@ -47,6 +47,7 @@ FIXED_AT_PLATFORM = {
     "scenario": "the run's calendar, paths and seed are the platform's",
     "risk": "risk groups are the platform's population",
     "market": "the premium series is the platform's",
+    "tail": "the tilted systematic drivers are the platform's, shared by its plans",
     "population.age_min": "give the plan's ages as ages = [lo, hi]",
     "population.age_max": "give the plan's ages as ages = [lo, hi]",
     "growth.model": "joins come from the platform's growth model",

@@ -735,7 +735,46 @@ def _check_groups(v: Any, key: str, problems: Problems):
     return out
 
 
+def _tail_checks(values: dict, problems: Problems) -> None:
+    """A tilt needs the random driver it tilts (engine.model.tilt)."""
+    tail, inc, growth = values["tail"], values["incidence"], values["growth"]
+    drivers = {
+        "level_shift": (tail["level_shift"] != 0.0, (inc["level_sd_per_year"] or 0.0) > 0.0,
+                        "incidence.level_sd_per_year is 0: no systematic level to tilt"),
+        "trend_shift": (tail["trend_shift"] != 0.0, (inc["trend_sd"] or 0.0) > 0.0,
+                        "incidence.trend_sd is 0: no trend error to tilt"),
+        "shock_probability_per_year": (
+            tail["shock_probability_per_year"] is not None,
+            (inc["shock_probability_per_year"] or 0.0) > 0.0
+            and (inc["shock_size"] or 0.0) != 0.0,
+            "incidence has no random shocks (shock_probability_per_year or shock_size is "
+            "0) to tilt"),
+        "join_multiplier_mean": (tail["join_multiplier_mean"] != 1.0,
+                                 (growth["dispersion"] or 0.0) >= 1e-12,
+                                 "growth.dispersion is 0: no join multiplier to tilt"),
+    }
+    for key, (asked, present, why) in drivers.items():
+        if asked and not present:
+            problems.add(f"tail.{key}", why, tail[key])
+    quarters = values["scenario"]["quarters"]
+    if tail["target"] is not None and isinstance(quarters, int):
+        if not any(present for _, present, _ in drivers.values()):
+            problems.add("tail.target", "the scenario has no random systematic driver to "
+                         "tilt (incidence.level_sd_per_year, trend_sd, random shocks, "
+                         "growth.dispersion)", tail["target"])
+        years = -(-quarters // 4)
+        if tail["target"] == "shortfall" and isinstance(tail["year"], int) and \
+                tail["year"] > years:
+            problems.add("tail.year", f"must be a projection year of the run (1-{years})",
+                         tail["year"])
+        horizon = tail["horizon_quarters"]
+        if horizon is not None and horizon > quarters:
+            problems.add("tail.horizon_quarters", f"must be within the run's {quarters} "
+                         "quarters", horizon)
+
+
 def _cross_checks(values: dict, problems: Problems) -> None:
+    _tail_checks(values, problems)
     pop, growth, lapse = values["population"], values["growth"], values["lapse"]
     benefits, incidence = values["benefits"], values["incidence"]
     age_min, age_max = pop["age_min"], pop["age_max"]

@@ -224,6 +224,39 @@ SCHEMA: dict[str, dict[str, Key]] = {
                              "file: no member apportionment in Dec 2021 / Jan 2022).",
                              "platform", choices=("platform", "members", "nobody")),
     },
+    "tail": {
+        "target": Key("choice", "Importance sampling chosen by a pilot run (engine/run/tail.py): "
+                      "the statistic the run is for, the shortfall of projection year "
+                      "tail.year (its VaR and TVaR at tail.level) or ruin by "
+                      "tail.horizon_quarters. The pilot's tilt replaces the shifts below, "
+                      "which are then its starting point. Default: none (the shifts as "
+                      "given).", None, choices=("shortfall", "ruin")),
+        "level": Key("float", "The target's level (VaR and TVaR).", 0.995, lo=0.0, hi=1.0,
+                     lo_open=True, hi_open=True),
+        "year": Key("int", "The projection year whose shortfall is the target (1 = the "
+                    "first four quarters).", 1, lo=1),
+        "horizon_quarters": Key("int", "Quarters over which ruin is the target (default: the "
+                                "whole run).", None, lo=1),
+        "pilot_paths": Key("int", "Paths of each of the pilot's three cross-entropy rounds, "
+                           "on a seed of their own.", 2000, lo=100, hi=1_000_000),
+        "level_shift": Key("float", "Importance sampling (engine/model/tilt.py): the mean of "
+                           "each year's standard normal innovation of the systematic incidence "
+                           "level under the tilted law (0 = the model's). Each path's "
+                           "likelihood ratio is stored as `weight` and every statistic weighs "
+                           "by it.", 0.0, lo=-8.0, hi=8.0),
+        "trend_shift": Key("float", "Importance sampling: the mean of the trend error's "
+                           "standard normal under the tilted law (0 = the model's).", 0.0,
+                           lo=-8.0, hi=8.0),
+        "shock_probability_per_year": Key("float", "Importance sampling: the chance per year "
+                                          "that a shock event starts under the tilted law "
+                                          "(default: the model's, "
+                                          "incidence.shock_probability_per_year).", None,
+                                          lo=0.0, hi=1.0, lo_open=True, hi_open=True),
+        "join_multiplier_mean": Key("float", "Importance sampling: the mean of each quarter's "
+                                    "join multiplier under the tilted law, Gamma(1/α, m α) "
+                                    "(1 = the model's Gamma(1/α, α)).", 1.0, lo=0.0,
+                                    lo_open=True, hi=20.0),
+    },
     "market": {
         "health_premium_by_year": Key("year_table", "China's commercial health insurance "
                                       "premiums by year, yuan.", {}),

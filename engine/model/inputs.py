@@ -26,6 +26,7 @@ from engine.model import units
 from engine.model.growth import GrowthModel
 from engine.model.sharing import SharingRule, ShortfallRule
 from engine.model.systematic import SystematicRisk
+from engine.model.tilt import Tilt
 
 AGE_Q_BITS = 10   # absolute age in quarters < 1024 (ages ≤ 255)
 DURATION_BITS = 6
@@ -108,6 +109,7 @@ class ModelInputs:
     systematic_seed: int | None = None  # incidence.systematic_seed (None: the run's seed)
     join_cell: int = 0                 # plan j of a platform: j · 2**24 added to the cells
                                        # of its join draws (its joiners' own streams)
+    tilt: Tilt = Tilt()                # [tail]: tilted systematic draws (engine.model.tilt)
 
     @property
     def n_groups(self) -> int:
@@ -240,7 +242,7 @@ def build_inputs(scenario) -> ModelInputs:
         topup_probability=float(scenario.prepaid.topup_probability),
         sharing_rule=int(SharingRule[sharing.rule.upper()]),
         join_cell=int(scenario.plan_index) << 24, systematic_seed=inc.systematic_seed,
-        share_weight=share_weight,
+        share_weight=share_weight, tilt=Tilt.of(scenario.tail),
     )
 
 

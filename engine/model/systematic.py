@@ -34,7 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.model.tilt import Tilt, bernoulli_log_weight, shifted_normal
 from engine.random import samplers, streams
+
+NO_TILT = Tilt()
 
 
 @dataclass(frozen=True)
@@ -56,31 +59,55 @@ class SystematicRisk:
 
 
 def yearly_log_levels(risk: SystematicRisk, seed: int, paths: np.ndarray,
-                      years: int) -> np.ndarray:
-    """``z[p, y]``, the stationary AR(1) of the log level (module notes), ``(P, years)``."""
+                      years: int, tilt: Tilt = NO_TILT, drivers: dict | None = None,
+                      year_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``z[p, y]``, the stationary AR(1) of the log level (module notes), ``(P, years)``,
+    and each path's ``log w`` of the tilted innovations (:mod:`engine.model.tilt`);
+    ``drivers["level"]`` receives the innovations drawn, ``(P, years)``; ``year_starts[y]``
+    is year ``y``'s first quarter (default ``4 y``), for a tilt of the first quarters only."""
     sd, rho = risk.level_sd, risk.level_autocorrelation
     z = np.zeros((len(paths), years))
+    log_w = np.zeros(len(paths))
     if sd == 0.0:
-        return z
+        return z, log_w
     innovation_sd = sd * np.sqrt(1.0 - rho * rho)
     for y in range(years):
         eps = samplers.normal(streams.Stream(seed, y, streams.Kind.INCIDENCE_LEVEL), paths, 0)
+        first_q = 4 * y if year_starts is None else int(year_starts[y])
+        eps, lw = shifted_normal(eps, tilt.level_shift_at(y, first_q))
+        log_w += lw
+        if drivers is not None:
+            drivers.setdefault("level", np.zeros((len(paths), years)))[:, y] = eps
         z[:, y] = sd * eps if y == 0 else rho * z[:, y - 1] + innovation_sd * eps
-    return z
+    return z, log_w
 
 
 def shock_multipliers(risk: SystematicRisk, seed: int, paths: np.ndarray,
-                      quarters: int) -> np.ndarray:
-    """``shock_t`` per path and quarter (module notes), ``(P, T)``."""
+                      quarters: int, tilt: Tilt = NO_TILT, drivers: dict | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """``shock_t`` per path and quarter (module notes), ``(P, T)``, and each path's
+    ``log w`` of the tilted start decisions; ``drivers["shock_start"]`` and
+    ``["shock_eligible"]`` receive the decisions, ``(P, T)``."""
     out = np.ones((len(paths), quarters))
+    log_w = np.zeros(len(paths))
     if risk.shock_probability_per_year == 0.0 or risk.shock_size == 0.0:
-        return out
+        return out, log_w
     start_q = 1.0 - (1.0 - risk.shock_probability_per_year) ** 0.25
+    tilted_q = start_q if tilt.shock_probability_per_year is None else \
+        1.0 - (1.0 - tilt.shock_probability_per_year) ** 0.25
     in_event = np.zeros(len(paths), dtype=np.int64)     # quarters of the event left
     in_catch_up = np.zeros(len(paths), dtype=np.int64)  # quarters of the catch-up left
     for t in range(quarters):
         u = samplers.uniform(streams.Stream(seed, t, streams.Kind.INCIDENCE_SHOCK), paths, 0)
-        starts = (in_event == 0) & (in_catch_up == 0) & (u < start_q)
+        drawn_q = tilted_q if tilt.applies(t) else start_q
+        eligible = (in_event == 0) & (in_catch_up == 0)
+        starts = eligible & (u < drawn_q)
+        log_w += bernoulli_log_weight(starts, eligible, start_q, drawn_q)
+        if drivers is not None:
+            drivers.setdefault("shock_start", np.zeros((len(paths), quarters), bool))[:, t] = \
+                starts
+            drivers.setdefault("shock_eligible",
+                               np.zeros((len(paths), quarters), bool))[:, t] = eligible
         in_event = np.where(starts, risk.shock_quarters, in_event)
         hit = in_event > 0
         back = ~hit & (in_catch_up > 0)
@@ -90,23 +117,36 @@ def shock_multipliers(risk: SystematicRisk, seed: int, paths: np.ndarray,
         ending = hit & (in_event == 1) & (risk.shock_catch_up > 0.0)
         in_catch_up = np.where(ending, risk.shock_quarters, in_catch_up)
         in_event = np.where(hit, in_event - 1, in_event)
-    return out
+    return out, log_w
 
 
 def incidence_levels(risk: SystematicRisk, seed: int, paths: np.ndarray,
-                     year_of_quarter: np.ndarray) -> np.ndarray:
-    """``Λ[p, t]`` for the given global path indices (module notes); ones when off.
+                     year_of_quarter: np.ndarray, tilt: Tilt = NO_TILT,
+                     drivers: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``Λ[p, t]`` for the given global path indices (module notes); ones when off; and
+    each path's ``log w`` under ``tilt`` (zeros without one). ``drivers``, if given,
+    receives each driver's draws (``level``, ``trend``, ``shock_start``, ``shock_eligible``)
+    for choosing a tilt (:mod:`engine.run.tail`).
 
     ``year_of_quarter[t]`` is quarter ``t``'s calendar year less the first one.
     """
     T = len(year_of_quarter)
     paths = np.asarray(paths, dtype=np.int64)
+    log_w = np.zeros(len(paths))
     if risk.off:
-        return np.ones((len(paths), T))
-    z = yearly_log_levels(risk, seed, paths, int(year_of_quarter[-1]) + 1)
+        return np.ones((len(paths), T)), log_w
+    years = int(year_of_quarter[-1]) + 1
+    z, lw = yearly_log_levels(risk, seed, paths, years, tilt, drivers,
+                              np.searchsorted(year_of_quarter, np.arange(years)))
+    log_w += lw
     level = np.exp(z - 0.5 * risk.level_sd ** 2)[:, year_of_quarter]
     if risk.trend_sd > 0.0:
-        tau = risk.trend_sd * samplers.normal(
-            streams.Stream(seed, 0, streams.Kind.INCIDENCE_TREND), paths, 0)
+        eps = samplers.normal(streams.Stream(seed, 0, streams.Kind.INCIDENCE_TREND), paths, 0)
+        eps, lw = shifted_normal(eps, tilt.trend_shift)
+        log_w += lw
+        if drivers is not None:
+            drivers["trend"] = eps
+        tau = risk.trend_sd * eps
         level = level * np.exp(tau[:, None] * (np.arange(T) / 4.0)[None, :])
-    return level * shock_multipliers(risk, seed, paths, T)
+    shocks, lw = shock_multipliers(risk, seed, paths, T, tilt, drivers)
+    return level * shocks, log_w + lw

@@ -82,7 +82,7 @@ def opening(summary: dict, name: str) -> str:
 def render(ds, fairness: str | None = None, title: str | None = None,
            max_fan_scenarios: int = 12) -> str:
     """The HTML page of an opened results dataset."""
-    from engine.report.plots import fan_chart, overlay_medians, tornado_chart
+    from engine.report.plots import fan_chart, overlay_medians, scenario_weights, tornado_chart
 
     comparison = compare(ds)
     described = str(ds.attrs.get("scenario_description", "")).strip()
@@ -96,6 +96,14 @@ def render(ds, fairness: str | None = None, title: str | None = None,
                  f"{ds.attrs.get('seed')}; generator {ds.attrs.get('generator')}; engine "
                  f"{ds.attrs.get('engine_version')}; run {ds.attrs.get('start_time')}") + "</p>"]
     names = [str(s) for s in ds["scenario"].values]
+    summary = comparison.summary
+    weighted = [n for n in names if summary["weighted"].get(n)]
+    if weighted:
+        parts.append("<p>" + html.escape(
+            "Weighted paths (importance sampling, the file's [tail] tilt): every figure below "
+            "weighs each path by its likelihood ratio; effective sample sizes: "
+            + "; ".join(f"{n}: {summary['effective_paths'][n]:,.0f} of {ds.sizes['path']}"
+                        for n in weighted[:max_fan_scenarios])) + ".</p>")
     parts.append("<h2>In brief</h2>")
     for name in names[:max_fan_scenarios]:
         lead = f"<b>{html.escape(name)}.</b> " if len(names) > 1 else ""
@@ -120,7 +128,7 @@ def render(ds, fairness: str | None = None, title: str | None = None,
         parts.append(f"<h3>{html.escape(name)}</h3>")
         for var in ("members", "cost_per_member"):
             fig = fan_chart(ds[var].values[i], quarters, f"{name}: {var}",
-                            ds[var].attrs.get("units", ""))
+                            ds[var].attrs.get("units", ""), scenario_weights(ds, i))
             parts.append(f"<img alt='{html.escape(name)} {var}' src='{_png(fig)}'>")
     if len(names) > max_fan_scenarios:
         parts.append(f"<p>Fan charts of the first {max_fan_scenarios} of {len(names)} "

@@ -14,20 +14,24 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from engine.analysis import metrics
+from engine.analysis import weighted as W
+from engine.variables import WEIGHT
 
 FAN_VARIABLES = ("members", "claims", "cost_per_member", "reserve")
 FAN_BANDS = ((0.05, 0.95), (0.25, 0.75))
 
 
-def fan_chart(values: np.ndarray, quarters, title: str, units: str) -> Figure:
-    """Median and 5–95 %, 25–75 % bands of ``values`` ``(P, T)`` per quarter."""
+def fan_chart(values: np.ndarray, quarters, title: str, units: str,
+              weights: np.ndarray | None = None) -> Figure:
+    """Median and 5–95 %, 25–75 % bands of ``values`` ``(P, T)`` per quarter (weighted
+    quantiles when the paths carry likelihood ratios, :mod:`engine.analysis.weighted`)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     x = np.arange(len(quarters))
     for (lo, hi), shade in zip(FAN_BANDS, (0.25, 0.45), strict=True):
-        q = metrics.quantile(values, [lo, hi], axis=0)
+        q = W.quantile(values, [lo, hi], weights)
         ax.fill_between(x, q[0], q[1], alpha=shade, color="tab:blue", linewidth=0,
                         label=f"{lo:.0%}–{hi:.0%}")
-    ax.plot(x, metrics.quantile(values, 0.5, axis=0), color="tab:blue", label="median")
+    ax.plot(x, W.quantile(values, 0.5, weights), color="tab:blue", label="median")
     step = max(1, len(quarters) // 10)
     ax.set_xticks(x[::step], [str(q) for q in quarters][::step], rotation=45, ha="right")
     ax.set_title(title)
@@ -39,15 +43,17 @@ def fan_chart(values: np.ndarray, quarters, title: str, units: str) -> Figure:
 
 
 def shortfall_histogram(one_year_shortfall: np.ndarray, title: str,
-                        alpha: float = 0.995) -> Figure:
-    """Histogram of the one-year shortfall with VaR and TVaR at ``alpha`` marked."""
+                        alpha: float = 0.995, weights: np.ndarray | None = None) -> Figure:
+    """Histogram of the one-year shortfall with VaR and TVaR at ``alpha`` marked; with
+    likelihood ratios, the weighted histogram (expected paths out of the drawn number)."""
     x = np.asarray(one_year_shortfall, dtype=float)
-    v, tv = metrics.var(x, alpha), metrics.tvar(x, alpha)
+    v, tv = W.var(x, alpha, weights), W.tvar(x, alpha, weights)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.hist(x, bins=min(60, max(10, len(x) // 20)), color="tab:gray", alpha=0.8)
+    ax.hist(x, bins=min(60, max(10, len(x) // 20)), color="tab:gray", alpha=0.8,
+            weights=weights)
     ax.axvline(v, color="tab:orange", label=f"VaR {alpha:.1%} = {v:,.0f} yuan")
     ax.axvline(tv, color="tab:red", linestyle="--", label=f"TVaR {alpha:.1%} = {tv:,.0f} yuan")
-    share_zero = float(np.mean(x == 0))
+    share_zero = float(np.mean(x == 0)) if weights is None else W.mean(x == 0, weights)
     ax.set_title(f"{title}\n{share_zero:.1%} of paths have no shortfall")
     ax.set_xlabel("yuan")
     ax.set_ylabel("paths")
@@ -60,13 +66,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_") or "scenario"
 
 
-def _median_where_finite(x: np.ndarray) -> np.ndarray:
-    """Median over paths of the finite values of each quarter (NaN where there are none)."""
+def _median_where_finite(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Median over paths of the finite values of each quarter (NaN where there are none),
+    weighted when the paths carry likelihood ratios."""
     out = np.full(x.shape[1], np.nan)
     for t in range(x.shape[1]):
-        finite = x[:, t][np.isfinite(x[:, t])]
-        if finite.size:
-            out[t] = np.median(finite)
+        mask = np.isfinite(x[:, t])
+        if mask.any():
+            out[t] = (np.median(x[mask, t]) if weights is None
+                      else W.quantile(x[mask, t], 0.5, weights[mask]))
     return out
 
 
@@ -87,16 +95,22 @@ def write_plots(ds, out_dir: str | Path, pooled: bool = False) -> list[Path]:
         def values(var, idx=idx):
             return np.concatenate([ds[var].values[i] for i in idx])
 
+        weights = None
+        if WEIGHT in ds:
+            weights = values(WEIGHT)
+            weights = None if np.all(weights == 1.0) else weights
+
         slug = _slug(name)
         for var in FAN_VARIABLES:
             da = ds[var]
             fig = fan_chart(values(var), quarters,
-                            f"{name}: {da.attrs.get('long_name', var)}", da.attrs.get("units", ""))
+                            f"{name}: {da.attrs.get('long_name', var)}", da.attrs.get("units", ""),
+                            weights)
             if var == "cost_per_member":
                 # What members would have paid without caps, to show where a cap binds.
                 ax = fig.axes[0]
                 ax.plot(np.arange(len(quarters)),
-                        _median_where_finite(values("required_cost_per_member")), "--",
+                        _median_where_finite(values("required_cost_per_member"), weights), "--",
                         color="tab:red", label="median required before caps")
                 ax.legend(loc="best", fontsize=8)
             path = out / f"{slug}_{var}.png"
@@ -105,19 +119,20 @@ def write_plots(ds, out_dir: str | Path, pooled: bool = False) -> list[Path]:
             written.append(path)
         yearly = metrics.yearly_sums(values("shortfall"))
         fig = shortfall_histogram(yearly[:, 0], f"{name}: shortfall over the first projection "
-                                  f"year ({quarters[0]}–{quarters[min(3, len(quarters) - 1)]})")
+                                  f"year ({quarters[0]}–{quarters[min(3, len(quarters) - 1)]})",
+                                  weights=weights)
         path = out / f"{slug}_shortfall_year1.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
         written.append(path)
         if yearly.shape[1] > 1:
-            worst = int(np.argmax([metrics.var(yearly[:, y], 0.995)
+            worst = int(np.argmax([W.var(yearly[:, y], 0.995, weights)
                                    for y in range(yearly.shape[1])]))
             if worst != 0:
                 first_q = quarters[4 * worst]
                 fig = shortfall_histogram(
                     yearly[:, worst], f"{name}: shortfall over projection year {worst + 1} "
-                    f"(from {first_q}), the year with the largest VaR")
+                    f"(from {first_q}), the year with the largest VaR", weights=weights)
                 path = out / f"{slug}_shortfall_year{worst + 1}.png"
                 fig.savefig(path, dpi=110)
                 plt.close(fig)
@@ -186,6 +201,14 @@ def tornado_chart(effects: dict[str, dict], label: str) -> Figure:
     return fig
 
 
+def scenario_weights(ds, i: int) -> np.ndarray | None:
+    """Scenario ``i``'s likelihood ratios, or None for plain paths."""
+    if WEIGHT not in ds:
+        return None
+    w = ds[WEIGHT].values[i]
+    return None if np.all(w == 1.0) else w
+
+
 def legend_label(name: str) -> str:
     """A scenario's label in a legend: its swept values only (``a=1, b=2``), one per line,
     without the set's name that every member repeats."""
@@ -203,7 +226,8 @@ def overlay_medians(ds, var: str, max_labels: int = 12) -> Figure:
     styles = ("-", "--", ":", "-.")
     for i, name in enumerate(names):
         values = ds[var].values[i]
-        ax.plot(x, metrics.quantile(values, 0.5, axis=0), lw=1.4, ls=styles[(i // 10) % 4],
+        ax.plot(x, W.quantile(values, 0.5, scenario_weights(ds, i)), lw=1.4,
+                ls=styles[(i // 10) % 4],
                 label=legend_label(name) if len(names) <= max_labels else None)
     step = max(1, len(quarters) // 10)
     ax.set_xticks(x[::step], quarters[::step], rotation=45, ha="right")

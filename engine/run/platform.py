@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.model.inputs import ModelInputs, build_inputs
-from engine.variables import PLAN_SUFFIX, VARIABLES
+from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT
 
 MOVES = ("moved_in", "moved_out")   # per-plan extras: members who moved between plans
 
@@ -122,6 +122,10 @@ def combine(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
                 num = num + x * w
                 den = den + w
             out[v.name] = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+    # the tilted drivers are the platform's, drawn alike in every plan: one likelihood ratio
+    # (an expected path has none)
+    if WEIGHT in runs[0]:
+        out[WEIGHT] = runs[0][WEIGHT]
     for name in MOVES:
         out[name + PLAN_SUFFIX] = np.stack([r.get(name, np.zeros_like(r["members"]))
                                             for r in runs])

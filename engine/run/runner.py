@@ -9,6 +9,7 @@ rename ``TARGET.part`` to ``TARGET``. Memory is bounded by a chunk.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import time
 from collections import deque
@@ -31,6 +32,39 @@ from engine.store import ResultsWriter, check_output_path, engine_version, part_
 DEFAULT_CHUNK = {"numba": 1000, "numpy": 250}
 
 
+def tilted_set(scenario_set, seed: int, backend: str):
+    """The set with the tilt a ``[tail] target`` asks for, chosen by a pilot on the base
+    scenario (:mod:`engine.run.tail`) and given to every member (one tilt keeps paired
+    comparisons on common random numbers exact); unchanged without a target."""
+    import dataclasses
+
+    from engine.run.platform import build_run_inputs
+    from engine.run.tail import choose_tilt
+
+    tail = scenario_set.base.tail
+    if tail.target is None:
+        return scenario_set, None
+
+    def with_tilt(scenario, tilt):
+        values = {k: v for k, v in dataclasses.asdict(tilt).items() if k != "quarters"}
+        tilted = dataclasses.replace(scenario, tail=dataclasses.replace(scenario.tail,
+                                                                        **values))
+        if scenario.plans:
+            tilted = dataclasses.replace(tilted, plans=tuple(with_tilt(p, tilt)
+                                                             for p in scenario.plans))
+        return tilted
+
+    try:
+        tilt, record = choose_tilt(lambda t: build_run_inputs(with_tilt(scenario_set.base, t)),
+                                   seed, tail, backend)
+    except ValueError as exc:
+        raise ResultsError.one(scenario_set.file, "tail.pilot_paths", f"the pilot cannot "
+                               f"choose a tilt: {exc}; give more pilot paths or a lower "
+                               "tail.level", tail.pilot_paths) from None
+    return dataclasses.replace(scenario_set, scenarios=tuple(
+        with_tilt(s, tilt) for s in scenario_set.scenarios)), record
+
+
 @dataclass
 class RunRequest:
     scenario: str
@@ -47,6 +81,7 @@ class RunRequest:
     command: str = ""
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    tail_record: dict | None = None     # the pilot's choice of tilt (engine.run.tail)
 
     def warn(self, line: str) -> None:
         """Say at once (stderr, even with ``quiet``) what the run is repairing."""
@@ -144,6 +179,7 @@ def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) ->
     base = scenario_set.base.scenario
     n_paths = request.paths or base.paths
     seed = base.seed if request.seed is None else request.seed
+    scenario_set, request.tail_record = tilted_set(scenario_set, seed, request.backend)
     journal = Journal(out)
     chunk = request.chunk
     if request.resume and journal.exists() and chunk is None:
@@ -233,7 +269,9 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
                             "scheduler": request.scheduler or "single process",
                             # common: scenario i's path p shares its noise with every
                             # other scenario's path p (the summary clusters by path)
-                            "streams": scenario_set.streams})
+                            "streams": scenario_set.streams,
+                            **({"tail_tilt": json.dumps(request.tail_record)}
+                               if request.tail_record else {})})
     from tqdm import tqdm
 
     total = n_paths * len(scenario_set.scenarios)

@@ -18,10 +18,11 @@ import numpy as np
 from engine.model import reference
 from engine.model.inputs import ModelInputs
 from engine.model.systematic import incidence_levels
+from engine.model.tilt import gamma_log_weight
 from engine.random import streams
 from engine.random.samplers import gamma
 from engine.run.platform import PlatformInputs, build_run_inputs, simulate_platform
-from engine.variables import empty_outputs
+from engine.variables import WEIGHT, empty_outputs
 
 BACKENDS = ("numba", "numpy")
 MAX_GAMMA_SHAPE = 1e12   # over-dispersion α < 1e-12 is no over-dispersion (join_multipliers)
@@ -51,19 +52,30 @@ def join_multipliers(inputs: ModelInputs, seed: int, paths: np.ndarray) -> np.nd
 
     One draw per (path, quarter) from the ``JOIN_GAMMA`` stream, cell 0. Given ``G``, the
     joins of a quarter are Poisson with mean ``λ G``, so their total is negative binomial
-    with variance ``λ + α λ²``.
+    with variance ``λ + α λ²``. Under a ``[tail]`` tilt the scale is ``m α``
+    (:func:`join_multipliers_weighted`).
     """
+    return join_multipliers_weighted(inputs, seed, paths)[0]
+
+
+def join_multipliers_weighted(inputs: ModelInputs, seed: int, paths: np.ndarray
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`join_multipliers` drawn under ``inputs.tilt`` and each path's ``log w``
+    (:mod:`engine.model.tilt`)."""
     alpha = inputs.join_dispersion
     out = np.ones((len(paths), inputs.quarters))
+    log_w = np.zeros(len(paths))
     if alpha <= 0 or 1.0 / alpha > MAX_GAMMA_SHAPE:
         # α below 1e-12: the multiplier's s.d. √α is under 1e-6, so it is 1 (and 1/α may
         # not even be finite: a subnormal α makes it inf, which no sampler can draw)
-        return out
+        return out, log_w
     for t in range(inputs.quarters):
+        mean = inputs.tilt.join_mean_at(t)
         draws = gamma(np.full(len(paths), 1.0 / alpha),
                       streams.Stream(seed, t, streams.Kind.JOIN_GAMMA), paths, 0)
-        out[:, t] = draws * alpha
-    return out
+        out[:, t] = draws * alpha if mean == 1.0 else draws * (mean * alpha)
+        log_w += gamma_log_weight(out[:, t], alpha, mean)
+    return out, log_w
 
 
 def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "numba", *,
@@ -83,9 +95,10 @@ def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "nu
     if isinstance(inputs, PlatformInputs):
         return simulate_platform(inputs, seed, start, count, backend)
     paths = np.arange(start, start + count, dtype=np.int64)
-    multipliers = join_multipliers(inputs, seed, paths)
-    levels = incidence_levels(inputs.systematic, seed if inputs.systematic_seed is None
-                              else inputs.systematic_seed, paths, inputs.year_of_quarter)
+    multipliers, log_w = join_multipliers_weighted(inputs, seed, paths)
+    levels, log_w_levels = incidence_levels(
+        inputs.systematic, seed if inputs.systematic_seed is None else inputs.systematic_seed,
+        paths, inputs.year_of_quarter, inputs.tilt)
     T = inputs.quarters
     cells = (count, T, inputs.n_rows, inputs.n_durations)
     aged = np.zeros(cells if keep_aged_out else (0, 0, 0, 0), np.int64)
@@ -102,6 +115,8 @@ def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "nu
                      "out": aged[:, t] if keep_aged_out else None}
             reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t],
                                    levels[:, t], out, moves=moves)
+    # each path's likelihood ratio (1 without a [tail] tilt): engine.model.tilt
+    out[WEIGHT] = np.exp(log_w + log_w_levels)
     if arrivals is not None:
         out["moved_in"] = arrivals.sum(axis=(2, 3))
     if keep_aged_out:

@@ -251,6 +251,7 @@ def fit(observations_path: str | Path, scenario_path: str | Path,
         When the optimiser does not converge or the Hessian is not positive definite.
     """
     scenario_path = Path(scenario_path)
+    refuse_tilt(scenario_path, "calibration fits and backtests the model's own law")
     text = scenario_path.read_text(encoding="utf-8")
     base_raw = tomllib.loads(text)
     base_set = scenario_set_from_dict(base_raw, str(scenario_path), text,
@@ -520,6 +521,17 @@ def backtest_table(rows: list[BacktestRow], until: dt.date) -> str:
 
 
 # ---------------------------------------------------------------------- the command
+
+def refuse_tilt(scenario_path: Path, why: str) -> None:
+    """A study of figures needs plain paths: a ``[tail]`` tilt (importance sampling, for
+    tail statistics) is refused with one line (exit 2)."""
+    from engine.config.scenario import read_document
+
+    raw = read_document(scenario_path)[0]
+    if raw.get("tail"):
+        raise InputError.one(str(scenario_path), "tail", f"{why}; importance sampling is "
+                             "for tail statistics: remove [tail]", raw["tail"])
+
 
 def run_calibration(observations_path, scenario_path, out, until: dt.date | None,
                     draws: int, paths: int) -> str:

@@ -185,7 +185,15 @@ def disclose(observations_path, ds, scenario_name: str | None = None) -> Disclos
         For a bad observations file (one line per problem, exit 2), a plan the results do
         not have, or an unknown ``scenario_name``.
     """
+    from engine.analysis.summary import path_weights
+
     names = [str(s) for s in ds["scenario"].values]
+    if path_weights(ds, list(range(len(names)))) is not None:
+        # The table's percentiles and intervals are of plain paths (not yet weighted).
+        raise InputError.one(str(ds.encoding.get("source", "results")), "weight",
+                             "the paths are weighted (a [tail] tilt); the disclosure "
+                             "compares published figures with plain paths: run the "
+                             "scenario without [tail]", has_got=False)
     if scenario_name is not None:
         if scenario_name not in names:
             raise InputError.one(str(observations_path), "--scenario", "no such scenario in "

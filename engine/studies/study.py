@@ -160,8 +160,10 @@ def _plan_mix(plan, ages: np.ndarray) -> np.ndarray:
 
 def check_inputs(scenario_path: Path, observations_path: Path):
     """Load and check both inputs before anything is written (one line per problem)."""
+    from engine.studies.calibrate import refuse_tilt
     from engine.studies.observations import read_observations
 
+    refuse_tilt(scenario_path, "the study compares published figures with plain paths")
     scenario_set = load_scenario_set(scenario_path)
     base = scenario_set.base
     plans = tuple(p.name.rsplit(".", 1)[-1].split("[")[0] for p in base.plans)

@@ -254,7 +254,7 @@ def test_systematic_level_has_the_stated_law():
     sd, rho, n = 0.2, 0.6, 40_000
     risk = SystematicRisk(level_sd=sd, level_autocorrelation=rho)
     paths = np.arange(n)
-    z = yearly_log_levels(risk, 2024, paths, 6)
+    z, _ = yearly_log_levels(risk, 2024, paths, 6)
     for y in (0, 5):
         zy = z[:, y]
         assert abs(zy.mean()) < 4 * zy.std(ddof=1) / np.sqrt(n)
@@ -263,7 +263,7 @@ def test_systematic_level_has_the_stated_law():
     for y in range(5):
         r = np.corrcoef(z[:, y], z[:, y + 1])[0, 1]
         assert abs(r - rho) < 4 * (1 - rho ** 2) / np.sqrt(n), (y, r)
-    level = incidence_levels(risk, 2024, paths, np.repeat(np.arange(6), 4))
+    level, _ = incidence_levels(risk, 2024, paths, np.repeat(np.arange(6), 4))
     assert np.all(level[:, 0] == level[:, 3])           # one level per year
     x = level[:, ::4]
     se = x.std(axis=0, ddof=1) / np.sqrt(n)
@@ -278,7 +278,7 @@ def test_systematic_shocks_have_the_stated_frequency_and_catch_up():
     p, n = 0.3, 40_000
     risk = SystematicRisk(shock_probability_per_year=p, shock_size=-0.2, shock_quarters=2,
                           shock_catch_up=0.5)
-    m = shock_multipliers(risk, 7, np.arange(n), 12)
+    m, _ = shock_multipliers(risk, 7, np.arange(n), 12)
     q = 1 - (1 - p) ** 0.25
     hit0 = (m[:, 0] == 0.8).mean()
     assert abs(hit0 - q) < 4 * np.sqrt(q * (1 - q) / n)

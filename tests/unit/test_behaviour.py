@@ -197,7 +197,7 @@ def _traces(inputs, seed, paths):
 
     idx = np.arange(paths)
     gamma = join_multipliers(inputs, seed, idx)
-    levels = incidence_levels(inputs.systematic, seed, idx, inputs.year_of_quarter)
+    levels, _ = incidence_levels(inputs.systematic, seed, idx, inputs.year_of_quarter)
     state = initial_state(inputs, paths)
     out = {v.name: np.zeros((paths, inputs.quarters), v.dtype) for v in VARIABLES}
     traces = []

@@ -1,0 +1,227 @@
+"""Weighted paths (issue 14): a ``[tail]`` tilt of the systematic drivers, each path's
+likelihood ratio stored as ``weight``, and the summary's weighted estimates.
+
+A zero tilt is the plain run bit for bit; on a model with every systematic driver on, the
+likelihood ratios average 1 within their standard error and each driver's tilted draws
+reproduce the model's moments (weighted); tilted runs estimate what a large plain run
+does within 4 standard errors; bad ``[tail]`` input is one line, exit 2.
+"""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from engine import cli
+from engine.analysis import weighted as W
+from engine.analysis.summary import summarize
+from engine.model.systematic import SystematicRisk, incidence_levels
+from engine.model.tilt import Tilt
+from engine.store import open_results
+from engine.variables import VARIABLES
+from tests.conftest import assert_one_line_error, assert_within_se, scenario_dict, write_toml
+
+RISK = SystematicRisk(level_sd=0.15, level_autocorrelation=0.5, trend_sd=0.05,
+                      shock_probability_per_year=0.2, shock_size=0.3, shock_quarters=2,
+                      shock_catch_up=0.5)
+SYSTEMATIC = dict(incidence__level_sd_per_year=0.15, incidence__level_autocorrelation=0.5,
+                  incidence__trend_sd=0.05, incidence__shock_probability_per_year=0.2,
+                  incidence__shock_size=0.3, incidence__shock_quarters=2,
+                  growth__dispersion=0.05, sharing__cap_per_quarter=6.0,
+                  sharing__shortfall="reserve", scenario__quarters=8,
+                  growth__series=[3000.0] * 8)
+TILT = {"level_shift": 0.6, "trend_shift": 0.5, "shock_probability_per_year": 0.4,
+        "join_multiplier_mean": 1.02}
+
+
+def run(*args) -> int:
+    return cli.main([str(a) for a in args])
+
+
+def results(tmp_path, name, paths, tail=None, **changes):
+    data = scenario_dict(**{**SYSTEMATIC, **changes})
+    if tail is not None:
+        data["tail"] = tail
+    out = tmp_path / f"{name}.h5"
+    assert run("run", write_toml(tmp_path / f"{name}.toml", data), "--out", out,
+               "--paths", paths, "--quiet") == 0
+    return out
+
+
+def test_a_zero_tilt_is_the_plain_run_bit_for_bit(tmp_path):
+    plain = results(tmp_path, "plain", 60)
+    zero = results(tmp_path, "zero", 60, tail={"level_shift": 0.0, "trend_shift": 0.0,
+                                               "join_multiplier_mean": 1.0})
+    with xr.open_dataset(plain, engine="h5netcdf") as a, \
+            xr.open_dataset(zero, engine="h5netcdf") as b:
+        for v in VARIABLES:
+            assert np.array_equal(a[v.name].values, b[v.name].values, equal_nan=True), v.name
+        assert np.all(a["weight"].values == 1.0) and np.all(b["weight"].values == 1.0)
+        assert a["weight"].dims == ("scenario", "path")
+    with open_results(plain) as ds:
+        assert summarize(ds)["weighted"] == {"small": False}
+
+
+def test_the_tilted_drivers_reproduce_the_models_moments_when_weighted():
+    """E_g[w] = 1 and E_g[w h(Λ)] = E_f[h(Λ)]: the level's mean (1 by construction in each
+    year) and its second moment against a plain sample, for every driver tilted at once."""
+    years = np.repeat(np.arange(4), 4)
+    n = 40_000
+    tilted, log_w = incidence_levels(RISK, 5, np.arange(n), years, Tilt(**{
+        k: v for k, v in TILT.items() if k != "join_multiplier_mean"}))
+    plain, zero = incidence_levels(RISK, 5, np.arange(n, 2 * n), years)
+    assert np.all(zero == 0.0)
+    w = np.exp(log_w)
+    assert_within_se(W.mean(w, None), 1.0, W.mean_standard_error(w), what="mean weight")
+    for t in (0, 7, 15):
+        for power in (1, 2):
+            x = tilted[:, t] ** power
+            y = plain[:, t] ** power
+            se = np.hypot(W.mean_standard_error(x, w), y.std(ddof=1) / np.sqrt(n))
+            assert_within_se(W.mean(x, w), y.mean(), se, what=f"E[Λ_{t}^{power}]")
+    assert tilted[:, 15].mean() > plain[:, 15].mean()     # the tilt moves the draws up
+
+
+@pytest.mark.slow
+def test_tilted_runs_estimate_what_plain_runs_do(tmp_path):
+    plain_file = results(tmp_path, "plain", 6000)
+    tilted_file = results(tmp_path, "tilted", 3000, tail=TILT)
+    with open_results(plain_file) as a, open_results(tilted_file) as b:
+        sa, sb = summarize(a), summarize(b)
+        w = b["weight"].values[0]
+        claims_a = a["claims"].values[0].sum(axis=1)
+        claims_b = b["claims"].values[0].sum(axis=1)
+        short_a = a["shortfall"].values[0].sum(axis=1)
+        short_b = b["shortfall"].values[0].sum(axis=1)
+    assert sb["weighted"]["small"] and 0 < sb["effective_paths"]["small"] < 3000
+    assert_within_se(W.mean(w), 1.0, W.mean_standard_error(w), what="mean weight")
+    se = np.hypot(W.mean_standard_error(claims_b, w), W.mean_standard_error(claims_a))
+    assert_within_se(W.mean(claims_b, w), claims_a.mean(), se, what="mean claims")
+    threshold = float(np.quantile(short_a, 0.95))
+    p_a = W.tail_probability(short_a, threshold)
+    p_b = W.tail_probability(short_b, threshold, w)
+    se = np.hypot(W.tail_probability_standard_error(short_a, threshold),
+                  W.tail_probability_standard_error(short_b, threshold, w))
+    assert_within_se(p_b, p_a, se, what="P(shortfall over the run > its plain 95% quantile)")
+    se = np.hypot(sa["ruin_probability_se"]["small"], sb["ruin_probability_se"]["small"])
+    assert_within_se(sb["ruin_probability"]["small"], sa["ruin_probability"]["small"], se,
+                     what="ruin probability")
+
+
+@pytest.mark.parametrize("tail,changes,key", [
+    ({"level_shift": 0.5}, {"incidence__level_sd_per_year": 0.0}, "tail.level_shift"),
+    ({"trend_shift": 0.5}, {"incidence__trend_sd": 0.0}, "tail.trend_shift"),
+    ({"shock_probability_per_year": 0.5}, {"incidence__shock_size": 0.0},
+     "tail.shock_probability_per_year"),
+    ({"join_multiplier_mean": 1.1}, {"growth__dispersion": 0.0}, "tail.join_multiplier_mean"),
+    ({"level_shift": 99.0}, {}, "tail.level_shift"),
+    ({"shock_probability_per_year": 1.0}, {}, "tail.shock_probability_per_year"),
+    ({"join_multiplier_mean": 0.0}, {}, "tail.join_multiplier_mean"),
+    ({"target": "capital"}, {}, "tail.target"),
+    ({"target": "shortfall"}, {"incidence__level_sd_per_year": 0.0, "incidence__trend_sd": 0.0,
+                               "incidence__shock_probability_per_year": 0.0,
+                               "growth__dispersion": 0.0}, "tail.target"),
+    ({"target": "shortfall", "level": 1.0}, {}, "tail.level"),
+    ({"target": "shortfall", "level": 0.0}, {}, "tail.level"),
+    ({"target": "shortfall", "year": 3}, {}, "tail.year"),
+    ({"target": "ruin", "horizon_quarters": 9}, {}, "tail.horizon_quarters"),
+    ({"target": "shortfall", "pilot_paths": 100, "level": 0.99999},
+     {"sharing__cap_per_quarter": 1e9}, "tail.pilot_paths"),
+])
+def test_a_bad_tail_is_one_line_and_nothing_written(tmp_path, tail, changes, key):
+    import subprocess
+    import sys
+
+    data = scenario_dict(**{**SYSTEMATIC, **changes})
+    data["tail"] = tail
+    path = write_toml(tmp_path / "bad.toml", data)
+    out = tmp_path / "bad.h5"
+    proc = subprocess.run([sys.executable, "-m", "engine", "run", str(path), "--out",
+                           str(out), "--paths", "2"], capture_output=True, text=True)
+    assert_one_line_error(proc, str(path), key)
+    assert not out.exists()
+
+
+def test_a_plan_may_not_tilt_on_its_own(tmp_path, capsys):
+    data = scenario_dict(**SYSTEMATIC)
+    data["plans"] = [{"name": "young", "ages": [30, 32], "tail": {"level_shift": 0.5}},
+                     {"name": "old", "ages": [33, 34]}]
+    path = write_toml(tmp_path / "p.toml", data)
+    assert run("validate", path) == 2
+    assert "plans.young.tail" in capsys.readouterr().err
+
+
+def test_the_pilot_chooses_a_tilt_stores_it_and_chooses_it_again(tmp_path):
+    """A ``[tail] target`` runs a pilot on its own seed, chooses the tilt by cross-entropy,
+    stores it (``tail_tilt``) and gives it to the run; the choice is a pure function of the
+    seed (two runs are the same file), the tilt moves the drivers toward the tail (more
+    claims in the target's year), and draws after the target's year are not tilted."""
+    import json
+
+    tail = {"target": "shortfall", "year": 1, "level": 0.99, "pilot_paths": 400}
+    a = results(tmp_path, "a", 200, tail=tail)
+    b = results(tmp_path, "b", 200, tail=tail)
+    plain = results(tmp_path, "plain", 200)
+    with xr.open_dataset(a, engine="h5netcdf") as x, xr.open_dataset(b, engine="h5netcdf") as y, \
+            xr.open_dataset(plain, engine="h5netcdf") as p:
+        record = json.loads(x.attrs["tail_tilt"])
+        assert record == json.loads(y.attrs["tail_tilt"])
+        for v in VARIABLES:
+            assert np.array_equal(x[v.name].values, y[v.name].values, equal_nan=True)
+        assert np.array_equal(x["weight"].values, y["weight"].values)
+        assert len(record["rounds"]) == 3 and record["target"] == "shortfall"
+        chosen = record["rounds"][-1]["tilt"]
+        assert chosen["quarters"] == 4 and max(chosen["level_shift"]) > 0
+        assert len(chosen["join_multiplier_mean"]) == 4      # one mean per tilted quarter
+        assert any(m != 1.0 for m in chosen["join_multiplier_mean"])
+        w = x["weight"].values[0]
+        assert not np.all(w == 1.0)
+        tilted_claims = x["claims"].values[0][:, :4].sum()
+        assert tilted_claims > p["claims"].values[0][:, :4].sum()
+    with open_results(a) as ds:
+        summary = summarize(ds)
+    assert summary["weighted"]["small"]
+    assert summary["effective_paths"]["small"] == pytest.approx(W.effective_sample_size(w))
+
+
+def test_commands_that_compare_figures_with_plain_paths_refuse_a_tilt(tmp_path):
+    import subprocess
+    import sys
+
+    data = scenario_dict(**SYSTEMATIC)
+    data["tail"] = {"level_shift": 0.5}
+    path = write_toml(tmp_path / "t.toml", data)
+    obs = tmp_path / "obs.csv"
+    obs.write_text("date,metric,value,unit,source\n2020Q2,members,25000,persons,x\n",
+                   encoding="utf-8")
+    for command in (["study", str(path), str(obs), "--out", str(tmp_path / "doc")],
+                    ["calibrate", str(obs), "--scenario", str(path), "--out",
+                     str(tmp_path / "fit.toml")]):
+        proc = subprocess.run([sys.executable, "-m", "engine", *command], capture_output=True,
+                              text=True)
+        assert_one_line_error(proc, str(path), "tail")
+    out = results(tmp_path, "tilted", 20, tail={"level_shift": 0.5})
+    proc = subprocess.run([sys.executable, "-m", "engine", "disclose", str(obs), str(out),
+                           "--out", str(tmp_path / "disc")], capture_output=True, text=True)
+    assert_one_line_error(proc, "weight")
+    assert not (tmp_path / "disc").exists() and not (tmp_path / "doc").exists()
+
+
+def test_a_platform_tilts_its_shared_drivers_once(tmp_path):
+    """Plans share the platform's systematic drivers: one tilt, one likelihood ratio per
+    path, the same whichever plan's draws it is computed from."""
+    from engine.config.scenario import load_scenario_set
+    from engine.run.platform import build_run_inputs
+    from engine.run.simulate import simulate_paths
+
+    data = scenario_dict(**SYSTEMATIC)
+    data["plans"] = [{"name": "young", "ages": [30, 32]}, {"name": "old", "ages": [33, 34]}]
+    data["tail"] = {"level_shift": 0.4, "join_multiplier_mean": 1.05}
+    scenario = load_scenario_set(write_toml(tmp_path / "p.toml", data)).base
+    platform = build_run_inputs(scenario)
+    out = simulate_paths(platform, 3, 0, 50)
+    alone = [simulate_paths(plan, 3, 0, 50)["weight"] for plan in platform.plans]
+    assert np.array_equal(out["weight"], alone[0]) and np.array_equal(alone[0], alone[1])
+    assert not np.all(out["weight"] == 1.0)
+    file = results(tmp_path, "platform", 30, tail=data["tail"], **{})
+    with open_results(file) as ds:
+        assert summarize(ds)["weighted"]["small"]
