@@ -287,13 +287,10 @@ def loading_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
                   f"(found to within {hi - lo:.1%}) keeps the probability of a first gap "
                   f"within any one year below {RUIN_TARGET:.1%} ({_estimate(best[3], paths)})"
                   f", keeping {best[1]:,.0f} members")
-    elif hits:
-        answer = (f"no loading is needed: without one the probability of a first gap within "
-                  f"any one year is {rows[0][3]:.4f}")
     else:
-        answer = (f"no loading up to {LOADING_SHARES[-1]:.0%} of the peak median cost keeps "
-                  f"it below {RUIN_TARGET:.1%}: caps this tight need a larger reserve or "
-                  "higher caps")
+        answer = _unbracketed(rows, "loading", f"no loading up to {LOADING_SHARES[-1]:.0%} of "
+                              f"the peak median cost keeps it below {RUIN_TARGET:.1%}: caps "
+                              "this tight need a larger reserve or higher caps")
     rows.sort(key=lambda r: r[0])
     shown = [[f"{r[0]:.1%} of the peak median cost", *r[1:]] for r in rows]
     return Policy("Make up solvency: the reserve loading",
@@ -302,6 +299,15 @@ def loading_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
                   answer, shown,
                   ["loading per member-quarter", "members at the end (median)",
                    "ruin probability by the end", "worst one-year probability of a first gap"])
+
+
+def _unbracketed(rows: list[list], what: str, beyond: str) -> str:
+    """The answer when a grid brackets no threshold: none needed (its first point, none of
+    ``what``, already meets the target) or none enough (``beyond``)."""
+    if rows[0][3] < RUIN_TARGET:
+        return (f"no {what} is needed: without it the probability of a first gap within any "
+                f"one year is {rows[0][3]:.4f}")
+    return beyond
 
 
 def _estimate(probability: float, paths: int) -> str:
@@ -363,13 +369,11 @@ def capital_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
                   f"probability of a first gap within any one year below {RUIN_TARGET:.1%} "
                   f"({_estimate(hit[3], paths)}); "
                   f"{max(r[0] for r in rows if r[0] < hit[0]):,.0f} does not")
-    elif hits:
-        answer = (f"no founding capital is needed with this loading: the probability of a "
-                  f"first gap within any one year is {rows[0][3]:.4f}")
     else:
-        answer = (f"even {CAPITAL_GRID[-1]:,.0f} yuan {each} of founding capital leaves the "
-                  f"probability of a first gap within a year at {rows[-1][3]:.4f}: caps "
-                  "this tight need a higher loading")
+        answer = _unbracketed(rows, "founding capital", f"even {CAPITAL_GRID[-1]:,.0f} yuan "
+                              f"{each} of founding capital leaves the probability of a first "
+                              f"gap within a year at {rows[-1][3]:.4f}: caps this tight need "
+                              "a higher loading")
     rows.sort(key=lambda r: r[0])
     return Policy("Make up solvency: the founding capital",
                   f"What capital at the start keeps one-year ruin below {RUIN_TARGET:.1%} "
