@@ -37,7 +37,8 @@ def scenarios(draw, feedback: bool = True):
     prepaid = {}
     if sharing["rule"] == "equal" and draw(st.booleans()):
         sharing["funding"] = "prepaid"
-        prepaid = {"deposit": draw(st.floats(0, 50)), "topup_amount": draw(st.floats(0, 50)),
+        prepaid = {"deposit": draw(st.floats(0, 50)),
+                   "topup_amount": draw(st.just(0.0) | st.floats(0.01, 50)),
                    "topup_probability": draw(st.floats(0, 1))}
     if draw(st.booleans()):
         sharing["cap_per_quarter"] = draw(st.floats(0, 100))

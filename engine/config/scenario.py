@@ -773,8 +773,17 @@ def _tail_checks(values: dict, problems: Problems) -> None:
                          "quarters", horizon)
 
 
+MIN_TOPUP_YUAN = 0.01   # one fen: a smaller top-up is a typo, and overflows the top-up count
+
+
 def _cross_checks(values: dict, problems: Problems) -> None:
     _tail_checks(values, problems)
+    prepaid = values["prepaid"]
+    key = "topup_amount" if prepaid["topup_amount"] is not None else "deposit"
+    topup = prepaid[key]
+    if isinstance(topup, float | int) and 0 < topup < MIN_TOPUP_YUAN:
+        problems.add(f"prepaid.{key}", "a top-up (the deposit when topup_amount is not given) "
+                     f"must be 0 (none) or at least {MIN_TOPUP_YUAN} yuan", topup)
     pop, growth, lapse = values["population"], values["growth"], values["lapse"]
     benefits, incidence = values["benefits"], values["incidence"]
     age_min, age_max = pop["age_min"], pop["age_max"]

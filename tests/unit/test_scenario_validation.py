@@ -297,3 +297,16 @@ def test_bad_gap_rule(tmp_path):
     one_problem(tmp_path, scenario_dict(valuation__gap_funded_by="ant"),
                 "valuation.gap_funded_by", "must be one of platform, members, nobody",
                 "(got 'ant')")
+
+
+@pytest.mark.parametrize("prepaid,key", [({"deposit": 9.0, "topup_amount": 1e-300},
+                                          "prepaid.topup_amount"),
+                                         ({"deposit": 0.001}, "prepaid.deposit")])
+def test_a_top_up_below_one_fen_is_refused(tmp_path, prepaid, key):
+    """Found by hypothesis: a top-up of a few 1e-300 yuan overflowed the count of top-ups
+    (NaN balances); none (0) or at least one fen."""
+    data = scenario_dict(sharing__funding="prepaid")
+    data["prepaid"] = prepaid
+    one_problem(tmp_path, data, key, "at least 0.01 yuan")
+    data["prepaid"] = {"deposit": 9.0, "topup_amount": 0.0}
+    assert load(tmp_path, data).base.prepaid.topup_amount == 0.0
