@@ -309,7 +309,7 @@ def cmd_disclose(args) -> int:
     for path in write_disclosure(d, output_folder(args.out)):
         print(f"wrote {path}")
     flagged = [r for r in d.actual_expected if not r.inside_90]
-    print(f"{len(d.actual_expected)} figures against {d.paths} paths ({d.scenario}); "
+    print(f"{len(d.actual_expected)} figures against {d.paths_said} ({d.scenario}); "
           f"{len(flagged)} outside the 90% interval"
           + "".join(f"\n  row {r.observation.row} {r.observation.date} "
                     f"{r.observation.metric}: {r.flag}" for r in flagged))

@@ -757,11 +757,16 @@ def _tail_checks(values: dict, problems: Problems) -> None:
         if asked and not present:
             problems.add(f"tail.{key}", why, tail[key])
     quarters = values["scenario"]["quarters"]
+    if tail["target"] is None and tail["drivers"] != "systematic":
+        problems.add("tail.drivers", "the pilot that tilts them needs tail.target",
+                     tail["drivers"])
     if tail["target"] is not None and isinstance(quarters, int):
-        if not any(present for _, present, _ in drivers.values()):
+        if tail["drivers"] != "claims" and \
+                not any(present for _, present, _ in drivers.values()):
             problems.add("tail.target", "the scenario has no random systematic driver to "
                          "tilt (incidence.level_sd_per_year, trend_sd, random shocks, "
-                         "growth.dispersion)", tail["target"])
+                         "growth.dispersion); tilt the claim counts with tail.drivers = "
+                         '"claims"', tail["target"])
         years = -(-quarters // 4)
         if tail["target"] == "shortfall" and isinstance(tail["year"], int) and \
                 tail["year"] > years:

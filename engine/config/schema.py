@@ -239,6 +239,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                 "whole run).", None, lo=1),
         "pilot_paths": Key("int", "Paths of each of the pilot's three cross-entropy rounds, "
                            "on a seed of their own.", 2000, lo=100, hi=1_000_000),
+        "drivers": Key("choice", "What the pilot tilts: the systematic drivers (level, "
+                       "trend, shocks, join multipliers), the claim counts (an Esscher tilt "
+                       "of each cell's binomial, for small pools and closed groups whose tail "
+                       "is the count of claims), or both.", "systematic",
+                       choices=("systematic", "claims", "both")),
+        "claim_tilt": Key("float", "Importance sampling (engine/model/tilt.py): θ, the "
+                          "Esscher tilt of the claim counts per 100,000 yuan of aid: a cell "
+                          "with benefit b draws its claims with p' = p e^(θ b) / (1 − p + "
+                          "p e^(θ b)) (0 = the model's). Default: claims not tilted.", None,
+                          lo=-10.0, hi=10.0),
         "level_shift": Key("float", "Importance sampling (engine/model/tilt.py): the mean of "
                            "each year's standard normal innovation of the systematic incidence "
                            "level under the tilted law (0 = the model's). Each path's "

@@ -9,6 +9,8 @@ Explicit loops, not slice assignment: broadcasting checks pull in seconds of com
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -23,8 +25,11 @@ from engine.model.growth import (
 from engine.model.lapse import cost_ratio, joiners_lapse, lapse_probability
 from engine.model.prepaid import blend, is_short, suspension_probability, topped_up
 from engine.model.sharing import charges_by_cell
+from engine.model.tilt import CLAIM_TILT_UNIT_YUAN, claim_tilted_probability
 from engine.model.units import prob_from_hazard
 from engine.random.compiled import binomial, poisson
+
+CLAIM_UNIT = 1.0 / CLAIM_TILT_UNIT_YUAN
 
 
 @njit(error_model="numpy")
@@ -230,6 +235,14 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
     hazard_scale = tab.hazard_factor[t]
     drawn = 0
     severe_yuan = 0.0
+    # the claim-count tilt (engine.model.tilt): cells whose diagnoses are claims
+    tilting = (stage == STAGE.diagnoses and par.claims_tilted
+               and par.claim_tilt_first <= t < par.claim_tilt_stop)
+    first_claim_d = W + 1 if W > 0 else 0
+    log_w = 0.0
+    tilted_aid = 0.0
+    tilted_mean = 0.0
+    tilted_var = 0.0
     for s in range(S):
         for a in range(A):
             for d in range(durations):
@@ -261,8 +274,21 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
                                           scr.lapse_ratio_cells[s, a])
                 else:
                     p = scr.lapse_q[s, d]
-                x = binomial(n, p, keys.k0, keys.k1, c0, word,
-                             np.uint64(tab.cell_id[s, a, key_d]))
+                if tilting and d >= first_claim_d:
+                    b = tab.benefit_yuan[t, a] * tab.benefit_factor[t] * CLAIM_UNIT
+                    theta_c = par.claim_tilt * b
+                    norm = 1.0
+                    if par.claim_tilt != 0.0:
+                        p, norm = claim_tilted_probability(p, math.exp(theta_c))
+                    x = binomial(n, p, keys.k0, keys.k1, c0, word,
+                                 np.uint64(tab.cell_id[s, a, key_d]))
+                    log_w = log_w + (-theta_c * x + n * math.log(norm))
+                    tilted_aid = tilted_aid + b * x
+                    tilted_mean = tilted_mean + n * b * p
+                    tilted_var = tilted_var + n * b * b * p * (1.0 - p)
+                else:
+                    x = binomial(n, p, keys.k0, keys.k1, c0, word,
+                                 np.uint64(tab.cell_id[s, a, key_d]))
                 if stage == STAGE.mild:
                     drawn += x
                     severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
@@ -278,6 +304,12 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
                     scr.boundary_cells[s, a] = x
                 else:
                     scr.claims_cells[s, a] += x
+    if tilting:
+        # one sum per quarter, added to the path's: the reference sums in the same order
+        out.claim_stats[i, 0] += log_w
+        out.claim_stats[i, 1] += tilted_aid
+        out.claim_stats[i, 2] += tilted_mean
+        out.claim_stats[i, 3] += tilted_var
     if stage == STAGE.suspensions:
         out.ints[INT.suspended, i, t] = drawn
     elif stage == STAGE.deaths:

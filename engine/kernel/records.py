@@ -11,7 +11,8 @@ addressed by index constants. Four records travel through the steps:
              one-element arrays hold the scalars so that steps can update them)
 ``Scratch``  one path's work arrays within a quarter
 ``Outputs``  the (variable, path, quarter) arrays, with slots from
-             :data:`engine.variables.VARIABLES` (``INT.members``, ``FLT.aid``, ...)
+             :data:`engine.variables.VARIABLES` (``INT.members``, ``FLT.aid``, ...), and
+             per path the tilted claims' statistics (:data:`engine.model.tilt.CLAIM_STATS`)
 """
 
 from collections import namedtuple
@@ -21,6 +22,7 @@ import numpy as np
 
 from engine.model.events import DECREMENTS
 from engine.model.inputs import ModelInputs
+from engine.model.tilt import CLAIM_STATS
 from engine.random import streams
 from engine.variables import VARIABLES
 
@@ -59,6 +61,10 @@ class Params(NamedTuple):
     topup_yuan: float
     topup_probability: float
     closure_quarter: int
+    claims_tilted: bool
+    claim_tilt: float
+    claim_tilt_first: int
+    claim_tilt_stop: int
 
 
 class Tables(NamedTuple):
@@ -130,6 +136,7 @@ class Scratch(NamedTuple):
 class Outputs(NamedTuple):
     ints: np.ndarray               # (len(INT), P, T) int64, zeroed
     floats: np.ndarray             # (len(FLT), P, T) float64, zeroed
+    claim_stats: np.ndarray        # (P, len(CLAIM_STATS)) tilted claims, zeroed
 
 
 def params_of(inputs: ModelInputs) -> Params:
@@ -180,7 +187,8 @@ def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:
 
 def outputs_of(n_paths: int, quarters: int) -> Outputs:
     return Outputs(np.zeros((len(INT), n_paths, quarters), np.int64),
-                   np.zeros((len(FLT), n_paths, quarters)))
+                   np.zeros((len(FLT), n_paths, quarters)),
+                   np.zeros((n_paths, len(CLAIM_STATS))))
 
 
 def as_dict(out: Outputs) -> dict[str, np.ndarray]:

@@ -41,6 +41,12 @@ def c_pow(x, y):
                     ).reshape(x.shape)
 
 
+def c_log(x):
+    """``log(x)`` element by element with the C library's ``log``."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.array([math.log(v) for v in x.ravel()]).reshape(x.shape)
+
+
 def expm1(x):
     """``exp(x) − 1`` without cancellation near 0."""
     return np.expm1(x)
@@ -59,6 +65,11 @@ def _select_scalar(condition, if_true, if_false):
 @overload(c_exp)
 def _c_exp_scalar(x):
     return lambda x: math.exp(x)
+
+
+@overload(c_log)
+def _c_log_scalar(x):
+    return lambda x: math.log(x)
 
 
 @overload(c_pow)

@@ -123,6 +123,42 @@ class ModelInputs:
     def n_cells(self) -> int:
         return self.n_rows * self.n_age_q * self.n_durations
 
+    # The claim-count tilt as the kernel's scalars (engine.model.tilt)
+    @property
+    def claims_tilted(self) -> bool:
+        return self.tilt.claim_tilt is not None
+
+    @property
+    def claim_tilt(self) -> float:
+        return self.tilt.claim_tilt or 0.0
+
+    @property
+    def claim_tilt_first(self) -> int:
+        return self.tilt.claim_first_quarter
+
+    @property
+    def claim_tilt_stop(self) -> int:
+        return self.quarters if self.tilt.quarters is None else self.tilt.quarters
+
+
+PER_QUARTER = ("hazard_factor", "year_of_quarter", "benefit_yuan", "joins_series",
+               "year_starts", "joins_open", "benefit_factor", "platform_funds")
+
+
+def first_quarters(inputs: ModelInputs, quarters: int) -> ModelInputs:
+    """The same scenario stopped after ``quarters`` quarters: every path's first
+    ``quarters`` quarters are drawn and computed as in the whole run (each draw is keyed by
+    its quarter), for a pilot that only needs the target's period (engine.run.tail)."""
+    if quarters >= inputs.quarters:
+        return inputs
+    import dataclasses
+
+    closure = inputs.closure_quarter if inputs.closure_quarter < quarters else -1
+    return dataclasses.replace(
+        inputs, quarters=quarters, quarter_labels=inputs.quarter_labels[:quarters],
+        closure_quarter=closure,
+        **{name: getattr(inputs, name)[:quarters] for name in PER_QUARTER})
+
 
 def build_inputs(scenario) -> ModelInputs:
     """Turn a validated :class:`~engine.config.scenario.Scenario` into :class:`ModelInputs`.

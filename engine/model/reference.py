@@ -64,12 +64,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.model import growth, lapse, payment, prepaid, sharing
+from engine.model.elementwise import c_exp, c_log
 from engine.model.inputs import ModelInputs
+from engine.model.tilt import CLAIM_STATS, CLAIM_TILT_UNIT_YUAN, claim_tilted_probability
 from engine.model.units import prob_from_hazard
 from engine.random import samplers, streams
 from engine.variables import VARIABLES
 
 _ALL_VARIABLES = tuple(v.name for v in VARIABLES)
+CLAIM_UNIT = 1.0 / CLAIM_TILT_UNIT_YUAN
 
 
 class KeyedDraws:
@@ -115,6 +118,7 @@ class State:
     cell_paid_this_year_yuan: np.ndarray  # (P, R, A) age-rated: paid this year, per cell
     balance_yuan: np.ndarray         # (P, Dn) pre-paid: average balance per member, by duration
     last_charge_yuan: np.ndarray     # (P,) pre-paid: what a sharer paid last quarter
+    claim_stats: np.ndarray          # (P, 4) tilted claims (engine.model.tilt.CLAIM_STATS)
 
 
 def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
@@ -139,6 +143,7 @@ def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
         cell_paid_this_year_yuan=np.zeros((n_paths, inputs.n_rows, inputs.n_age_q)),
         balance_yuan=np.full((n_paths, inputs.n_durations), inputs.deposit_yuan),
         last_charge_yuan=np.zeros(n_paths),
+        claim_stats=np.zeros((n_paths, len(CLAIM_STATS))),
     )
 
 
@@ -351,8 +356,13 @@ def _deaths_and_diagnoses(inputs, state, t, draws, paths, level, col, trace) -> 
         trace["at_risk_of_diagnosis"] = N.copy()
     hazard = (inputs.diagnosis_hazard_q[None] * inputs.hazard_factor[t]
               * level[:, None, None, None])
-    diagnosed = draws.binomial(N, prob_from_hazard(hazard), t, streams.Kind.DIAGNOSES, p_col,
-                               cell)
+    if inputs.tilt.claims_tilted_at(t) and not isinstance(draws, MeanDraws):
+        # (the expected path is the model's own: a tilt changes how paths are drawn)
+        diagnosed = _tilted_diagnoses(inputs, state, t, draws, prob_from_hazard(hazard), N,
+                                      p_col, cell)
+    else:
+        diagnosed = draws.binomial(N, prob_from_hazard(hazard), t, streams.Kind.DIAGNOSES,
+                                   p_col, cell)
     if trace is not None:
         trace["diagnosed"] = np.array(diagnosed, dtype=np.float64)
     N -= diagnosed
@@ -376,6 +386,32 @@ def _deaths_and_diagnoses(inputs, state, t, draws, paths, level, col, trace) -> 
     col.update(deaths=deaths_cells.sum(axis=(1, 2, 3)), claims=claims, aid=aid,
                diagnosed_in_waiting=in_waiting, mild_claims=mild_sa.sum(axis=(1, 2)),
                incidence_level=level + np.zeros(len(paths)))
+
+
+def _tilted_diagnoses(inputs, state, t, draws, p, N, p_col, cell):
+    """3. Diagnoses with the claim counts tilted (:mod:`engine.model.tilt`): cells at
+    claim durations drawn with ``p'``; each path's ``log w`` and cross-entropy statistics
+    added to ``state.claim_stats``, summed cell by cell in (row, age, duration) order and
+    then onto the path's, as the kernel does."""
+    W = inputs.waiting_quarters
+    claim_d = np.arange(inputs.n_durations) >= (W + 1 if W > 0 else 0)         # (Dn,)
+    b = inputs.benefit_yuan[t] * inputs.benefit_factor[t] * CLAIM_UNIT           # (A,)
+    theta_c = inputs.claim_tilt * b
+    b = np.broadcast_to(b[None, None, :, None], p.shape)
+    if inputs.claim_tilt != 0.0:
+        tilted, norm = claim_tilted_probability(p, c_exp(theta_c)[None, None, :, None])
+        p = np.where(claim_d, tilted, p)
+        log_norm = c_log(np.where(claim_d, norm, 1.0))
+    else:
+        log_norm = np.zeros(p.shape)
+    diagnosed = draws.binomial(N, p, t, streams.Kind.DIAGNOSES, p_col, cell)
+    theta_c = np.broadcast_to(theta_c[None, None, :, None], p.shape)
+    terms = (-theta_c * diagnosed + N * log_norm, b * diagnosed, N * b * p,
+             N * b * b * p * (1.0 - p))
+    for j, term in enumerate(terms):
+        by_cell = np.where(claim_d, term, 0.0).reshape(len(N), -1)
+        state.claim_stats[:, j] += np.cumsum(by_cell, axis=1)[:, -1]
+    return diagnosed
 
 
 def _lapses(inputs, state, t, draws, paths, cost_prev, col) -> None:

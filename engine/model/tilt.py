@@ -22,6 +22,14 @@ Notes
 * Join multipliers ``G ~ Gamma(k = 1/α, θ = α)`` (mean 1): the tilted law is
   ``Gamma(k, m α)`` with mean ``m`` (an exponential tilt), drawn as the same ``Gamma(k, 1)``
   variate times ``m α``; ``log w = k log m − G (m − 1) / (m α)`` per draw.
+* Claim counts (``claim_tilt = θ``, per 100,000 yuan of aid; Glasserman & Li 2005's second
+  step, for pools whose tail is the count of claims rather than a common factor): each
+  cell's diagnoses that would be claims, ``K ~ Binomial(n, p)``, are drawn from the
+  exponentially tilted ``Binomial(n, p')``, ``p' = p e^{θ_c} / (1 − p + p e^{θ_c})`` with
+  ``θ_c = θ b_c`` and ``b_c`` the cell's benefit that quarter in units of 100,000 yuan (the
+  Esscher transform of the aid, cell by cell); ``log w = −θ_c K + n log(1 − p + p e^{θ_c})``
+  per cell (:func:`claim_tilted_probability`). Diagnoses in the waiting period, and in the
+  quarter it ends, are not tilted (they are not, or only half, claims).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba.extending import register_jitable
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,12 @@ class Tilt:
     # after the target's period cannot move it, and tilting them only adds to the weights'
     # variance. None: the whole run.
     quarters: int | None = None
+    # Esscher parameter θ of the claim counts per 100,000 yuan of aid (module notes); None:
+    # claims are not tilted (0.0: tilted by nothing, but the pilot's statistics are kept)
+    claim_tilt: float | None = None
+    # claims are tilted from this quarter to ``quarters`` (the target's period: earlier
+    # claims hardly move a later year's shortfall)
+    claim_first_quarter: int = 0
 
     def applies(self, quarter: int) -> bool:
         return self.quarters is None or quarter < self.quarters
@@ -64,22 +79,49 @@ class Tilt:
         x = self.join_multiplier_mean
         return float(x[min(quarter, len(x) - 1)]) if isinstance(x, tuple) else x
 
+    def claims_tilted_at(self, quarter: int) -> bool:
+        """Whether quarter ``quarter``'s claim counts are drawn tilted."""
+        return self.claim_tilt is not None and self.claim_first_quarter <= quarter and \
+            self.applies(quarter)
+
     @classmethod
     def of(cls, tail) -> Tilt:
         """The tilt of a scenario's ``[tail]`` table, limited to its target's period."""
         quarters = None
+        first = 0
         if tail.target == "shortfall":
             quarters = 4 * tail.year
+            first = 4 * (tail.year - 1)
         elif tail.target == "ruin":
             quarters = tail.horizon_quarters
+        claim_tilt = tail.claim_tilt
+        if claim_tilt is None and tail.target is not None and tail.drivers != "systematic":
+            claim_tilt = 0.0        # the pilot starts from the model's claim counts
         return cls(tail.level_shift, tail.trend_shift, tail.shock_probability_per_year,
-                   tail.join_multiplier_mean, quarters)
+                   tail.join_multiplier_mean, quarters, claim_tilt, first)
 
     @property
     def none(self) -> bool:
         return (self.level_shift == 0.0 and self.trend_shift == 0.0
                 and self.shock_probability_per_year is None
-                and self.join_multiplier_mean == 1.0)
+                and self.join_multiplier_mean == 1.0 and self.claim_tilt is None)
+
+
+CLAIM_TILT_UNIT_YUAN = 100000.0   # θ is per 100,000 yuan: a typical benefit is 1-3 units
+# what a run with tilted claims returns per path (engine.run.simulate): the claims'
+# log-likelihood ratio and the cross-entropy statistics of engine.run.tail
+CLAIM_STATS = ("log_weight", "tilted_aid", "tilted_mean_aid", "tilted_aid_variance")
+CLAIM_STATS_KEY = "claim_tilt_stats"   # its key in a run's outputs, (P, len(CLAIM_STATS))
+
+
+@register_jitable
+def claim_tilted_probability(p, exp_theta_c):
+    """``(p', 1 − p + p e^{θ_c})``: a cell's tilted claim probability and the normaliser
+    whose log enters ``log w`` (module notes). Plain arithmetic, so numpy (arrays) and
+    numba (scalars) give the same bits; ``exp_theta_c`` is the C library's ``exp(θ_c)``.
+    Callers skip it when ``θ = 0`` (the plain draw, bit for bit)."""
+    norm = 1.0 - p + p * exp_theta_c
+    return p * exp_theta_c / norm, norm
 
 
 def shifted_normal(eps: np.ndarray, shift: float) -> tuple[np.ndarray, np.ndarray]:

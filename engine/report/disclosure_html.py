@@ -37,7 +37,7 @@ def _table(header: list[str], rows: list[list], flags: list[bool] | None = None)
 def ae_section(d) -> str:
     """Published figures against the model's expectation, flags first in the text."""
     flagged = [r for r in d.actual_expected if not r.inside_90]
-    intro = (f"<p>{len(d.actual_expected)} published figures against {d.paths:,} paths "
+    intro = (f"<p>{len(d.actual_expected)} published figures against {d.paths_said} "
              f"({html.escape(d.scenario)}): {len(d.actual_expected) - len(flagged)} inside the "
              f"model's 90% interval, {len(flagged)} outside (shaded). A/E is the figure over "
              "the model's mean; the percentile is where the figure falls among the paths.</p>")

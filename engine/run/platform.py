@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.model.inputs import ModelInputs, build_inputs
+from engine.model.tilt import CLAIM_STATS_KEY
 from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT
 
 MOVES = ("moved_in", "moved_out")   # per-plan extras: members who moved between plans
@@ -126,6 +127,14 @@ def combine(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     # (an expected path has none)
     if WEIGHT in runs[0]:
         out[WEIGHT] = runs[0][WEIGHT]
+    if CLAIM_STATS_KEY in runs[0]:
+        # each plan's claim counts are its own draws: their likelihood ratios multiply, and
+        # the cross-entropy statistics of the one claim tilt add up
+        stats = runs[0][CLAIM_STATS_KEY].copy()
+        for r in runs[1:]:
+            out[WEIGHT] = out[WEIGHT] * np.exp(r[CLAIM_STATS_KEY][:, 0])
+            stats = stats + r[CLAIM_STATS_KEY]
+        out[CLAIM_STATS_KEY] = stats
     for name in MOVES:
         out[name + PLAN_SUFFIX] = np.stack([r.get(name, np.zeros_like(r["members"]))
                                             for r in runs])

@@ -32,37 +32,46 @@ from engine.store import ResultsWriter, check_output_path, engine_version, part_
 DEFAULT_CHUNK = {"numba": 1000, "numpy": 250}
 
 
+def scenario_with_tilt(scenario, tilt):
+    """``scenario`` with its ``[tail]`` shifts replaced by ``tilt``'s (its plans too)."""
+    import dataclasses
+
+    values = {k: v for k, v in dataclasses.asdict(tilt).items()
+              if k not in ("quarters", "claim_first_quarter")}
+    tilted = dataclasses.replace(scenario, tail=dataclasses.replace(scenario.tail, **values))
+    if scenario.plans:
+        tilted = dataclasses.replace(tilted, plans=tuple(scenario_with_tilt(p, tilt)
+                                                         for p in scenario.plans))
+    return tilted
+
+
+def chosen_tilt(scenario, seed: int, backend: str, file: str):
+    """The pilot's tilt for ``scenario``'s ``[tail] target`` and its record
+    (:func:`engine.run.tail.choose_tilt`); a pilot that cannot choose is one line, exit 2."""
+    from engine.run.platform import build_run_inputs
+    from engine.run.tail import choose_tilt
+
+    tail = scenario.tail
+    try:
+        return choose_tilt(lambda t: build_run_inputs(scenario_with_tilt(scenario, t)),
+                           seed, tail, backend)
+    except ValueError as exc:
+        raise ResultsError.one(file, "tail.pilot_paths", f"the pilot cannot choose a tilt: "
+                               f"{exc}; give more pilot paths or a lower tail.level",
+                               tail.pilot_paths) from None
+
+
 def tilted_set(scenario_set, seed: int, backend: str):
     """The set with the tilt a ``[tail] target`` asks for, chosen by a pilot on the base
     scenario (:mod:`engine.run.tail`) and given to every member (one tilt keeps paired
     comparisons on common random numbers exact); unchanged without a target."""
     import dataclasses
 
-    from engine.run.platform import build_run_inputs
-    from engine.run.tail import choose_tilt
-
-    tail = scenario_set.base.tail
-    if tail.target is None:
+    if scenario_set.base.tail.target is None:
         return scenario_set, None
-
-    def with_tilt(scenario, tilt):
-        values = {k: v for k, v in dataclasses.asdict(tilt).items() if k != "quarters"}
-        tilted = dataclasses.replace(scenario, tail=dataclasses.replace(scenario.tail,
-                                                                        **values))
-        if scenario.plans:
-            tilted = dataclasses.replace(tilted, plans=tuple(with_tilt(p, tilt)
-                                                             for p in scenario.plans))
-        return tilted
-
-    try:
-        tilt, record = choose_tilt(lambda t: build_run_inputs(with_tilt(scenario_set.base, t)),
-                                   seed, tail, backend)
-    except ValueError as exc:
-        raise ResultsError.one(scenario_set.file, "tail.pilot_paths", f"the pilot cannot "
-                               f"choose a tilt: {exc}; give more pilot paths or a lower "
-                               "tail.level", tail.pilot_paths) from None
+    tilt, record = chosen_tilt(scenario_set.base, seed, backend, scenario_set.file)
     return dataclasses.replace(scenario_set, scenarios=tuple(
-        with_tilt(s, tilt) for s in scenario_set.scenarios)), record
+        scenario_with_tilt(s, tilt) for s in scenario_set.scenarios)), record
 
 
 @dataclass

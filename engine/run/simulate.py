@@ -18,7 +18,7 @@ import numpy as np
 from engine.model import reference
 from engine.model.inputs import ModelInputs
 from engine.model.systematic import incidence_levels
-from engine.model.tilt import gamma_log_weight
+from engine.model.tilt import CLAIM_STATS_KEY, gamma_log_weight
 from engine.random import streams
 from engine.random.samplers import gamma
 from engine.run.platform import PlatformInputs, build_run_inputs, simulate_platform
@@ -116,7 +116,12 @@ def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "nu
             reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t],
                                    levels[:, t], out, moves=moves)
     # each path's likelihood ratio (1 without a [tail] tilt): engine.model.tilt
-    out[WEIGHT] = np.exp(log_w + log_w_levels)
+    claim_stats = out.pop(CLAIM_STATS_KEY) if backend == "numba" else state.claim_stats
+    if inputs.claims_tilted:
+        out[WEIGHT] = np.exp(log_w + log_w_levels + claim_stats[:, 0])
+        out[CLAIM_STATS_KEY] = claim_stats
+    else:
+        out[WEIGHT] = np.exp(log_w + log_w_levels)
     if arrivals is not None:
         out["moved_in"] = arrivals.sum(axis=(2, 3))
     if keep_aged_out:
@@ -163,7 +168,9 @@ def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.
         with ThreadPoolExecutor(max_workers=threads) as pool:
             for future in [pool.submit(run_block, first) for first in range(0, count, block)]:
                 future.result()
-    return records.as_dict(out)
+    named = records.as_dict(out)
+    named[CLAIM_STATS_KEY] = out.claim_stats
+    return named
 
 
 def scenario_seeds(seed: int, n_scenarios: int, streams_choice: str = "common") -> list[int]:

@@ -3,21 +3,25 @@
 ``[tail] target`` names what the run is for: ``"shortfall"`` (the shortfall of projection
 year ``tail.year``, its VaR and TVaR at ``tail.level``) or ``"ruin"`` (a first gap by
 ``tail.horizon_quarters``). Before the main run, :func:`choose_tilt` runs ``pilot_paths``
-paths on a seed of their own (so the main run's paths stay untouched), keeps the paths that
-reach the target's tail (the elite), and moves each systematic driver's tilt to the elite's
-weighted mean (Rubinstein & Kroese, *The Cross-Entropy Method*, 2004, §3; for the common
-factors, Glasserman & Li 2005):
+paths, up to the end of the target's period only, on a seed of their own (so the main
+run's paths stay untouched), keeps the paths that reach the target's tail (the elite), and
+moves each systematic driver's tilt to the elite's weighted mean (Rubinstein & Kroese,
+*The Cross-Entropy Method*, 2004, §3; for the common factors, Glasserman & Li 2005):
 
 * each year's level innovation shift ``μ_y = Σ_e w ε_y / Σ_e w``;
 * the trend error's shift ``μ_τ = Σ_e w ε_τ / Σ_e w``;
 * the shock start chance: ``q' = Σ_e w starts / Σ_e w eligible quarters`` (per quarter,
   stated per year);
-* each quarter's join multiplier mean ``m_t = Σ_e w G_t / Σ_e w``.
+* each quarter's join multiplier mean ``m_t = Σ_e w G_t / Σ_e w``;
+* with ``tail.drivers = "claims"`` or ``"both"``, the claim counts' Esscher parameter
+  (:func:`claim_update`).
 
 These are the exact cross-entropy updates for the families of :mod:`engine.model.tilt`
 (normal mean, Bernoulli probability, gamma scale at a fixed shape). A round's elite is the
 paths above ``γ = min(VaR_level, the pilot's top PILOT_ELITE share)``: while the tail is rarer
-than the elite share, each round moves the drivers toward it (multi-level CE). The tilt
+than the elite share, each round moves the drivers toward it (multi-level CE). For ruin the
+paths are ranked by how near they came (:func:`target_values`), so that a ruin rarer than
+the elite share is approached the same way. The tilt
 chosen is stored in the results file (``tail_tilt``) and is a pure function of the seed,
 so a resumed run chooses it again, bit for bit.
 """
@@ -31,17 +35,18 @@ import numpy as np
 
 from engine.analysis import weighted as W
 from engine.model.systematic import incidence_levels
-from engine.model.tilt import Tilt
+from engine.model.tilt import CLAIM_STATS_KEY, Tilt
 from engine.random import streams
 
 PILOT_INDEX = 2**32 - 1        # the pilot's seed: scenario_seed(seed, PILOT_INDEX), a member
                                # index no sweep reaches, so its paths are the pilot's own
 PILOT_ELITE = 0.10             # the share of pilot paths kept in a round (Rubinstein–Kroese)
-ROUNDS = 3
+ROUNDS = 3                     # at most; a round whose elite is the target's tail ends it
 SCREEN_SE = 2.0                # a component's elite mean must be this many s.e. off
 MIN_ELITE = 10                 # fewer elite paths than this: the pilot cannot choose a tilt
 SHIFT_LIMIT = 8.0              # the schema's range for shifts
 MEAN_LIMIT = 20.0
+CLAIM_TILT_LIMIT = 10.0        # the schema's range for tail.claim_tilt
 
 
 def pilot_seed(seed: int) -> int:
@@ -51,11 +56,29 @@ def pilot_seed(seed: int) -> int:
 def target_values(out: dict[str, np.ndarray], target: str, year: int,
                   horizon: int | None) -> np.ndarray:
     """The pilot's per-path value of the target: the shortfall of projection ``year``
-    (yuan), or 1 for a first gap by ``horizon`` quarters (0 otherwise)."""
+    (yuan), or for ruin by ``horizon`` quarters how near the path came to it: the largest
+    solvency gap, or (no gap) minus the smallest reserve (yuan; ruin ⟺ > 0). The second
+    ranks paths that were not ruined, so a rare ruin is approached level by level."""
     if target == "shortfall":
         return out["shortfall"][:, 4 * (year - 1):4 * year].sum(axis=1)
-    gap = out["solvency_gap"][:, :horizon] if horizon else out["solvency_gap"]
-    return np.any(gap > 0, axis=1).astype(float)
+    stop = horizon or out["solvency_gap"].shape[1]
+    gap, reserve = out["solvency_gap"][:, :stop], out["reserve"][:, :stop]
+    return np.where(gap > 0, gap, -reserve).max(axis=1)
+
+
+def elite_paths(x: np.ndarray, w: np.ndarray, target: str, level: float
+                ) -> tuple[float, np.ndarray, bool]:
+    """A round's threshold, elite and whether the elite is the target's own tail (module
+    notes): the paths past ``γ``, the lesser of the target (VaR at ``level``; ruin: a value
+    above 0) and the pilot's top :data:`PILOT_ELITE` share."""
+    top = float(np.quantile(x, 1.0 - PILOT_ELITE))
+    if target == "shortfall":
+        at_level = W.var(x, level, w)
+        gamma = min(at_level, top)
+        return gamma, (x >= gamma) & (x > 0), gamma >= at_level
+    if top > 0:
+        return 0.0, x > 0, True
+    return top, x >= top, False
 
 
 def _drivers(inputs, seed: int, paths: np.ndarray) -> dict[str, np.ndarray]:
@@ -102,17 +125,53 @@ def _update(tilt: Tilt, drivers: dict, w: np.ndarray, elite: np.ndarray, first) 
         if q is not None:
             changes["shock_probability_per_year"] = 1.0 - (1.0 - q) ** 4
     if first.join_dispersion >= 1e-12:
-        # one mean per quarter the tilt reaches
+        # one mean per quarter the tilt reaches (measured: one per year, shared by its
+        # quarters, tilted less where the tail needs it and reduced the variance less)
         changes["join_multiplier_mean"] = tuple(float(x) for x in np.clip(
             screened(we @ drivers["join"][elite][:, :quarters] / total, 1.0,
                      np.sqrt(first.join_dispersion)), 1.0 / MEAN_LIMIT, MEAN_LIMIT))
     return dataclasses.replace(tilt, **changes)
 
 
+def claim_update(theta: float, stats: np.ndarray, w: np.ndarray, elite: np.ndarray) -> float:
+    """One cross-entropy step for the claim counts' Esscher parameter (module notes).
+
+    With ``T`` a path's tilted claims' aid, ``A'`` its expectation and ``A''`` its variance
+    under the tilt ``θ`` it was drawn with (units of 100,000 yuan;
+    :data:`engine.model.tilt.CLAIM_STATS`), the elite's log-likelihood ``Σ_e w (θ T −
+    A(θ))`` is largest where ``Σ_e w T = Σ_e w A'(θ*)``. For rare claims ``A'`` grows as
+    ``e^{θ b̄}`` with ``b̄ = A''/A'`` (the claims' aid-weighted benefit), which gives
+    ``θ* = θ + log(Σ w T / Σ w A') Σ w A' / Σ w A''``: Newton's step to first order, and
+    exact for one benefit when claims are rare.
+    """
+    we = w[elite]
+    aid, mean, variance = (float(we @ stats[elite, j]) for j in (1, 2, 3))
+    if aid <= 0.0 or mean <= 0.0 or variance <= 0.0:
+        return theta
+    step = np.log(aid / mean) * mean / variance
+    return float(np.clip(theta + step, -CLAIM_TILT_LIMIT, CLAIM_TILT_LIMIT))
+
+
+def pilot_inputs(inputs, quarters: int | None):
+    """The run's inputs stopped at the end of the target's period: later quarters cannot
+    move the target, and the pilot's paths cost what that period costs."""
+    import dataclasses
+
+    from engine.model.inputs import first_quarters
+
+    if quarters is None:
+        return inputs
+    if hasattr(inputs, "plans"):
+        return dataclasses.replace(inputs, plans=tuple(first_quarters(p, quarters)
+                                                       for p in inputs.plans))
+    return first_quarters(inputs, quarters)
+
+
 def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
                 ) -> tuple[Tilt, dict]:
-    """The tilt for ``tail`` (the scenario's ``[tail]`` table) by :data:`ROUNDS` rounds of
-    cross-entropy on ``tail.pilot_paths`` pilot paths; ``run_inputs_for(tilt)`` gives the
+    """The tilt for ``tail`` (the scenario's ``[tail]`` table) by up to :data:`ROUNDS`
+    rounds of cross-entropy on ``tail.pilot_paths`` pilot paths each, stopping after the
+    first round whose elite is the target's own tail; ``run_inputs_for(tilt)`` gives the
     inputs to simulate under a tilt. Returns the tilt and a record of the rounds.
 
     Raises
@@ -128,25 +187,30 @@ def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
     tilt = Tilt.of(tail)
     record = []
     for r in range(ROUNDS):
-        inputs = run_inputs_for(tilt)
+        inputs = pilot_inputs(run_inputs_for(tilt), tilt.quarters)
         out = simulate_paths(inputs, seed_p, 0, tail.pilot_paths, backend)
         w = out["weight"]
         x = target_values(out, tail.target, tail.year, tail.horizon_quarters)
-        if tail.target == "shortfall":
-            gamma = min(W.var(x, tail.level, w), float(np.quantile(x, 1.0 - PILOT_ELITE)))
-            elite = (x >= gamma) & (x > 0)
-        else:
-            gamma = 1.0
-            elite = x > 0
+        gamma, elite, reached = elite_paths(x, w, tail.target, tail.level)
         if elite.sum() < MIN_ELITE:
             raise ValueError(f"round {r + 1}: {int(elite.sum())} of {tail.pilot_paths} pilot "
                              "paths reach the target's tail")
         first = inputs.plans[0] if hasattr(inputs, "plans") else inputs
-        tilt = _update(tilt, _drivers(inputs, seed_p, paths), w, elite, first)
+        if tail.drivers != "claims":
+            tilt = _update(tilt, _drivers(inputs, seed_p, paths), w, elite, first)
+        if tail.drivers != "systematic":
+            tilt = dataclasses.replace(tilt, claim_tilt=claim_update(
+                tilt.claim_tilt, out[CLAIM_STATS_KEY], w, elite))
         record.append({"round": r + 1, "threshold": float(gamma),
                        "elite_paths": int(elite.sum()),
                        "effective_sample_size": W.effective_sample_size(w),
+                       "reached_target": reached,
                        "tilt": dataclasses.asdict(tilt)})
+        if reached:
+            # the elite was the target's own tail: this update is the cross-entropy tilt
+            # for the target (Rubinstein & Kroese §3.4), and another round would only
+            # re-estimate it from as many paths
+            break
     return tilt, {"target": tail.target, "level": tail.level, "year": tail.year,
                   "horizon_quarters": tail.horizon_quarters,
                   "pilot_paths": tail.pilot_paths, "pilot_seed": seed_p, "rounds": record}

@@ -55,6 +55,7 @@ from engine.studies.observations import (
     model_values,
     read_observations,
 )
+from engine.variables import WEIGHT
 
 PRIOR_SD = 1.0
 FD_STEP = 1e-3
@@ -251,7 +252,6 @@ def fit(observations_path: str | Path, scenario_path: str | Path,
         When the optimiser does not converge or the Hessian is not positive definite.
     """
     scenario_path = Path(scenario_path)
-    refuse_tilt(scenario_path, "calibration fits and backtests the model's own law")
     text = scenario_path.read_text(encoding="utf-8")
     base_raw = tomllib.loads(text)
     base_set = scenario_set_from_dict(base_raw, str(scenario_path), text,
@@ -450,6 +450,7 @@ def conflict_lines(rows: list[Verdict]) -> list[str]:
 class BacktestRow:
     observation: Observation
     quantiles: dict[float, float]
+    effective_paths: float | None = None    # Kish's, when a [tail] tilt weighs the paths
 
     @property
     def median(self) -> float:
@@ -472,34 +473,50 @@ BACKTEST_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def forecast_values(fit_result: Fit, observations: list[Observation], scenario_path: Path,
-                    draws: int, paths: int, seed: int) -> np.ndarray:
+                    draws: int, paths: int, seed: int
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
     """Model values of ``observations`` over ``draws`` parameter sets × ``paths`` paths each
-    (parameter and process uncertainty together): ``(draws · paths, n_observations)``."""
+    (parameter and process uncertainty together): ``(draws · paths, n_observations)``, and
+    the paths' weights (None when no ``[tail]`` tilts them).
+
+    A ``[tail]`` tilt (importance sampling) applies to every parameter draw: its likelihood
+    ratios are of the drivers' standard draws, so one tilt, chosen by the pilot on the
+    fitted parameters when ``[tail] target`` asks, serves every draw's own law."""
+    from engine.run.runner import chosen_tilt, scenario_with_tilt
     from engine.run.simulate import scenario_seeds, simulate_paths
 
     model = Model(fit_result.base_raw, str(scenario_path), scenario_path.resolve().parent,
                   fit_result.parameters, observations)
     thetas = parameter_draws(fit_result, draws, seed) if draws else fit_result.theta[None]
-    blocks = []
+    fitted = model.scenario(fit_result.theta)
+    tilt = (chosen_tilt(fitted, seed, "numba", str(scenario_path))[0]
+            if fitted.tail.target is not None else None)
+    blocks, weights = [], []
     # each parameter draw on its own streams, as in the fitted set (independent paths)
     for theta, draw_seed in zip(thetas, scenario_seeds(seed, len(thetas), "independent"),
                                 strict=True):
         scenario = model.scenario(theta)
+        if tilt is not None:
+            scenario = scenario_with_tilt(scenario, tilt)
         out = simulate_paths(build_run_inputs(scenario), draw_seed, 0, paths)
         blocks.append(values_of(observations, out, scenario, model.initial))
-    return np.concatenate(blocks, axis=0)
+        weights.append(out[WEIGHT])
+    w = np.concatenate(weights)
+    return np.concatenate(blocks, axis=0), (None if np.all(w == 1.0) else w)
 
 
 def backtest(fit_result: Fit, later: list[Observation], scenario_path: Path, draws: int,
              paths: int, seed: int) -> list[BacktestRow]:
-    """Each later observation against the fitted forecast's quantiles (lower quantiles)."""
-    from engine.analysis.metrics import quantile
+    """Each later observation against the fitted forecast's quantiles (lower quantiles;
+    weighted, self-normalised, when a ``[tail]`` tilts the paths)."""
+    from engine.analysis import weighted as W
 
     if not later:
         return []
-    values = forecast_values(fit_result, later, scenario_path, draws, paths, seed)
-    q = quantile(values, list(BACKTEST_LEVELS), axis=0)
-    return [BacktestRow(o, {lvl: float(q[i, j]) for i, lvl in enumerate(BACKTEST_LEVELS)})
+    values, w = forecast_values(fit_result, later, scenario_path, draws, paths, seed)
+    q = W.quantile(values, list(BACKTEST_LEVELS), w, axis=0)
+    return [BacktestRow(o, {lvl: float(q[i, j]) for i, lvl in enumerate(BACKTEST_LEVELS)},
+                        None if w is None else W.effective_sample_size(w))
             for j, o in enumerate(later)]
 
 
@@ -517,6 +534,10 @@ def backtest_table(rows: list[BacktestRow], until: dt.date) -> str:
     if rows:
         lines.append(f"inside the 50% interval: {sum(r.in_50 for r in rows)}/{len(rows)}; "
                      f"inside the 90% interval: {sum(r.in_90 for r in rows)}/{len(rows)}")
+        if rows[0].effective_paths is not None:
+            lines.append("the forecast's paths are weighted (a [tail] tilt): quantiles of "
+                         "the weighted paths, effective sample size "
+                         f"{rows[0].effective_paths:,.0f}")
     return "\n".join(lines)
 
 

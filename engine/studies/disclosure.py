@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.analysis import weighted as W
 from engine.errors import InputError
 from engine.studies.observations import (
     Observation,
@@ -92,26 +93,50 @@ class Disclosure:
     rules: list[RuleCheck]
     adequacy: list[dict]
     quarterly: list[dict]
+    effective_paths: float | None = None  # Kish's, when the paths are weighted ([tail])
+
+    @property
+    def paths_said(self) -> str:
+        """The paths, and for weighted paths their effective number."""
+        if self.effective_paths is None:
+            return f"{self.paths:,} paths"
+        return (f"{self.paths:,} weighted paths (a [tail] tilt; effective sample size "
+                f"{self.effective_paths:,.0f})")
 
 
-def actual_expected(observations: list[Observation], values: np.ndarray
-                    ) -> list[ActualExpected]:
-    """Rows of the A/E table from the model's values ``(paths, n_observations)``."""
+def _quantiles(x: np.ndarray, levels, w: np.ndarray | None) -> np.ndarray:
+    """Plain paths: numpy's (interpolated) quantiles, as before weights existed; weighted
+    paths: the lower quantiles of the self-normalised weighted distribution."""
+    return np.quantile(x, levels) if w is None else W.quantile(x, levels, w)
+
+
+def actual_expected(observations: list[Observation], values: np.ndarray,
+                    w: np.ndarray | None = None) -> list[ActualExpected]:
+    """Rows of the A/E table from the model's values ``(paths, n_observations)``; ``w``
+    the paths' weights (None: plain). Weighted, the percentile is
+    ``Σ w (1{m < y} + 1{m = y}/2) / Σ w`` and the mean ``Σ w m / P``."""
     rows = []
     for j, o in enumerate(observations):
         m = values[:, j]
-        q05, q25, q50, q75, q95 = np.quantile(m, [0.05, 0.25, 0.5, 0.75, 0.95])
-        below = np.count_nonzero(m < o.value)
-        equal = np.count_nonzero(m == o.value)
+        q05, q25, q50, q75, q95 = _quantiles(m, [0.05, 0.25, 0.5, 0.75, 0.95], w)
+        if w is None:
+            below = np.count_nonzero(m < o.value)
+            equal = np.count_nonzero(m == o.value)
+            percentile = (below + 0.5 * equal) / len(m)
+        else:
+            percentile = (np.sum(w * (m < o.value)) + 0.5 * np.sum(w * (m == o.value))) \
+                / np.sum(w)
         rows.append(ActualExpected(o, float(q50), float(q05), float(q25), float(q75),
-                                   float(q95), float(m.mean()),
-                                   float((below + 0.5 * equal) / len(m))))
+                                   float(q95), W.mean(m, w), float(percentile)))
     return rows
 
 
-def reserve_adequacy(reserve: np.ndarray, labels, plan: str = "") -> list[dict]:
+def reserve_adequacy(reserve: np.ndarray, labels, plan: str = "",
+                     w: np.ndarray | None = None) -> list[dict]:
     """Capital needed at 99.5 % over the next year against the reserve held, by quarter
-    (see the module docstring); ``reserve`` is ``(paths, T)``."""
+    (see the module docstring); ``reserve`` is ``(paths, T)``, ``w`` the paths' weights
+    (None: plain). Weighted, the capital is the tail-form VaR of
+    :func:`engine.analysis.weighted.var` (the estimator importance sampling serves)."""
     P, T = reserve.shape
     rows = []
     for t in range(T):
@@ -119,8 +144,12 @@ def reserve_adequacy(reserve: np.ndarray, labels, plan: str = "") -> list[dict]:
         if ahead.shape[1] == 0:
             continue
         fall = np.maximum(0.0, (reserve[:, t:t + 1] - ahead).max(axis=1))
-        need = float(np.quantile(fall, LEVEL))
-        held = float(np.median(reserve[:, t]))
+        if w is None:
+            need = float(np.quantile(fall, LEVEL))
+            held = float(np.median(reserve[:, t]))
+        else:
+            need = W.var(fall, LEVEL, w)
+            held = float(W.quantile(reserve[:, t], 0.5, w))
         rows.append({"plan": plan, "quarter": labels[t], "reserve_held_yuan": held,
                      "capital_needed_995_yuan": need,
                      "solvency_ratio": held / need if need > 0 else math.inf,
@@ -135,15 +164,16 @@ QUARTERLY = (("members", "members"), ("sharers", "sharers"), ("cases", "claims")
 
 
 def quarterly_disclosure(results: dict[str, np.ndarray], labels, adequacy: list[dict],
-                         plan: str = "") -> list[dict]:
-    """The quarterly disclosure filled from a run: medians and 5 %–95 % ranges."""
+                         plan: str = "", w: np.ndarray | None = None) -> list[dict]:
+    """The quarterly disclosure filled from a run: medians and 5 %–95 % ranges (weighted
+    by ``w`` when given)."""
     ratio = {row["quarter"]: row["solvency_ratio"] for row in adequacy}
     rows = []
     for t, label in enumerate(labels):
         row: dict = {"plan": plan, "quarter": label}
         for column, name in QUARTERLY:
             x = results[name][:, t].astype(float)
-            lo, mid, hi = np.quantile(x, [0.05, 0.5, 0.95])
+            lo, mid, hi = _quantiles(x, [0.05, 0.5, 0.95], w)
             row[column] = float(mid)
             row[column + "_p05"] = float(lo)
             row[column + "_p95"] = float(hi)
@@ -188,12 +218,6 @@ def disclose(observations_path, ds, scenario_name: str | None = None) -> Disclos
     from engine.analysis.summary import path_weights
 
     names = [str(s) for s in ds["scenario"].values]
-    if path_weights(ds, list(range(len(names)))) is not None:
-        # The table's percentiles and intervals are of plain paths (not yet weighted).
-        raise InputError.one(str(ds.encoding.get("source", "results")), "weight",
-                             "the paths are weighted (a [tail] tilt); the disclosure "
-                             "compares published figures with plain paths: run the "
-                             "scenario without [tail]", has_got=False)
     if scenario_name is not None:
         if scenario_name not in names:
             raise InputError.one(str(observations_path), "--scenario", "no such scenario in "
@@ -206,6 +230,8 @@ def disclose(observations_path, ds, scenario_name: str | None = None) -> Disclos
     labels = tuple(str(q) for q in ds["quarter"].values)
     plans = tuple(str(p) for p in ds["plan"].values) if "plan" in ds else ()
     start = str(ds.attrs["start_quarter"])
+    # a [tail] tilt: every table weighs the paths by their likelihood ratios
+    w = path_weights(ds, index)
     observations = read_observations(observations_path, start, len(labels), plans)
     scenario = _scenario_of(ds)
     results = _results_of(ds, index)
@@ -214,18 +240,19 @@ def disclose(observations_path, ds, scenario_name: str | None = None) -> Disclos
     figures = fitted_only(observations)
     values = (model_values(figures, results, initial, plans, initial_by_plan)
               if figures else np.zeros((results["members"].shape[0], 0)))
-    adequacy = reserve_adequacy(results["reserve"], labels)
-    quarterly = quarterly_disclosure(results, labels, adequacy)
+    adequacy = reserve_adequacy(results["reserve"], labels, w=w)
+    quarterly = quarterly_disclosure(results, labels, adequacy, w=w)
     for j, plan in enumerate(plans):
         mine = {k[:-len(PLAN_SUFFIX)]: v[j] for k, v in results.items()
                 if k.endswith(PLAN_SUFFIX)}
-        plan_adequacy = reserve_adequacy(mine["reserve"], labels, plan)
+        plan_adequacy = reserve_adequacy(mine["reserve"], labels, plan, w)
         adequacy += plan_adequacy
-        quarterly += quarterly_disclosure(mine, labels, plan_adequacy, plan)
+        quarterly += quarterly_disclosure(mine, labels, plan_adequacy, plan, w)
     shown = names[index[0]] if len(index) == 1 else f"{len(index)} scenarios pooled"
     return Disclosure(shown, len(index), results["members"].shape[0], labels,
-                      actual_expected(figures, values), rule_checks(observations, scenario),
-                      adequacy, quarterly)
+                      actual_expected(figures, values, w), rule_checks(observations, scenario),
+                      adequacy, quarterly,
+                      None if w is None else W.effective_sample_size(w))
 
 
 # ------------------------------------------------------------------------ writing

@@ -124,6 +124,12 @@ def test_tilted_runs_estimate_what_plain_runs_do(tmp_path):
     ({"target": "shortfall", "level": 0.0}, {}, "tail.level"),
     ({"target": "shortfall", "year": 3}, {}, "tail.year"),
     ({"target": "ruin", "horizon_quarters": 9}, {}, "tail.horizon_quarters"),
+    ({"drivers": "claims"}, {}, "tail.drivers"),
+    ({"target": "shortfall", "drivers": "counts"}, {}, "tail.drivers"),
+    ({"claim_tilt": 11.0}, {}, "tail.claim_tilt"),
+    ({"target": "shortfall", "drivers": "both"},
+     {"incidence__level_sd_per_year": 0.0, "incidence__trend_sd": 0.0,
+      "incidence__shock_probability_per_year": 0.0, "growth__dispersion": 0.0}, "tail.target"),
     ({"target": "shortfall", "pilot_paths": 100, "level": 0.99999},
      {"sharing__cap_per_quarter": 1e9}, "tail.pilot_paths"),
 ])
@@ -183,7 +189,9 @@ def test_the_pilot_chooses_a_tilt_stores_it_and_chooses_it_again(tmp_path):
     assert summary["effective_paths"]["small"] == pytest.approx(W.effective_sample_size(w))
 
 
-def test_commands_that_compare_figures_with_plain_paths_refuse_a_tilt(tmp_path):
+def test_the_study_refuses_a_tilt_and_disclose_weighs_one(tmp_path):
+    """The study compares published figures with plain paths (one line, exit 2); the
+    disclosure of a tilted run weighs its paths and says how many are effective."""
     import subprocess
     import sys
 
@@ -193,19 +201,62 @@ def test_commands_that_compare_figures_with_plain_paths_refuse_a_tilt(tmp_path):
     obs = tmp_path / "obs.csv"
     obs.write_text("date,metric,value,unit,source\n2020Q2,members,25000,persons,x\n",
                    encoding="utf-8")
-    for command in (["study", str(path), str(obs), "--out", str(tmp_path / "doc")],
-                    ["calibrate", str(obs), "--scenario", str(path), "--out",
-                     str(tmp_path / "fit.toml")]):
-        proc = subprocess.run([sys.executable, "-m", "engine", *command], capture_output=True,
-                              text=True)
-        assert_one_line_error(proc, str(path), "tail")
+    proc = subprocess.run([sys.executable, "-m", "engine", "study", str(path), str(obs),
+                           "--out", str(tmp_path / "doc")], capture_output=True, text=True)
+    assert_one_line_error(proc, str(path), "tail")
+    assert not (tmp_path / "doc").exists()
     out = results(tmp_path, "tilted", 20, tail={"level_shift": 0.5})
     proc = subprocess.run([sys.executable, "-m", "engine", "disclose", str(obs), str(out),
                            "--out", str(tmp_path / "disc")], capture_output=True, text=True)
-    assert_one_line_error(proc, "weight")
-    assert not (tmp_path / "disc").exists() and not (tmp_path / "doc").exists()
+    assert proc.returncode == 0, proc.stderr
+    assert "20 weighted paths" in proc.stdout and "effective sample size" in proc.stdout
+    page = (tmp_path / "disc" / "disclosure.html").read_text(encoding="utf-8")
+    assert "effective sample size" in page
 
 
+def test_disclosure_tables_weigh_paths_exactly():
+    """Weights 2 on half the paths and 0 on the rest give that half's lower quantiles,
+    mean, percentile and 99.5 % capital (a weight is a count of paths)."""
+    from engine.analysis import metrics
+    from engine.studies import disclosure
+    from engine.studies.observations import Observation
+
+    rng = np.random.default_rng(5)          # test data only
+    reserve = np.cumsum(rng.normal(0.0, 1e6, size=(400, 9)), axis=1) + 5e6
+    w = np.tile([2.0, 0.0], 200)
+    half = reserve[::2]
+    weighted = disclosure.reserve_adequacy(reserve, [f"q{t}" for t in range(9)], w=w)
+    for row, t in zip(weighted, range(9), strict=False):
+        fall = np.maximum(0.0, (half[:, t:t + 1] - half[:, t + 1:t + 5]).max(axis=1))
+        assert row["capital_needed_995_yuan"] == metrics.var(fall, 0.995)
+        assert row["reserve_held_yuan"] == metrics.quantile(half[:, t], 0.5)
+    values = reserve[:, :1]
+    import datetime as dt
+
+    o = Observation(1, "members", float(np.median(half[:, 0])), "persons", "x", "2020Q1",
+                    0.0, 0.0, 0.1, dt.date(2020, 3, 31))
+    row = disclosure.actual_expected([o], values, w)[0]
+    assert row.mean == pytest.approx(half[:, 0].mean(), rel=1e-12)
+    assert row.q05 == metrics.quantile(half[:, 0], 0.05)
+    below = np.count_nonzero(half[:, 0] < o.value) + \
+        0.5 * np.count_nonzero(half[:, 0] == o.value)
+    assert row.percentile == pytest.approx(below / 200, rel=1e-12)
+
+
+def test_a_tilted_calibration_backtest_weighs_its_forecast(tmp_path, capsys):
+    """calibrate accepts a [tail]: the fit uses expected paths (no tilt), the backtest's
+    forecast paths are drawn tilted and their quantiles weighted, and it says so."""
+    from tests.statistical.test_calibration import plan, synthetic_observations
+
+    obs = synthetic_observations(tmp_path)
+    scenario = plan(market=3.0e6, level=1.3)
+    scenario["tail"] = {"claim_tilt": 0.3}
+    base = write_toml(tmp_path / "base.toml", scenario)
+    assert run("calibrate", obs, "--scenario", base, "--out", tmp_path / "fitted.toml",
+               "--until", "2019-12-31", "--draws", "4", "--paths", "20") == 0
+    report = capsys.readouterr().out
+    assert "backtest: fitted on observations to 2019-12-31" in report
+    assert "weighted (a [tail] tilt)" in report and "effective sample size" in report
 def test_a_platform_tilts_its_shared_drivers_once(tmp_path):
     """Plans share the platform's systematic drivers: one tilt, one likelihood ratio per
     path, the same whichever plan's draws it is computed from."""
@@ -225,3 +276,68 @@ def test_a_platform_tilts_its_shared_drivers_once(tmp_path):
     file = results(tmp_path, "platform", 30, tail=data["tail"], **{})
     with open_results(file) as ds:
         assert summarize(ds)["weighted"]["small"]
+
+
+def test_a_platforms_plans_multiply_their_claim_ratios(tmp_path):
+    """Each plan's claim counts are its own draws: the platform's weight is the product of
+    the plans' ratios (and the shared drivers' once)."""
+    from engine.config.scenario import load_scenario_set
+    from engine.model.tilt import CLAIM_STATS_KEY
+    from engine.run.platform import build_run_inputs
+    from engine.run.simulate import simulate_paths
+
+    data = scenario_dict(**SYSTEMATIC)
+    data["plans"] = [{"name": "young", "ages": [30, 32]}, {"name": "old", "ages": [33, 34]}]
+    data["tail"] = {"level_shift": 0.4, "claim_tilt": 0.3}
+    scenario = load_scenario_set(write_toml(tmp_path / "p.toml", data)).base
+    platform = build_run_inputs(scenario)
+    out = simulate_paths(platform, 3, 0, 50)
+    alone = [simulate_paths(plan, 3, 0, 50) for plan in platform.plans]
+    claims = [a[CLAIM_STATS_KEY][:, 0] for a in alone]
+    shared = np.log(alone[0]["weight"]) - claims[0]
+    np.testing.assert_allclose(np.log(alone[1]["weight"]) - claims[1], shared, rtol=1e-12)
+    np.testing.assert_allclose(np.log(out["weight"]), shared + claims[0] + claims[1],
+                               rtol=1e-12)
+    assert np.all(claims[0] != 0) and np.all(claims[1] != 0)
+
+
+def test_claims_can_be_tilted_where_nothing_systematic_is(tmp_path):
+    """``drivers = "claims"``: a scenario with no systematic driver takes a ruin target; the
+    pilot's Esscher parameter is stored, and summary reports weighted figures."""
+    import json
+
+    plain = {"incidence__level_sd_per_year": 0.0, "incidence__trend_sd": 0.0,
+             "incidence__shock_probability_per_year": 0.0, "growth__dispersion": 0.0}
+    tail = {"target": "ruin", "drivers": "claims", "pilot_paths": 300}
+    file = results(tmp_path, "claims", 200, tail=tail, **plain)
+    with open_results(file) as ds:
+        record = json.loads(ds.attrs["tail_tilt"])
+        theta = record["rounds"][-1]["tilt"]["claim_tilt"]
+        assert theta > 0 and record["rounds"][-1]["tilt"]["level_shift"] == 0.0
+        assert not np.all(ds["weight"].values == 1.0)
+        assert summarize(ds)["weighted"]
+
+
+def test_a_run_stopped_early_is_the_first_quarters_of_the_whole_run(tmp_path):
+    """The pilot simulates only the target's period (engine.run.tail.pilot_inputs): every
+    draw is keyed by its quarter, so those quarters are the whole run's, bit for bit."""
+    import dataclasses
+
+    from engine.config.scenario import load_scenario_set
+    from engine.run.platform import build_run_inputs
+    from engine.run.simulate import simulate_paths
+    from engine.run.tail import pilot_inputs
+
+    data = scenario_dict(**SYSTEMATIC)
+    data["tail"] = {"level_shift": 0.4, "join_multiplier_mean": 1.05, "claim_tilt": 0.2}
+    inputs = build_run_inputs(load_scenario_set(write_toml(tmp_path / "s.toml", data)).base)
+    # the tilt limited to the first five quarters, as a target's period limits it
+    inputs = dataclasses.replace(inputs, tilt=dataclasses.replace(inputs.tilt, quarters=5))
+    whole = simulate_paths(inputs, 5, 0, 40)
+    stopped = simulate_paths(pilot_inputs(inputs, 5), 5, 0, 40)
+    assert stopped["members"].shape == (40, 5)
+    for name, values in stopped.items():
+        if values.ndim == 2 and values.shape[1] == 5:
+            np.testing.assert_array_equal(values, whole[name][:, :5], err_msg=name)
+    np.testing.assert_array_equal(stopped["weight"], whole["weight"])
+    assert not np.all(whole["weight"] == 1.0)
