@@ -544,7 +544,7 @@ def tail_ruin(paths_plain: int = 100_000, paths_is: int = 2000) -> dict:
     n_is = paths_is * (se_is / (TAIL_RELATIVE_SE * p_is)) ** 2
     return {"tail_ruin_probability_plain": p_plain, "tail_ruin_probability_is": p_is,
             "tail_ruin_paths_plain": n_plain, "tail_ruin_paths_is": n_is,
-            "tail_ruin_variance_reduction": (se_plain / p_plain) ** 2 / (se_is / p_is) ** 2,
+            "tail_ruin_variance_reduction": n_plain / n_is,
             "tail_ruin_seconds_ratio": (n_plain * t_plain / paths_plain)
             / (t_pilot + n_is * t_is / paths_is),
             "tail_ruin_pilot_seconds": t_pilot}

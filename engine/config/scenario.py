@@ -757,6 +757,10 @@ def _tail_checks(values: dict, problems: Problems) -> None:
         if asked and not present:
             problems.add(f"tail.{key}", why, tail[key])
     quarters = values["scenario"]["quarters"]
+    if tail["pilot"] == "conditional_mean" and tail["drivers"] != "systematic":
+        problems.add("tail.pilot", "an expected path has no claim counts to tilt: tilting "
+                     f'them (tail.drivers = "{tail["drivers"]}") needs "simulated"',
+                     tail["pilot"])
     if tail["target"] is None and tail["drivers"] != "systematic":
         problems.add("tail.drivers", "the pilot that tilts them needs tail.target",
                      tail["drivers"])

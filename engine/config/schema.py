@@ -244,6 +244,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
                        "of each cell's binomial, for small pools and closed groups whose tail "
                        "is the count of claims), or both.", "systematic",
                        choices=("systematic", "claims", "both")),
+        "pilot": Key("choice", "How the pilot's paths are computed: each path's expected "
+                     "path given its systematic drivers (every count replaced by its mean: "
+                     "a large pool's tail is its drivers', and such a path costs a fraction "
+                     "of a simulated one), or simulated in full. Default: conditional_mean "
+                     "when only systematic drivers are tilted, simulated when claim counts "
+                     "are (their tilt needs the counts).", None,
+                     choices=("conditional_mean", "simulated")),
         "claim_tilt": Key("float", "Importance sampling (engine/model/tilt.py): θ, the "
                           "Esscher tilt of the claim counts per 100,000 yuan of aid: a cell "
                           "with benefit b draws its claims with p' = p e^(θ b) / (1 − p + "

@@ -25,6 +25,10 @@ from engine.run.platform import PlatformInputs, build_run_inputs, simulate_platf
 from engine.variables import WEIGHT, empty_outputs
 
 BACKENDS = ("numba", "numpy")
+# Not a backend for results: each path's expected path given its own systematic drivers
+# (every binomial and Poisson draw replaced by its mean, engine.model.reference.MeanDraws),
+# the cheap stand-in a pilot ranks paths by when the drivers make the tail (engine.run.tail)
+CONDITIONAL_MEAN = "conditional_mean"
 MAX_GAMMA_SHAPE = 1e12   # over-dispersion α < 1e-12 is no over-dispersion (join_multipliers)
 
 
@@ -90,7 +94,7 @@ def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "nu
     (``moved_in``), and ``keep_aged_out`` returns who aged out by cell
     (``aged_out_cells``, ``moved_out``).
     """
-    if backend not in BACKENDS:
+    if backend not in BACKENDS + (CONDITIONAL_MEAN,):
         raise ValueError(f"unknown backend {backend!r}")
     if isinstance(inputs, PlatformInputs):
         return simulate_platform(inputs, seed, start, count, backend)
@@ -101,15 +105,22 @@ def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "nu
         paths, inputs.year_of_quarter, inputs.tilt)
     T = inputs.quarters
     cells = (count, T, inputs.n_rows, inputs.n_durations)
-    aged = np.zeros(cells if keep_aged_out else (0, 0, 0, 0), np.int64)
+    aged = np.zeros(cells if keep_aged_out else (0, 0, 0, 0),
+                    np.float64 if backend == CONDITIONAL_MEAN else np.int64)
     if backend == "numba":
         into = (np.zeros((0, 0, 0, 0), np.int64) if arrivals is None
                 else np.ascontiguousarray(arrivals, dtype=np.int64))
         out = _simulate_numba(inputs, seed, start, multipliers, levels, into, aged)
     else:
         out = empty_outputs(count, T)
-        state = reference.initial_state(inputs, count)
-        draws = reference.KeyedDraws(seed)
+        if backend == CONDITIONAL_MEAN:
+            # each path's expected path given its systematic drivers (a tilt's pilot)
+            out = {name: np.zeros(values.shape) for name, values in out.items()}
+            state = reference.initial_state(inputs, count, dtype=np.float64)
+            draws = reference.MeanDraws()
+        else:
+            state = reference.initial_state(inputs, count)
+            draws = reference.KeyedDraws(seed)
         for t in range(T):
             moves = {"in": None if arrivals is None else arrivals[:, t],
                      "out": aged[:, t] if keep_aged_out else None}

@@ -16,6 +16,14 @@ moves each systematic driver's tilt to the elite's weighted mean (Rubinstein & K
 * with ``tail.drivers = "claims"`` or ``"both"``, the claim counts' Esscher parameter
   (:func:`claim_update`).
 
+The pilot's paths are, by default, each path's expected path given its systematic drivers
+(``tail.pilot = "conditional_mean"``: every binomial and Poisson count replaced by its mean,
+:class:`engine.model.reference.MeanDraws`, vectorised over paths). In a pool of millions
+the counts add little to what the drivers decide, so the elite is nearly the one full
+simulation would give, at a fraction of the cost; the main run is simulated in full and its
+weights make it exact whatever the pilot chose. Tilting claim counts needs the counts, so
+that pilot is simulated.
+
 These are the exact cross-entropy updates for the families of :mod:`engine.model.tilt`
 (normal mean, Bernoulli probability, gamma scale at a fixed shape). A round's elite is the
 paths above ``γ = min(VaR_level, the pilot's top PILOT_ELITE share)``: while the tail is rarer
@@ -122,8 +130,15 @@ def _update(tilt: Tilt, drivers: dict, w: np.ndarray, elite: np.ndarray, first) 
         starts = we @ drivers["shock_start"][elite][:, :quarters].sum(axis=1)
         eligible = we @ drivers["shock_eligible"][elite][:, :quarters].sum(axis=1)
         q = float(np.clip(starts / eligible, 1e-4, 0.5)) if eligible > 0 else None
-        if q is not None:
+        # screened as the shifts are: the model's start chance unless the elite's differs
+        # by more than 2 binomial s.e. over the elite's eligible quarters
+        q_model = 1.0 - (1.0 - first.systematic.shock_probability_per_year) ** 0.25
+        n_quarters = eligible / total * n_elite if eligible > 0 else 0.0
+        if q is not None and abs(q - q_model) > SCREEN_SE * np.sqrt(
+                q_model * (1.0 - q_model) / max(n_quarters, 1.0)):
             changes["shock_probability_per_year"] = 1.0 - (1.0 - q) ** 4
+        else:
+            changes["shock_probability_per_year"] = None
     if first.join_dispersion >= 1e-12:
         # one mean per quarter the tilt reaches (measured: one per year, shared by its
         # quarters, tilted less where the tail needs it and reduced the variance less)
@@ -150,6 +165,14 @@ def claim_update(theta: float, stats: np.ndarray, w: np.ndarray, elite: np.ndarr
         return theta
     step = np.log(aid / mean) * mean / variance
     return float(np.clip(theta + step, -CLAIM_TILT_LIMIT, CLAIM_TILT_LIMIT))
+
+
+def pilot_mode(tail) -> str:
+    """``"conditional_mean"`` or ``"simulated"``: ``tail.pilot``, or by default the
+    conditional mean when only systematic drivers are tilted (module notes)."""
+    if tail.pilot is not None:
+        return tail.pilot
+    return "conditional_mean" if tail.drivers == "systematic" else "simulated"
 
 
 def pilot_inputs(inputs, quarters: int | None):
@@ -180,9 +203,11 @@ def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
         When a round's elite has fewer than :data:`MIN_ELITE` paths with a positive target
         (nothing in the pilot comes near the tail; more pilot paths are needed).
     """
-    from engine.run.simulate import simulate_paths
+    from engine.run.simulate import CONDITIONAL_MEAN, simulate_paths
 
     seed_p = pilot_seed(seed)
+    if pilot_mode(tail) == CONDITIONAL_MEAN:
+        backend = CONDITIONAL_MEAN
     paths = np.arange(tail.pilot_paths, dtype=np.int64)
     tilt = Tilt.of(tail)
     record = []
@@ -213,7 +238,8 @@ def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
             break
     return tilt, {"target": tail.target, "level": tail.level, "year": tail.year,
                   "horizon_quarters": tail.horizon_quarters,
-                  "pilot_paths": tail.pilot_paths, "pilot_seed": seed_p, "rounds": record}
+                  "pilot_paths": tail.pilot_paths, "pilot": pilot_mode(tail),
+                  "pilot_seed": seed_p, "rounds": record}
 
 
 def describe(record: dict) -> str:

@@ -38,7 +38,7 @@ PATHS_IS = 2000
 def tail(target: str, **changes) -> SimpleNamespace:
     """A ``[tail]`` table as the scenario loader gives it, tilting the claim counts."""
     values = dict(target=target, year=1, level=0.995, horizon_quarters=None, pilot_paths=500,
-                  drivers="claims", level_shift=0.0, trend_shift=0.0,
+                  drivers="claims", pilot=None, level_shift=0.0, trend_shift=0.0,
                   shock_probability_per_year=None, join_multiplier_mean=1.0, claim_tilt=None)
     return SimpleNamespace(**{**values, **changes})
 

@@ -125,6 +125,8 @@ def test_tilted_runs_estimate_what_plain_runs_do(tmp_path):
     ({"target": "shortfall", "year": 3}, {}, "tail.year"),
     ({"target": "ruin", "horizon_quarters": 9}, {}, "tail.horizon_quarters"),
     ({"drivers": "claims"}, {}, "tail.drivers"),
+    ({"target": "ruin", "drivers": "claims", "pilot": "conditional_mean"}, {}, "tail.pilot"),
+    ({"target": "ruin", "pilot": "mean"}, {}, "tail.pilot"),
     ({"target": "shortfall", "drivers": "counts"}, {}, "tail.drivers"),
     ({"claim_tilt": 11.0}, {}, "tail.claim_tilt"),
     ({"target": "shortfall", "drivers": "both"},
@@ -163,7 +165,9 @@ def test_the_pilot_chooses_a_tilt_stores_it_and_chooses_it_again(tmp_path):
     claims in the target's year), and draws after the target's year are not tilted."""
     import json
 
-    tail = {"target": "shortfall", "year": 1, "level": 0.99, "pilot_paths": 400}
+    # a pool of 20,000 whose year-1 tail owes much to its claim counts: a simulated pilot
+    tail = {"target": "shortfall", "year": 1, "level": 0.99, "pilot_paths": 400,
+            "pilot": "simulated"}
     a = results(tmp_path, "a", 200, tail=tail)
     b = results(tmp_path, "b", 200, tail=tail)
     plain = results(tmp_path, "plain", 200)
@@ -174,7 +178,11 @@ def test_the_pilot_chooses_a_tilt_stores_it_and_chooses_it_again(tmp_path):
         for v in VARIABLES:
             assert np.array_equal(x[v.name].values, y[v.name].values, equal_nan=True)
         assert np.array_equal(x["weight"].values, y["weight"].values)
-        assert len(record["rounds"]) == 3 and record["target"] == "shortfall"
+        assert record["target"] == "shortfall" and record["pilot"] == "simulated"
+        # rounds until one's elite is the target's own tail (at most three)
+        rounds = record["rounds"]
+        assert 1 <= len(rounds) <= 3 and rounds[-1]["reached_target"]
+        assert not any(r["reached_target"] for r in rounds[:-1])
         chosen = record["rounds"][-1]["tilt"]
         assert chosen["quarters"] == 4 and max(chosen["level_shift"]) > 0
         assert len(chosen["join_multiplier_mean"]) == 4      # one mean per tilted quarter
@@ -341,3 +349,44 @@ def test_a_run_stopped_early_is_the_first_quarters_of_the_whole_run(tmp_path):
             np.testing.assert_array_equal(values, whole[name][:, :5], err_msg=name)
     np.testing.assert_array_equal(stopped["weight"], whole["weight"])
     assert not np.all(whole["weight"] == 1.0)
+
+
+def test_the_pilots_conditional_mean_is_the_expected_path_given_the_drivers(tmp_path):
+    """Without systematic risk every path's conditional mean is the scenario's expected
+    path; with it, the paths differ by their drivers alone (the same drivers, the same
+    path)."""
+    from engine.config.scenario import load_scenario_set
+    from engine.model.reference import expected_path
+    from engine.run.platform import build_run_inputs
+    from engine.run.simulate import CONDITIONAL_MEAN, simulate_paths
+
+    plain = {"incidence__level_sd_per_year": 0.0, "incidence__trend_sd": 0.0,
+             "incidence__shock_probability_per_year": 0.0, "growth__dispersion": 0.0}
+    inputs = build_run_inputs(load_scenario_set(write_toml(
+        tmp_path / "p.toml", scenario_dict(**{**SYSTEMATIC, **plain}))).base)
+    out = simulate_paths(inputs, 5, 0, 3, CONDITIONAL_MEAN)
+    expected = expected_path(inputs)
+    for name in ("members", "claims", "aid", "shortfall", "reserve", "solvency_gap"):
+        for p in range(3):
+            np.testing.assert_allclose(out[name][p], expected[name], rtol=1e-12, atol=1e-9,
+                                       err_msg=name)
+    inputs = build_run_inputs(load_scenario_set(write_toml(
+        tmp_path / "s.toml", scenario_dict(**SYSTEMATIC))).base)
+    first = simulate_paths(inputs, 5, 0, 4, CONDITIONAL_MEAN)
+    again = simulate_paths(inputs, 5, 2, 2, CONDITIONAL_MEAN)
+    np.testing.assert_array_equal(first["aid"][2:], again["aid"])
+    assert len({float(v) for v in first["aid"][:, -1]}) == 4
+
+
+def test_the_default_pilot_ranks_paths_by_their_conditional_mean(tmp_path):
+    """Without ``pilot``, a pilot tilting systematic drivers computes each path's expected
+    path given its drivers, and tilts the incidence upward for a shortfall target."""
+    import json
+
+    tail = {"target": "shortfall", "year": 2, "level": 0.99, "pilot_paths": 400}
+    file = results(tmp_path, "mean", 50, tail=tail)
+    with xr.open_dataset(file, engine="h5netcdf") as ds:
+        record = json.loads(ds.attrs["tail_tilt"])
+    chosen = record["rounds"][-1]["tilt"]
+    assert record["pilot"] == "conditional_mean"
+    assert max(chosen["level_shift"]) > 0 or chosen["trend_shift"] > 0
