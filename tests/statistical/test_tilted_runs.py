@@ -265,23 +265,32 @@ def test_a_tilted_calibration_backtest_weighs_its_forecast(tmp_path, capsys):
     report = capsys.readouterr().out
     assert "backtest: fitted on observations to 2019-12-31" in report
     assert "weighted (a [tail] tilt)" in report and "effective sample size" in report
-def test_a_platform_tilts_its_shared_drivers_once(tmp_path):
-    """Plans share the platform's systematic drivers: one tilt, one likelihood ratio per
-    path, the same whichever plan's draws it is computed from."""
+PLANS = [{"name": "young", "ages": [30, 32]}, {"name": "old", "ages": [33, 34]}]
+
+
+def platform_and_plans(tmp_path, tail: dict):
+    """A two-plan platform under ``tail``: its 50 paths, and each plan's run alone."""
     from engine.config.scenario import load_scenario_set
     from engine.run.platform import build_run_inputs
     from engine.run.simulate import simulate_paths
 
     data = scenario_dict(**SYSTEMATIC)
-    data["plans"] = [{"name": "young", "ages": [30, 32]}, {"name": "old", "ages": [33, 34]}]
-    data["tail"] = {"level_shift": 0.4, "join_multiplier_mean": 1.05}
-    scenario = load_scenario_set(write_toml(tmp_path / "p.toml", data)).base
-    platform = build_run_inputs(scenario)
-    out = simulate_paths(platform, 3, 0, 50)
-    alone = [simulate_paths(plan, 3, 0, 50)["weight"] for plan in platform.plans]
+    data["plans"] = PLANS
+    data["tail"] = tail
+    platform = build_run_inputs(load_scenario_set(write_toml(tmp_path / "p.toml", data)).base)
+    return (simulate_paths(platform, 3, 0, 50),
+            [simulate_paths(plan, 3, 0, 50) for plan in platform.plans])
+
+
+def test_a_platform_tilts_its_shared_drivers_once(tmp_path):
+    """Plans share the platform's systematic drivers: one tilt, one likelihood ratio per
+    path, the same whichever plan's draws it is computed from."""
+    tail = {"level_shift": 0.4, "join_multiplier_mean": 1.05}
+    out, alone = platform_and_plans(tmp_path, tail)
+    alone = [a["weight"] for a in alone]
     assert np.array_equal(out["weight"], alone[0]) and np.array_equal(alone[0], alone[1])
     assert not np.all(out["weight"] == 1.0)
-    file = results(tmp_path, "platform", 30, tail=data["tail"], **{})
+    file = results(tmp_path, "platform", 30, tail=tail)
     with open_results(file) as ds:
         assert summarize(ds)["weighted"]["small"]
 
@@ -289,18 +298,9 @@ def test_a_platform_tilts_its_shared_drivers_once(tmp_path):
 def test_a_platforms_plans_multiply_their_claim_ratios(tmp_path):
     """Each plan's claim counts are its own draws: the platform's weight is the product of
     the plans' ratios (and the shared drivers' once)."""
-    from engine.config.scenario import load_scenario_set
     from engine.model.tilt import CLAIM_STATS_KEY
-    from engine.run.platform import build_run_inputs
-    from engine.run.simulate import simulate_paths
 
-    data = scenario_dict(**SYSTEMATIC)
-    data["plans"] = [{"name": "young", "ages": [30, 32]}, {"name": "old", "ages": [33, 34]}]
-    data["tail"] = {"level_shift": 0.4, "claim_tilt": 0.3}
-    scenario = load_scenario_set(write_toml(tmp_path / "p.toml", data)).base
-    platform = build_run_inputs(scenario)
-    out = simulate_paths(platform, 3, 0, 50)
-    alone = [simulate_paths(plan, 3, 0, 50) for plan in platform.plans]
+    out, alone = platform_and_plans(tmp_path, {"level_shift": 0.4, "claim_tilt": 0.3})
     claims = [a[CLAIM_STATS_KEY][:, 0] for a in alone]
     shared = np.log(alone[0]["weight"]) - claims[0]
     np.testing.assert_allclose(np.log(alone[1]["weight"]) - claims[1], shared, rtol=1e-12)
