@@ -156,27 +156,55 @@ def recorded_draws(paths: int = 40):
     return inputs, seed, stack(rec.binomial_calls, True), stack(rec.poisson_calls, False)
 
 
+# the decrements are drawn a stage at a time (engine.random.cells), the joins one at a time
+STAGE_KINDS = ("DEATHS", "DIAGNOSES", "MILD", "LAPSES", "SUSPENSIONS", "ELIGIBLE")
+
+
 def sampler_speeds(inputs, seed, binomial_calls, poisson_calls) -> dict:
+    """The recorded binomial draws as the kernel makes them (a stage's cells of one path
+    together, joins one at a time), the same draws one at a time as the kernel before
+    issue 15 made them, and numpy's ``Generator.binomial`` on the same parameters."""
     from engine.random import batch as kernel
     from engine.random import streams
+    from engine.random.cells import cell_draws
 
     k0, k1 = streams.seed_key(seed)
     n, p, path, cell, words = binomial_calls
-    # Split by counter word (quarter and kind) before timing: only the draws are timed.
+    staged = np.isin(words >> 24, [int(streams.Kind[k]) for k in STAGE_KINDS])
+    # Split by counter word (quarter and kind), and stages by path, before timing: only the
+    # draws are timed.
+    order = np.lexsort((path, words))
+    sn, sp, spath, scell, swords = (a[order][staged[order]] for a in (n, p, path, cell, words))
+    key = swords.astype(np.int64) * (int(path.max()) + 1) + spath
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    cd = cell_draws(int(np.diff(starts).max()))
+    sout = np.zeros(sn.size, dtype=np.int64)
+    single = [(int(w), n[m], p[m], path[m], cell[m]) for w in np.unique(words[~staged])
+              for m in [~staged & (words == w)]]
     groups = [(int(w), n[words == w], p[words == w], path[words == w], cell[words == w])
               for w in np.unique(words)]
     out = np.zeros(n.size, dtype=np.int64)
 
     def ours_binomial():
+        kernel.binomial_stage_draws(sn, sp, k0, k1, swords[starts[:-1]], spath[starts[:-1]],
+                                    scell, starts, cd, sout)
+        for w, gn, gp, gpath, gcell in single:
+            kernel.binomial_draws(gn, gp, k0, k1, w, gpath, gcell, out)
+
+    def one_at_a_time():
         for w, gn, gp, gpath, gcell in groups:
             kernel.binomial_draws(gn, gp, k0, k1, w, gpath, gcell, out)
 
     ours_binomial()
+    one_at_a_time()
     rng = np.random.default_rng(1)
     t_ours = _best_of(ours_binomial)
+    t_single = _best_of(one_at_a_time)
     t_numpy = _best_of(lambda: rng.binomial(n, p))
     result = {"sampler_ns_per_draw": t_ours / n.size * 1e9,
               "numpy_sampler_ns_per_draw": t_numpy / n.size * 1e9,
+              "one_at_a_time_ns_per_draw": t_single / n.size * 1e9,
+              "staged_draw_share": float(staged.mean()),
               "binomial_draws_recorded": int(n.size), "poisson_draws_recorded": 0,
               "_sampler_seconds": t_ours}
     if poisson_calls is None:
@@ -304,9 +332,10 @@ print(json.dumps({"seconds": time.perf_counter() - t1}))
 """
 
 
-def _child(code: str, *args, env=None) -> dict:
-    full_env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
-    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, env=full_env,
+def _child(code: str, *args, env=None, cwd=ROOT) -> dict:
+    full_env = dict(os.environ, PYTHONPATH=str(cwd))
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=cwd, env=full_env,
                           capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -393,6 +422,75 @@ def compile_times() -> dict:
         cold = _child(COMPILE_CHILD, DEFAULT_SCENARIO, env=env)["seconds"]
         cached = _child(COMPILE_CHILD, DEFAULT_SCENARIO, env=env)["seconds"]
     return {"compile_s_cold": cold, "compile_s_cached": cached}
+
+
+# The kernel before issue 15 (samplers one draw at a time): exported from git into a
+# temporary folder and timed in a child process beside today's, in the same bench run.
+PREVIOUS_KERNEL_COMMIT = "a5c48f7"
+
+KERNEL_CHILD = r"""
+import json, sys, time
+import numba
+from engine.config.scenario import load_scenario_set
+from engine.model.inputs import build_inputs
+from engine.run.simulate import simulate_paths
+import engine
+scenario = load_scenario_set(sys.argv[1]).base
+inputs, seed, paths = build_inputs(scenario), scenario.scenario.seed, int(sys.argv[2])
+simulate_paths(inputs, seed, 0, 2, backend="numba")
+cells = paths * inputs.quarters * inputs.n_cells
+def cells_per_s(threads):
+    numba.set_num_threads(threads)
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        simulate_paths(inputs, seed, 0, paths, backend="numba")
+        best = min(best, time.perf_counter() - t0)
+    return cells / best
+print(json.dumps({"engine": engine.__file__, "one_thread": cells_per_s(1),
+                  "all_threads": cells_per_s(numba.config.NUMBA_NUM_THREADS)}))
+"""
+
+
+def previous_kernel(paths: int = 400) -> dict:
+    """Today's kernel against the kernel of :data:`PREVIOUS_KERNEL_COMMIT`, each in a child
+    process on the default scenario (best of three, one thread and all threads). Without
+    git or that commit (an exported tarball), the ratio is missing and the table says so;
+    the yardstick below still applies."""
+    with tempfile.TemporaryDirectory() as old:
+        try:
+            archive = subprocess.run(["git", "archive", PREVIOUS_KERNEL_COMMIT, "engine"],
+                                     cwd=ROOT, capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+        except (OSError, subprocess.CalledProcessError):
+            return {}
+        before = _child(KERNEL_CHILD, DEFAULT_SCENARIO, paths, cwd=old)
+    now = _child(KERNEL_CHILD, DEFAULT_SCENARIO, paths)
+    if not before["engine"].startswith(old):
+        return {}   # the child imported today's engine: no comparison
+    return {"previous_kernel_cells_per_s_1thread": before["one_thread"],
+            "previous_kernel_cells_per_s": before["all_threads"],
+            "kernel_over_previous_1thread": now["one_thread"] / before["one_thread"],
+            "kernel_over_previous": now["all_threads"] / before["all_threads"]}
+
+
+def end_to_end(paths: int = 1000) -> dict:
+    """``mutualsim run`` of the default scenario, ``paths`` paths, with the numba kernel
+    (compiled code cached) and with ``--backend numpy``: wall seconds of the whole command,
+    start-up and the results file included."""
+    seconds = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for backend in ("numba", "numba", "numpy"):   # the first fills the compile cache
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "engine", "run", str(DEFAULT_SCENARIO),
+                            "--paths", str(paths), "--backend", backend, "--quiet",
+                            "--out", str(Path(folder) / f"{backend}.h5")],
+                           cwd=ROOT, check=True, capture_output=True,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+            seconds[backend] = time.perf_counter() - t0
+            (Path(folder) / f"{backend}.h5").unlink()
+    return {"run_seconds_numba": seconds["numba"], "run_seconds_numpy": seconds["numpy"],
+            "run_numba_over_numpy": seconds["numpy"] / seconds["numba"], "run_paths": paths}
 
 
 def cluster_throughput(paths: int = 800, chunk: int = 100) -> dict:
@@ -673,6 +771,9 @@ def main() -> int:
     sampler_seconds = speeds.pop("_sampler_seconds")
     result.update(speeds)
     result.update(share_outside_samplers(inputs, seed, 40, sampler_seconds))
+    print("the kernel before issue 15, end to end against numpy ...", flush=True)
+    result.update(previous_kernel())
+    result.update(end_to_end())
     result["philox_ns_per_block"] = philox_ns_per_block()
     result["regimes"] = regime_speeds()
     print("tail statistics: plain against importance sampling ...", flush=True)

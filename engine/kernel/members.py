@@ -27,6 +27,7 @@ from engine.model.prepaid import blend, is_short, suspension_probability, topped
 from engine.model.sharing import charges_by_cell
 from engine.model.tilt import CLAIM_TILT_UNIT_YUAN, claim_tilted_probability
 from engine.model.units import prob_from_hazard
+from engine.random.cells import binomial_cells
 from engine.random.compiled import binomial, poisson
 
 CLAIM_UNIT = 1.0 / CLAIM_TILT_UNIT_YUAN
@@ -239,10 +240,10 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
     tilting = (stage == STAGE.diagnoses and par.claims_tilted
                and par.claim_tilt_first <= t < par.claim_tilt_stop)
     first_claim_d = W + 1 if W > 0 else 0
-    log_w = 0.0
-    tilted_aid = 0.0
-    tilted_mean = 0.0
-    tilted_var = 0.0
+    # gather the cells' trials and probabilities, draw them together
+    # (engine.random.cells), then apply the draws in the same order
+    cd = scr.draws
+    count = 0
     for s in range(S):
         for a in range(A):
             for d in range(durations):
@@ -274,36 +275,52 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
                                           scr.lapse_ratio_cells[s, a])
                 else:
                     p = scr.lapse_q[s, d]
-                if tilting and d >= first_claim_d:
-                    b = tab.benefit_yuan[t, a] * tab.benefit_factor[t] * CLAIM_UNIT
-                    theta_c = par.claim_tilt * b
-                    norm = 1.0
-                    if par.claim_tilt != 0.0:
-                        p, norm = claim_tilted_probability(p, math.exp(theta_c))
-                    x = binomial(n, p, keys.k0, keys.k1, c0, word,
-                                 np.uint64(tab.cell_id[s, a, key_d]))
-                    log_w = log_w + (-theta_c * x + n * math.log(norm))
-                    tilted_aid = tilted_aid + b * x
-                    tilted_mean = tilted_mean + n * b * p
-                    tilted_var = tilted_var + n * b * b * p * (1.0 - p)
+                if tilting and d >= first_claim_d and par.claim_tilt != 0.0:
+                    theta_c = par.claim_tilt * (tab.benefit_yuan[t, a] * tab.benefit_factor[t]
+                                                * CLAIM_UNIT)
+                    p, scr.draw_norm[count] = claim_tilted_probability(p, math.exp(theta_c))
                 else:
-                    x = binomial(n, p, keys.k0, keys.k1, c0, word,
-                                 np.uint64(tab.cell_id[s, a, key_d]))
-                if stage == STAGE.mild:
-                    drawn += x
-                    severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
-                    continue
-                if stage == STAGE.eligible:
-                    scr.claims_cells[s, a] += x
-                    drawn += n - x
-                    continue
-                N[s, a, d] = n - x
-                if stage != STAGE.diagnoses or d < W:
-                    drawn += x
-                elif d == W and W > 0:
-                    scr.boundary_cells[s, a] = x
-                else:
-                    scr.claims_cells[s, a] += x
+                    scr.draw_norm[count] = 1.0
+                cd.n[count] = n
+                cd.p[count] = p
+                cd.cell[count] = tab.cell_id[s, a, key_d]
+                scr.draw_slot[count] = (s * A + a) * durations + d
+                count += 1
+    binomial_cells(count, cd, keys.k0, keys.k1, c0, word)
+    log_w = 0.0
+    tilted_aid = 0.0
+    tilted_mean = 0.0
+    tilted_var = 0.0
+    for j in range(count):
+        slot = scr.draw_slot[j]
+        d = slot % durations
+        a = (slot // durations) % A
+        s = slot // (durations * A)
+        n = cd.n[j]
+        p = cd.p[j]
+        x = cd.x[j]
+        if tilting and d >= first_claim_d:
+            b = tab.benefit_yuan[t, a] * tab.benefit_factor[t] * CLAIM_UNIT
+            theta_c = par.claim_tilt * b
+            log_w = log_w + (-theta_c * x + n * math.log(scr.draw_norm[j]))
+            tilted_aid = tilted_aid + b * x
+            tilted_mean = tilted_mean + n * b * p
+            tilted_var = tilted_var + n * b * b * p * (1.0 - p)
+        if stage == STAGE.mild:
+            drawn += x
+            severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
+            continue
+        if stage == STAGE.eligible:
+            scr.claims_cells[s, a] += x
+            drawn += n - x
+            continue
+        N[s, a, d] = n - x
+        if stage != STAGE.diagnoses or d < W:
+            drawn += x
+        elif d == W and W > 0:
+            scr.boundary_cells[s, a] = x
+        else:
+            scr.claims_cells[s, a] += x
     if tilting:
         # one sum per quarter, added to the path's: the reference sums in the same order
         out.claim_stats[i, 0] += log_w

@@ -24,6 +24,7 @@ from engine.model.events import DECREMENTS
 from engine.model.inputs import ModelInputs
 from engine.model.tilt import CLAIM_STATS
 from engine.random import streams
+from engine.random.cells import CellDraws, cell_draws
 from engine.variables import VARIABLES
 
 INT_VARIABLES = tuple(v.name for v in VARIABLES if v.dtype is np.int64)
@@ -131,6 +132,9 @@ class Scratch(NamedTuple):
     join_nodes: np.ndarray         # (2 L,) int64 joiners at each node of the split tree
     group_weight: np.ndarray       # (K,) groups' weights among joiners
     group_suffix: np.ndarray       # (K,) their sums from group k on
+    draws: CellDraws               # a stage's binomial draws, R·A·Dn cells (≥ a tree level)
+    draw_slot: np.ndarray          # (R·A·Dn,) int64 the flat (row, age, duration) of draw j
+    draw_norm: np.ndarray          # (R·A·Dn,) claim tilt: the cell's normaliser
 
 
 class Outputs(NamedTuple):
@@ -181,7 +185,9 @@ def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:
     scratch = Scratch(np.empty((R, A), np.int64), np.zeros((R, A), np.int64),
                       np.empty((R, Dn)), np.empty((R, A)), np.empty((R, A)), np.empty((R, A)),
                       np.zeros(Dn, np.bool_), np.zeros(2 * len(inputs.join_split_p), np.int64),
-                      np.empty(G), np.empty(G))
+                      np.empty(G), np.empty(G),
+                      cell_draws(max(R * A * Dn, len(inputs.join_split_p))),
+                      np.zeros(R * A * Dn, np.int64), np.zeros(R * A * Dn))
     return state, scratch
 
 

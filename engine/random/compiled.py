@@ -66,19 +66,21 @@ def _fc(k):
 
 
 @njit(cache=True)
-def _inversion(f0, a, s, mean, var, extra, cap, flip, key):
+def _inversion(f0, a, s, mean, var, extra, cap, flip, key, u0):
     """Sequential inversion shared by the binomial and Poisson samplers: the smallest ``k``
     with ``u ≤ F(k)``, walking ``f(k) = f(k−1) (a/k − s)`` from ``f(0) = f0`` (binomial:
     ``a = (n+1) r/q``, ``s = r/q``; Poisson: ``a = λ``, ``s = 0``), ``1 − u`` when ``flip``.
     A walk past ``min(cap, ⌊mean + 10 √var + extra⌋)`` (rounding ran out) restarts on the
     next block; that bound needs a square root and is at least ``min(cap, mean + 9)``, so
     it is computed only once ``k`` passes that. ``key``: the stream's ``(k0, k1, c0, c1,
-    c2)``."""
+    c2)``; ``u0``: the first uniform of its block 0 (already computed by the caller)."""
     cheap_bound = min(cap, mean + 9.0)
     bound = -1.0
     attempt = np.uint64(0)
     while True:
-        u, _ = uniforms(key[0], key[1], key[2], key[3], key[4], attempt)
+        u = u0
+        if attempt > 0:
+            u, _ = uniforms(key[0], key[1], key[2], key[3], key[4], attempt)
         if flip:
             u = 1.0 - u
         f = f0
@@ -104,6 +106,17 @@ def binomial(n, p, k0, k1, c0, c1, c2):
     """Binomial(n, p) on the stream (key, counter words c0..c2); engine.random.samplers.binomial."""
     if n <= 0 or p <= 0.0:
         return 0
+    u0, v0 = uniforms(k0, k1, c0, c1, c2, np.uint64(0))
+    return binomial_given(n, p, u0, v0, k0, k1, c0, c1, c2)
+
+
+@njit(cache=True)
+def binomial_given(n, p, u0, v0, k0, k1, c0, c1, c2):
+    """:func:`binomial` with the two uniforms of the stream's block 0 given (``u0``, ``v0``):
+    the caller may have computed many cells' first blocks at once
+    (:mod:`engine.random.cells`); later blocks are computed here."""
+    if n <= 0 or p <= 0.0:
+        return 0
     flip = p > 0.5
     r = 1.0 - p if flip else p
     if r == 0.0:
@@ -113,14 +126,22 @@ def binomial(n, p, k0, k1, c0, c1, c2):
         q = 1.0 - r
         s = r / q
         x = _inversion(q ** nf, (nf + 1.0) * s, s, nf * r, nf * r * q + 1.0, 0.0, nf, flip,
-                       (k0, k1, c0, c1, c2))
+                       (k0, k1, c0, c1, c2), u0)
         return n - x if flip else x
+    return _btrs(n, nf, r, flip, u0, v0, k0, k1, c0, c1, c2)
+
+
+@njit(cache=True)
+def _btrs(n, nf, r, flip, u0, v0, k0, k1, c0, c1, c2):
+    """BTRS for ``n·r ≥ 10``, ``r ≤ 1/2`` (mirrored when ``flip``), block 0 given."""
     _, _, b, a, c, v_r, alpha, lpq, m = btrs_constants(nf, r)
     h = 0.0
     have_h = False  # h is needed only when the squeeze fails: compute it then, once
     attempt = np.uint64(0)
+    u, v = u0, v0
     while True:
-        u, v = uniforms(k0, k1, c0, c1, c2, attempt)
+        if attempt > 0:
+            u, v = uniforms(k0, k1, c0, c1, c2, attempt)
         attempt += np.uint64(1)
         us, k = candidate(u, a, b, c, 0.0)
         if k < 0.0 or k > nf:
@@ -146,8 +167,9 @@ def poisson(lam, k0, k1, c0, c1, c2):
     if not lam > 0.0:
         return 0
     if lam < POISSON_INVERSION_MAX:
+        u0, _ = uniforms(k0, k1, c0, c1, c2, np.uint64(0))
         return _inversion(math.exp(-lam), lam, 0.0, lam, lam, 10.0, math.inf, False,
-                          (k0, k1, c0, c1, c2))
+                          (k0, k1, c0, c1, c2), u0)
     loglam, b, a, log_invalpha, v_r = ptrs_constants(lam)
     attempt = np.uint64(0)
     while True:
