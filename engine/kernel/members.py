@@ -284,43 +284,50 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
                 cd.n[count] = n
                 cd.p[count] = p
                 cd.cell[count] = tab.cell_id[s, a, key_d]
-                scr.draw_slot[count] = (s * A + a) * durations + d
                 count += 1
     binomial_cells(count, cd, keys.k0, keys.k1, c0, word)
     log_w = 0.0
     tilted_aid = 0.0
     tilted_mean = 0.0
     tilted_var = 0.0
-    for j in range(count):
-        slot = scr.draw_slot[j]
-        d = slot % durations
-        a = (slot // durations) % A
-        s = slot // (durations * A)
-        n = cd.n[j]
-        p = cd.p[j]
-        x = cd.x[j]
-        if tilting and d >= first_claim_d:
-            b = tab.benefit_yuan[t, a] * tab.benefit_factor[t] * CLAIM_UNIT
-            theta_c = par.claim_tilt * b
-            log_w = log_w + (-theta_c * x + n * math.log(scr.draw_norm[j]))
-            tilted_aid = tilted_aid + b * x
-            tilted_mean = tilted_mean + n * b * p
-            tilted_var = tilted_var + n * b * b * p * (1.0 - p)
-        if stage == STAGE.mild:
-            drawn += x
-            severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
-            continue
-        if stage == STAGE.eligible:
-            scr.claims_cells[s, a] += x
-            drawn += n - x
-            continue
-        N[s, a, d] = n - x
-        if stage != STAGE.diagnoses or d < W:
-            drawn += x
-        elif d == W and W > 0:
-            scr.boundary_cells[s, a] = x
-        else:
-            scr.claims_cells[s, a] += x
+    # the same cells in the same order (a cell's n is written only after it is read)
+    j = 0
+    for s in range(S):
+        for a in range(A):
+            for d in range(durations):
+                if stage == STAGE.mild:
+                    n = scr.claims_cells[s, a]
+                elif stage == STAGE.eligible:
+                    n = scr.boundary_cells[s, a]
+                else:
+                    n = N[s, a, d]
+                if n == 0:
+                    continue
+                x = cd.x[j]
+                if tilting and d >= first_claim_d:
+                    p = cd.p[j]
+                    b = tab.benefit_yuan[t, a] * tab.benefit_factor[t] * CLAIM_UNIT
+                    theta_c = par.claim_tilt * b
+                    log_w = log_w + (-theta_c * x + n * math.log(scr.draw_norm[j]))
+                    tilted_aid = tilted_aid + b * x
+                    tilted_mean = tilted_mean + n * b * p
+                    tilted_var = tilted_var + n * b * b * p * (1.0 - p)
+                j += 1
+                if stage == STAGE.mild:
+                    drawn += x
+                    severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
+                    continue
+                if stage == STAGE.eligible:
+                    scr.claims_cells[s, a] += x
+                    drawn += n - x
+                    continue
+                N[s, a, d] = n - x
+                if stage != STAGE.diagnoses or d < W:
+                    drawn += x
+                elif d == W and W > 0:
+                    scr.boundary_cells[s, a] = x
+                else:
+                    scr.claims_cells[s, a] += x
     if tilting:
         # one sum per quarter, added to the path's: the reference sums in the same order
         out.claim_stats[i, 0] += log_w

@@ -133,7 +133,6 @@ class Scratch(NamedTuple):
     group_weight: np.ndarray       # (K,) groups' weights among joiners
     group_suffix: np.ndarray       # (K,) their sums from group k on
     draws: CellDraws               # a stage's binomial draws, R·A·Dn cells (≥ a tree level)
-    draw_slot: np.ndarray          # (R·A·Dn,) int64 the flat (row, age, duration) of draw j
     draw_norm: np.ndarray          # (R·A·Dn,) claim tilt: the cell's normaliser
 
 
@@ -187,7 +186,7 @@ def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:
                       np.zeros(Dn, np.bool_), np.zeros(2 * len(inputs.join_split_p), np.int64),
                       np.empty(G), np.empty(G),
                       cell_draws(max(R * A * Dn, len(inputs.join_split_p))),
-                      np.zeros(R * A * Dn, np.int64), np.zeros(R * A * Dn))
+                      np.zeros(R * A * Dn))
     return state, scratch
 
 

@@ -14,17 +14,18 @@ machine is kept busy rather than waiting:
    (relative ``n·2**-53`` after the power), of the power itself and of ``n·r < 10``, so the
    squeeze returns 0 only where the inversion does. About a third of the default scenario's
    decrements (cells where ``n·r < 0.1``) end here.
-3. **Inversion in lock step.** The powers ``q**n`` of the remaining inversion draws are
-   computed in one loop (the calls overlap), then the sequential search runs on groups of
-   :data:`LANES` draws in lock step, written without branches so that LLVM vectorises it:
-   a search's steps are a chain of dependent multiplications and its end a mispredicted
-   branch, which cost about 7 ns a step one draw at a time.
+3. **Inversion searches advanced together.** The powers ``q**n`` of the remaining
+   inversion draws are computed in one loop (the calls overlap); then each pass advances
+   every search still going by one step and keeps those still going in a list, with no
+   branch on a draw's value. One at a time, a search's end is a mispredicted branch and
+   its steps a chain of dependent operations, about 7 ns a step on the default scenario.
 4. **BTRS squeeze together.** For ``n·r ≥ 10`` the candidate and the squeeze of block 0 are
-   computed in one vectorised loop; the draws the squeeze does not accept (about 40 % on
-   the default scenario's lapses) finish one at a time in the scalar sampler.
+   computed in one loop; the draws the squeeze does not accept (about 40 % on the default
+   scenario's lapses) get the exact test (four logarithms) in a second loop, again without
+   a branch on the verdict.
 
 Any draw that leaves the fast steps (a search past ``min(n, n·r + 9)``, a BTRS candidate
-out of range or not squeezed) is redone from block 0 by the scalar sampler, which is the
+out of range or rejected by the exact test) is redone from block 0 by the scalar sampler, the
 definition; so the batch returns exactly what the scalar sampler returns, which the tests
 check in every regime.
 """
@@ -53,7 +54,6 @@ from engine.random.compiled import (
 from engine.random.rejection import btrs_constants, candidate
 from engine.random.samplers import BINOMIAL_INVERSION_MAX
 
-LANES = 8                        # inversion searches run in lock step (one AVX-512 vector)
 SQUEEZE_PER_TRIAL = 2.5e-16      # the zero squeeze's margin: per trial ...
 SQUEEZE_FIXED = 4e-15            # ... and fixed (module docstring, step 2)
 REDO = -1                        # a draw the fast steps leave to the scalar sampler

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from engine.random import batch, samplers, streams
-from engine.random.cells import LANES, cell_draws
+from engine.random.cells import cell_draws
 from tests.statistical.helpers import ALPHA, chi_square_discrete
 from tests.statistical.test_samplers import BINOMIAL_CASES
 
@@ -38,8 +38,8 @@ def test_stage_draws_equal_the_scalar_sampler_in_every_regime():
     p = np.concatenate([np.full(CELLS, p_) for _, p_ in BINOMIAL_CASES]
                        + [rng.random(CELLS) ** 4, rng.random(CELLS),
                           rng.uniform(1e-5, 2e-3, CELLS)])
-    # every size of batch, lanes and tails of lanes included
-    sizes = rng.integers(1, 3 * LANES, n.size)
+    # batches of every size from 1 cell to 40
+    sizes = rng.integers(1, 41, n.size)
     paths = np.repeat(np.arange(sizes.size), sizes)[:n.size]
     cells = rng.integers(0, 2**20, n.size)
     staged, one = stage_draws(n, p, paths, cells)
@@ -65,7 +65,7 @@ def test_zero_squeeze_agrees_with_the_inversion_at_its_edge():
                                  (25, 0.3), (10**4, 0.0011), (2000, 0.02), (10**5, 0.3),
                                  (60, 0.9), (10**6, 0.999)])
 def test_cells_of_one_stream_follow_the_binomial_law(n, p):
-    # one path, one stage, CELLS·10 cells: the batch's squeeze, lock-step search and BTRS
+    # one path, one stage, CELLS·10 cells: the batch's squeeze, searches and BTRS
     x, _ = stage_draws(np.full(10 * CELLS, n), p, np.zeros(10 * CELLS), np.arange(10 * CELLS))
     pvalue, bins = chi_square_discrete(x, stats.binom(n, p))
     assert pvalue > ALPHA, f"Binomial({n}, {p}) in cells: chi-square p = {pvalue:.2g}, {bins} bins"
