@@ -16,7 +16,13 @@ point):
 (e) peak resident memory of those children at 10^4 and 10^6 paths;
 (f) compile time with an empty numba cache and with a warm one;
 (g) a Dask LocalCluster of 1 and 2 worker processes against the threaded single process,
-    and the overhead per block.
+    and the overhead per block;
+(h) today's kernel against the kernel before issue 15 (exported from git, in a child
+    process, same run), and ``mutualsim run`` end to end with numba against
+    ``--backend numpy``.
+
+``python -m benchmarks.bench --samplers`` runs only what the samplers' targets name (compile
+times, kernel against reference and against the previous kernel, samplers, end to end).
 
 Each run appends one JSON line to ``benchmarks/results/bench.jsonl`` and rewrites the table
 in README.md between the ``bench`` markers.
@@ -676,11 +682,22 @@ def table(result: dict) -> str:
          if r.get("poisson_draws_recorded") else
          "| Poisson, the scenario's own draws | none drawn (its joins are binomial within "
          "the market; Poisson by regime below) |"),
+        f"| binomial, the same draws one at a time (the kernel before issue 15) | "
+        f"{r['one_at_a_time_ns_per_draw']:.1f} ns per draw |",
         f"| Philox4x32-10 block | {r['philox_ns_per_block']:.1f} ns |",
         f"| kernel, one thread / its draws alone | "
         f"{r['kernel_cells_per_s_1thread'] / 1e6:.2f} / "
         f"{r['sampler_bound_cells_per_s_1thread'] / 1e6:.2f} M cells/s |",
         f"| share of kernel time outside the samplers | {r['share_outside_samplers']:.0%} |",
+        (f"| kernel today / before issue 15 (git {PREVIOUS_KERNEL_COMMIT}), same run: one "
+         f"thread, all threads | {r['kernel_over_previous_1thread']:.2f}× / "
+         f"{r['kernel_over_previous']:.2f}× |" if "kernel_over_previous" in r else
+         "| kernel today / before issue 15 | not measured (no git history) |"),
+        f"| yardstick: kernel ns per cell (one thread) in numpy binomial draws | "
+        f"{1e9 / r['kernel_cells_per_s_1thread'] / r['numpy_sampler_ns_per_draw']:.2f} |",
+        f"| `mutualsim run`, default scenario, {r['run_paths']:,} paths: numba / numpy | "
+        f"{r['run_seconds_numba']:.1f} / {r['run_seconds_numpy']:.1f} s "
+        f"({r['run_numba_over_numpy']:.1f}×) |",
         "| ns per cell, whole run, by paths (10^3, 10^4, 10^5, 10^6; small plan, 20 "
         "quarters) | " + ", ".join(f"{v:.0f}" for v in r["scaling_ns_per_cell_by_paths"].values())
         + " |",
@@ -751,9 +768,46 @@ def update_readme(text_table: str) -> None:
     README.write_text(f"{head}{start}\n{text_table}\n{end}{tail}", encoding="utf-8")
 
 
+SAMPLER_KEYS = ("compile_s_cold", "compile_s_cached", "kernel_vs_numpy_ratio",
+                "sampler_ns_per_draw", "numpy_sampler_ns_per_draw", "one_at_a_time_ns_per_draw",
+                "kernel_cells_per_s_1thread", "sampler_bound_cells_per_s_1thread",
+                "share_outside_samplers", "kernel_over_previous_1thread",
+                "kernel_over_previous", "run_seconds_numba", "run_seconds_numpy",
+                "run_numba_over_numpy", "philox_ns_per_block")
+
+
+def samplers_only(result: dict) -> int:
+    """``--samplers``: the measurements issue 15's targets name, printed (the README's
+    table is rewritten only by the full run)."""
+    steps = [compile_times, kernel_vs_numpy]
+    for step in steps:
+        result.update(step())
+    inputs, seed, binomial_calls, poisson_calls = recorded_draws()
+    speeds = sampler_speeds(inputs, seed, binomial_calls, poisson_calls)
+    sampler_seconds = speeds.pop("_sampler_seconds")
+    result.update(speeds)
+    result.update(share_outside_samplers(inputs, seed, 40, sampler_seconds))
+    result["philox_ns_per_block"] = philox_ns_per_block()
+    result.update(previous_kernel())
+    result.update(end_to_end())
+    result["regimes"] = regime_speeds()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(result) + "\n")
+    for key in SAMPLER_KEYS:
+        if key in result:
+            print(f"{key}: {result[key]:.4g}")
+    for name, row in result["regimes"].items():
+        print(f"{name}: ours {row['ours_ns']:.1f} ns, numpy {row['numpy_ns']:.1f} ns")
+    return 0
+
+
 def main() -> int:
     result: dict = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     "machine": machine()}
+    if "--samplers" in sys.argv[1:]:
+        result["only"] = "samplers"
+        return samplers_only(result)
     steps = [
         ("compile times", lambda: result.update(compile_times())),
         ("kernel against the numpy reference", lambda: result.update(kernel_vs_numpy())),
