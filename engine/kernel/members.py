@@ -210,97 +210,37 @@ def pool_incidence(t, i, group_incidence, st, out):
 
 
 @njit(error_model="numpy")
-def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
-    """2.–4. One decrement (suspensions, deaths, diagnoses, the eligible share of the
-    diagnoses in the quarter waiting ends, mild claims or lapses) over every cell: the
-    kernel's binomial call site for decrements.
+def _trials(stage, members, claims_cells, boundary_cells, s, a, d):
+    """A decrement's trials in cell (s, a, d): the claims (mild), the diagnoses in the
+    quarter waiting ends (eligible), else the members."""
+    if stage == STAGE.mild:
+        return claims_cells[s, a]
+    if stage == STAGE.eligible:
+        return boundary_cells[s, a]
+    return members[s, a, d]
 
-    Diagnoses past the waiting period go to ``scr.claims_cells``, those in the quarter it
-    ends to ``scr.boundary_cells`` (half of them are claims: the eligible stage); the others
-    drawn are counted in the stage's output. Returns, for mild claims, the aid of the severe ones
-    (yuan; 0 for the other stages). The probabilities are written out here, with scalar
-    rules only: a call per cell that passes the records counts references to each of their
-    arrays (measured: six times slower).
-    """
+
+@njit(error_model="numpy")
+def _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, durations):
+    """A stage's draws ``scr.draws.x`` applied to its cells, in the order they were gathered
+    (a cell's trials are written only after they are read); the claim tilt's sums added to
+    the path's. Returns (drawn, severe_yuan) as :func:`draw_stage` counts them."""
     N = st.members
-    S, A, Dn = N.shape
-    word = np.uint64(keys.decrements[stage, t])
-    per_cell = stage == STAGE.mild or stage == STAGE.eligible
-    durations = 1 if per_cell else Dn
+    S, A, _ = N.shape
     W = par.waiting_quarters
-    if stage == STAGE.diagnoses:
-        for s in range(S):
-            for a in range(A):
-                scr.claims_cells[s, a] = 0
-                scr.boundary_cells[s, a] = 0
-    hazard_scale = tab.hazard_factor[t]
+    first_claim_d = W + 1 if W > 0 else 0
+    cd = scr.draws
     drawn = 0
     severe_yuan = 0.0
-    # the claim-count tilt (engine.model.tilt): cells whose diagnoses are claims
-    tilting = (stage == STAGE.diagnoses and par.claims_tilted
-               and par.claim_tilt_first <= t < par.claim_tilt_stop)
-    first_claim_d = W + 1 if W > 0 else 0
-    # gather the cells' trials and probabilities, draw them together
-    # (engine.random.cells), then apply the draws in the same order
-    cd = scr.draws
-    count = 0
-    for s in range(S):
-        for a in range(A):
-            for d in range(durations):
-                if stage == STAGE.mild:
-                    n = scr.claims_cells[s, a]
-                elif stage == STAGE.eligible:
-                    n = scr.boundary_cells[s, a]
-                else:
-                    n = N[s, a, d]
-                if n == 0:
-                    continue
-                key_d = d
-                if stage == STAGE.mild:
-                    p = par.mild_share
-                elif stage == STAGE.eligible:
-                    p = 0.5
-                    key_d = W
-                elif stage == STAGE.suspensions:
-                    p = suspension_probability(scr.short[d], par.topup_probability)
-                elif stage == STAGE.deaths:
-                    p = tab.death_q_joiners[s, a] if d == 0 else tab.death_q[s, a]
-                elif stage == STAGE.diagnoses:
-                    p = prob_from_hazard(tab.diagnosis_hazard_q[s, a, d] * hazard_scale
-                                         * level_t)
-                elif d == 0:
-                    p = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
-                elif charges_by_cell(par.sharing_rule):
-                    p = lapse_probability(tab.lapse_fixed_q[d], tab.lapse_cost_q[d],
-                                          scr.lapse_ratio_cells[s, a])
-                else:
-                    p = scr.lapse_q[s, d]
-                if tilting and d >= first_claim_d and par.claim_tilt != 0.0:
-                    theta_c = par.claim_tilt * (tab.benefit_yuan[t, a] * tab.benefit_factor[t]
-                                                * CLAIM_UNIT)
-                    p, scr.draw_norm[count] = claim_tilted_probability(p, math.exp(theta_c))
-                else:
-                    scr.draw_norm[count] = 1.0
-                cd.n[count] = n
-                cd.p[count] = p
-                cd.cell[count] = tab.cell_id[s, a, key_d]
-                count += 1
-    binomial_cells(count, cd, keys.k0, keys.k1, c0, word)
     log_w = 0.0
     tilted_aid = 0.0
     tilted_mean = 0.0
     tilted_var = 0.0
-    # the same cells in the same order (a cell's n is written only after it is read)
     j = 0
     for s in range(S):
         for a in range(A):
             for d in range(durations):
-                if stage == STAGE.mild:
-                    n = scr.claims_cells[s, a]
-                elif stage == STAGE.eligible:
-                    n = scr.boundary_cells[s, a]
-                else:
-                    n = N[s, a, d]
+                n = _trials(stage, N, scr.claims_cells, scr.boundary_cells, s, a, d)
                 if n == 0:
                     continue
                 x = cd.x[j]
@@ -334,6 +274,80 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
         out.claim_stats[i, 1] += tilted_aid
         out.claim_stats[i, 2] += tilted_mean
         out.claim_stats[i, 3] += tilted_var
+    return drawn, severe_yuan
+
+
+@njit(error_model="numpy")
+def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
+    """2.–4. One decrement (suspensions, deaths, diagnoses, the eligible share of the
+    diagnoses in the quarter waiting ends, mild claims or lapses) over every cell: the
+    kernel's binomial call site for decrements.
+
+    Diagnoses past the waiting period go to ``scr.claims_cells``, those in the quarter it
+    ends to ``scr.boundary_cells`` (half of them are claims: the eligible stage); the others
+    drawn are counted in the stage's output. Returns, for mild claims, the aid of the severe ones
+    (yuan; 0 for the other stages). The probabilities are written out here, with scalar
+    rules only: a call per cell that passes the records counts references to each of their
+    arrays (measured: six times slower).
+    """
+    N = st.members
+    S, A, Dn = N.shape
+    word = np.uint64(keys.decrements[stage, t])
+    per_cell = stage == STAGE.mild or stage == STAGE.eligible
+    durations = 1 if per_cell else Dn
+    W = par.waiting_quarters
+    if stage == STAGE.diagnoses:
+        for s in range(S):
+            for a in range(A):
+                scr.claims_cells[s, a] = 0
+                scr.boundary_cells[s, a] = 0
+    hazard_scale = tab.hazard_factor[t]
+    # the claim-count tilt (engine.model.tilt): cells whose diagnoses are claims
+    tilting = (stage == STAGE.diagnoses and par.claims_tilted
+               and par.claim_tilt_first <= t < par.claim_tilt_stop)
+    first_claim_d = W + 1 if W > 0 else 0
+    # gather the cells' trials and probabilities, draw them together
+    # (engine.random.cells), then apply the draws in the same order
+    cd = scr.draws
+    count = 0
+    for s in range(S):
+        for a in range(A):
+            for d in range(durations):
+                n = _trials(stage, N, scr.claims_cells, scr.boundary_cells, s, a, d)
+                if n == 0:
+                    continue
+                key_d = d
+                if stage == STAGE.mild:
+                    p = par.mild_share
+                elif stage == STAGE.eligible:
+                    p = 0.5
+                    key_d = W
+                elif stage == STAGE.suspensions:
+                    p = suspension_probability(scr.short[d], par.topup_probability)
+                elif stage == STAGE.deaths:
+                    p = tab.death_q_joiners[s, a] if d == 0 else tab.death_q[s, a]
+                elif stage == STAGE.diagnoses:
+                    p = prob_from_hazard(tab.diagnosis_hazard_q[s, a, d] * hazard_scale
+                                         * level_t)
+                elif d == 0:
+                    p = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
+                elif charges_by_cell(par.sharing_rule):
+                    p = lapse_probability(tab.lapse_fixed_q[d], tab.lapse_cost_q[d],
+                                          scr.lapse_ratio_cells[s, a])
+                else:
+                    p = scr.lapse_q[s, d]
+                if tilting and d >= first_claim_d and par.claim_tilt != 0.0:
+                    theta_c = par.claim_tilt * (tab.benefit_yuan[t, a] * tab.benefit_factor[t]
+                                                * CLAIM_UNIT)
+                    p, scr.draw_norm[count] = claim_tilted_probability(p, math.exp(theta_c))
+                else:
+                    scr.draw_norm[count] = 1.0
+                cd.n[count] = n
+                cd.p[count] = p
+                cd.cell[count] = tab.cell_id[s, a, key_d]
+                count += 1
+    binomial_cells(count, cd, keys.k0, keys.k1, c0, word)
+    drawn, severe_yuan = _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, durations)
     if stage == STAGE.suspensions:
         out.ints[INT.suspended, i, t] = drawn
     elif stage == STAGE.deaths:

@@ -39,17 +39,11 @@ import numpy as np
 from numba import njit
 
 from engine.random.compiled import (
-    _M0,
-    _M1,
     _MASK,
-    _S12,
-    _S20,
-    _S32,
-    _TWO_M52,
-    _W0,
-    _W1,
     _fc,
     binomial_given,
+    philox_words,
+    words_uniforms,
 )
 from engine.random.rejection import btrs_constants, candidate
 from engine.random.samplers import BINOMIAL_INVERSION_MAX
@@ -96,28 +90,11 @@ def cell_draws(capacity: int) -> CellDraws:
 @njit(cache=True)
 def first_blocks(count, cell, k0, k1, c0, c1, u, v):
     """``u[j], v[j]``: the uniforms of Philox block 0 at counter ``(c0, c1, cell[j], 0)``
-    (:func:`engine.random.compiled.uniforms`, written out so that the loop vectorises)."""
+    (the rounds inlined into the loop, which LLVM vectorises)."""
     for j in range(count):
-        x0 = c0
-        x1 = c1
-        x2 = np.uint64(cell[j]) & _MASK
-        x3 = np.uint64(0)
-        key0 = k0
-        key1 = k1
-        for r in range(10):
-            if r > 0:
-                key0 = (key0 + _W0) & _MASK
-                key1 = (key1 + _W1) & _MASK
-            p0 = x0 * _M0
-            p1 = x2 * _M1
-            n0 = (p1 >> _S32) ^ x1 ^ key0
-            n2 = (p0 >> _S32) ^ x3 ^ key1
-            x1 = p1 & _MASK
-            x3 = p0 & _MASK
-            x0 = n0
-            x2 = n2
-        u[j] = (float((x0 << _S20) | (x1 >> _S12)) + 0.5) * _TWO_M52
-        v[j] = (float((x2 << _S20) | (x3 >> _S12)) + 0.5) * _TWO_M52
+        w0, w1, w2, w3 = philox_words(k0, k1, c0, c1, np.uint64(cell[j]) & _MASK,
+                                      np.uint64(0))
+        u[j], v[j] = words_uniforms(w0, w1, w2, w3)
 
 
 @njit(cache=True)

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from engine.random import streams
 from engine.random.rejection import btrs_constants, candidate, ptrs_constants
@@ -35,9 +36,9 @@ _TWO_M52 = streams.TWO_POW_M52
 _FC = STIRLING_TAIL.copy()
 
 
-@njit(cache=True)
-def uniforms(k0, k1, c0, c1, c2, c3):
-    """Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1) → two uniforms."""
+@register_jitable
+def philox_words(k0, k1, c0, c1, c2, c3):
+    """Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1) → four 32-bit words."""
     for r in range(10):
         if r > 0:
             k0 = (k0 + _W0) & _MASK
@@ -50,9 +51,22 @@ def uniforms(k0, k1, c0, c1, c2, c3):
         c3 = p0 & _MASK
         c0 = n0
         c2 = n2
+    return c0, c1, c2, c3
+
+
+@register_jitable
+def words_uniforms(c0, c1, c2, c3):
+    """Four 32-bit words → two uniforms with 52 bits each (streams.words_to_uniform)."""
     u = (float((c0 << _S20) | (c1 >> _S12)) + 0.5) * _TWO_M52
     v = (float((c2 << _S20) | (c3 >> _S12)) + 0.5) * _TWO_M52
     return u, v
+
+
+@njit(cache=True)
+def uniforms(k0, k1, c0, c1, c2, c3):
+    """Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1) → two uniforms."""
+    w0, w1, w2, w3 = philox_words(k0, k1, c0, c1, c2, c3)
+    return words_uniforms(w0, w1, w2, w3)
 
 
 @njit(cache=True)
