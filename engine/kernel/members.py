@@ -221,12 +221,11 @@ def _trials(stage, members, claims_cells, boundary_cells, s, a, d):
 
 
 @njit(error_model="numpy")
-def _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, durations):
-    """A stage's draws ``scr.draws.x`` applied to its cells, in the order they were gathered
-    (a cell's trials are written only after they are read); the claim tilt's sums added to
+def _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, count):
+    """A stage's ``count`` draws ``scr.draws.x`` applied to their cells
+    (``scr.draw_cell``), in the order they were gathered; the claim tilt's sums added to
     the path's. Returns (drawn, severe_yuan) as :func:`draw_stage` counts them."""
     N = st.members
-    S, A, _ = N.shape
     W = par.waiting_quarters
     first_claim_d = W + 1 if W > 0 else 0
     cd = scr.draws
@@ -236,38 +235,35 @@ def _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, durations):
     tilted_aid = 0.0
     tilted_mean = 0.0
     tilted_var = 0.0
-    j = 0
-    for s in range(S):
-        for a in range(A):
-            for d in range(durations):
-                n = _trials(stage, N, scr.claims_cells, scr.boundary_cells, s, a, d)
-                if n == 0:
-                    continue
-                x = cd.x[j]
-                if tilting and d >= first_claim_d:
-                    p = cd.p[j]
-                    b = tab.benefit_yuan[t, a] * tab.benefit_factor[t] * CLAIM_UNIT
-                    theta_c = par.claim_tilt * b
-                    log_w = log_w + (-theta_c * x + n * math.log(scr.draw_norm[j]))
-                    tilted_aid = tilted_aid + b * x
-                    tilted_mean = tilted_mean + n * b * p
-                    tilted_var = tilted_var + n * b * b * p * (1.0 - p)
-                j += 1
-                if stage == STAGE.mild:
-                    drawn += x
-                    severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
-                    continue
-                if stage == STAGE.eligible:
-                    scr.claims_cells[s, a] += x
-                    drawn += n - x
-                    continue
-                N[s, a, d] = n - x
-                if stage != STAGE.diagnoses or d < W:
-                    drawn += x
-                elif d == W and W > 0:
-                    scr.boundary_cells[s, a] = x
-                else:
-                    scr.claims_cells[s, a] += x
+    for j in range(count):
+        s = scr.draw_cell[j, 0]
+        a = scr.draw_cell[j, 1]
+        d = scr.draw_cell[j, 2]
+        n = cd.n[j]
+        x = cd.x[j]
+        if tilting and d >= first_claim_d:
+            p = cd.p[j]
+            b = tab.benefit_yuan[t, a] * tab.benefit_factor[t] * CLAIM_UNIT
+            theta_c = par.claim_tilt * b
+            log_w = log_w + (-theta_c * x + n * math.log(scr.draw_norm[j]))
+            tilted_aid = tilted_aid + b * x
+            tilted_mean = tilted_mean + n * b * p
+            tilted_var = tilted_var + n * b * b * p * (1.0 - p)
+        if stage == STAGE.mild:
+            drawn += x
+            severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
+            continue
+        if stage == STAGE.eligible:
+            scr.claims_cells[s, a] += x
+            drawn += n - x
+            continue
+        N[s, a, d] = n - x
+        if stage != STAGE.diagnoses or d < W:
+            drawn += x
+        elif d == W and W > 0:
+            scr.boundary_cells[s, a] = x
+        else:
+            scr.claims_cells[s, a] += x
     if tilting:
         # one sum per quarter, added to the path's: the reference sums in the same order
         out.claim_stats[i, 0] += log_w
@@ -345,9 +341,12 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
                 cd.n[count] = n
                 cd.p[count] = p
                 cd.cell[count] = tab.cell_id[s, a, key_d]
+                scr.draw_cell[count, 0] = s
+                scr.draw_cell[count, 1] = a
+                scr.draw_cell[count, 2] = d
                 count += 1
     binomial_cells(count, cd, keys.k0, keys.k1, c0, word)
-    drawn, severe_yuan = _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, durations)
+    drawn, severe_yuan = _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, count)
     if stage == STAGE.suspensions:
         out.ints[INT.suspended, i, t] = drawn
     elif stage == STAGE.deaths:

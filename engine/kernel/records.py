@@ -134,6 +134,7 @@ class Scratch(NamedTuple):
     group_suffix: np.ndarray       # (K,) their sums from group k on
     draws: CellDraws               # a stage's binomial draws, R·A·Dn cells (≥ a tree level)
     draw_norm: np.ndarray          # (R·A·Dn,) claim tilt: the cell's normaliser
+    draw_cell: np.ndarray          # (R·A·Dn, 3) int64 (row, age, duration) of draw j
 
 
 class Outputs(NamedTuple):
@@ -186,7 +187,7 @@ def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:
                       np.zeros(Dn, np.bool_), np.zeros(2 * len(inputs.join_split_p), np.int64),
                       np.empty(G), np.empty(G),
                       cell_draws(max(R * A * Dn, len(inputs.join_split_p))),
-                      np.zeros(R * A * Dn))
+                      np.zeros(R * A * Dn), np.zeros((R * A * Dn, 3), np.int64))
     return state, scratch
 
 
