@@ -305,7 +305,7 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
     # gather the cells' trials and probabilities, draw them together
     # (engine.random.cells), then apply the draws in the same order
     cd = scr.draws
-    count = 0
+    count = np.int64(0)   # not a literal 0: the callees are compiled for int64 only
     for s in range(S):
         for a in range(A):
             for d in range(durations):

@@ -102,8 +102,8 @@ def binomial_cells(count, cd, k0, k1, c0, c1):
     """``cd.x[j] = Binomial(cd.n[j], cd.p[j])`` on counter ``(c0, c1, cd.cell[j])`` for
     ``j < count``: :func:`engine.random.compiled.binomial`'s draws, computed together."""
     first_blocks(count, cd.cell, k0, k1, c0, c1, cd.u, cd.v)
-    n_inversion = 0
-    n_btrs = 0
+    n_inversion = np.int64(0)   # not literal zeros: the passes compile for int64 only
+    n_btrs = np.int64(0)
     for j in range(count):
         n = cd.n[j]
         p = cd.p[j]

@@ -182,7 +182,8 @@ def poisson(lam, k0, k1, c0, c1, c2):
         return 0
     if lam < POISSON_INVERSION_MAX:
         u0, _ = uniforms(k0, k1, c0, c1, c2, np.uint64(0))
-        return _inversion(math.exp(-lam), lam, 0.0, lam, lam, 10.0, math.inf, False,
+        # np.bool_, not a literal False: _inversion then compiles once for both samplers
+        return _inversion(math.exp(-lam), lam, 0.0, lam, lam, 10.0, math.inf, np.bool_(False),
                           (k0, k1, c0, c1, c2), u0)
     loglam, b, a, log_invalpha, v_r = ptrs_constants(lam)
     attempt = np.uint64(0)
