@@ -275,6 +275,23 @@ def philox_ns_per_block(blocks: int = 5_000_000) -> float:
     return _best_of(lambda: kernel.uniform_sum(1, 2, blocks)) / blocks * 1e9
 
 
+def philox_batch_ns_per_block(cells: int = 4096, repeats: int = 1000) -> float:
+    """ns per block when a stage's blocks are computed together
+    (:func:`engine.random.cells.first_blocks`, the loop LLVM vectorises)."""
+    from engine.random.cells import first_blocks
+
+    cell = np.arange(cells, dtype=np.int64)
+    u, v = np.zeros(cells), np.zeros(cells)
+    words = (np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4), np.uint64(0))
+    first_blocks(cells, cell, *words, u, v)
+
+    def run():
+        for _ in range(repeats):
+            first_blocks(cells, cell, *words, u, v)
+
+    return _best_of(run) / (cells * repeats) * 1e9
+
+
 def share_outside_samplers(inputs, seed, paths: int, sampler_seconds: float) -> dict:
     import numba
 
@@ -684,7 +701,9 @@ def table(result: dict) -> str:
          "the market; Poisson by regime below) |"),
         f"| binomial, the same draws one at a time (the kernel before issue 15) | "
         f"{r['one_at_a_time_ns_per_draw']:.1f} ns per draw |",
-        f"| Philox4x32-10 block | {r['philox_ns_per_block']:.1f} ns |",
+        f"| Philox4x32-10 block, one at a time / a stage's together | "
+        f"{r['philox_ns_per_block']:.1f} / "
+        f"{r.get('philox_batch_ns_per_block', float('nan')):.1f} ns |",
         f"| kernel, one thread / its draws alone | "
         f"{r['kernel_cells_per_s_1thread'] / 1e6:.2f} / "
         f"{r['sampler_bound_cells_per_s_1thread'] / 1e6:.2f} M cells/s |",
@@ -773,7 +792,7 @@ SAMPLER_KEYS = ("compile_s_cold", "compile_s_cached", "kernel_vs_numpy_ratio",
                 "kernel_cells_per_s_1thread", "sampler_bound_cells_per_s_1thread",
                 "share_outside_samplers", "kernel_over_previous_1thread",
                 "kernel_over_previous", "run_seconds_numba", "run_seconds_numpy",
-                "run_numba_over_numpy", "philox_ns_per_block")
+                "run_numba_over_numpy", "philox_ns_per_block", "philox_batch_ns_per_block")
 
 
 def samplers_only(result: dict) -> int:
@@ -788,6 +807,7 @@ def samplers_only(result: dict) -> int:
     result.update(speeds)
     result.update(share_outside_samplers(inputs, seed, 40, sampler_seconds))
     result["philox_ns_per_block"] = philox_ns_per_block()
+    result["philox_batch_ns_per_block"] = philox_batch_ns_per_block()
     result.update(previous_kernel())
     result.update(end_to_end())
     result["regimes"] = regime_speeds()
@@ -829,6 +849,7 @@ def main() -> int:
     result.update(previous_kernel())
     result.update(end_to_end())
     result["philox_ns_per_block"] = philox_ns_per_block()
+    result["philox_batch_ns_per_block"] = philox_batch_ns_per_block()
     result["regimes"] = regime_speeds()
     print("tail statistics: plain against importance sampling ...", flush=True)
     result.update(tail_sampling())

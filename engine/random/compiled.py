@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 from numba import njit
-from numba.extending import register_jitable
 
 from engine.random import streams
 from engine.random.rejection import btrs_constants, candidate, ptrs_constants
@@ -36,9 +35,9 @@ _TWO_M52 = streams.TWO_POW_M52
 _FC = STIRLING_TAIL.copy()
 
 
-@register_jitable
-def philox_words(k0, k1, c0, c1, c2, c3):
-    """Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1) → four 32-bit words."""
+@njit(cache=True)
+def uniforms(k0, k1, c0, c1, c2, c3):
+    """Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1) → two uniforms."""
     for r in range(10):
         if r > 0:
             k0 = (k0 + _W0) & _MASK
@@ -51,22 +50,9 @@ def philox_words(k0, k1, c0, c1, c2, c3):
         c3 = p0 & _MASK
         c0 = n0
         c2 = n2
-    return c0, c1, c2, c3
-
-
-@register_jitable
-def words_uniforms(c0, c1, c2, c3):
-    """Four 32-bit words → two uniforms with 52 bits each (streams.words_to_uniform)."""
     u = (float((c0 << _S20) | (c1 >> _S12)) + 0.5) * _TWO_M52
     v = (float((c2 << _S20) | (c3 >> _S12)) + 0.5) * _TWO_M52
     return u, v
-
-
-@njit(cache=True)
-def uniforms(k0, k1, c0, c1, c2, c3):
-    """Philox4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1) → two uniforms."""
-    w0, w1, w2, w3 = philox_words(k0, k1, c0, c1, c2, c3)
-    return words_uniforms(w0, w1, w2, w3)
 
 
 @njit(cache=True)
@@ -121,14 +107,15 @@ def binomial(n, p, k0, k1, c0, c1, c2):
     if n <= 0 or p <= 0.0:
         return 0
     u0, v0 = uniforms(k0, k1, c0, c1, c2, np.uint64(0))
-    return binomial_given(n, p, u0, v0, k0, k1, c0, c1, c2)
+    return binomial_given(n, p, u0, v0, np.int64(0), k0, k1, c0, c1, c2)
 
 
 @njit(cache=True)
-def binomial_given(n, p, u0, v0, k0, k1, c0, c1, c2):
+def binomial_given(n, p, u0, v0, first, k0, k1, c0, c1, c2):
     """:func:`binomial` with the two uniforms of the stream's block 0 given (``u0``, ``v0``):
     the caller may have computed many cells' first blocks at once
-    (:mod:`engine.random.cells`); later blocks are computed here."""
+    (:mod:`engine.random.cells`); later blocks are computed here. ``first > 0`` (BTRS
+    only): blocks ``0 .. first − 1`` were tried and rejected; go on from block ``first``."""
     if n <= 0 or p <= 0.0:
         return 0
     flip = p > 0.5
@@ -142,16 +129,17 @@ def binomial_given(n, p, u0, v0, k0, k1, c0, c1, c2):
         x = _inversion(q ** nf, (nf + 1.0) * s, s, nf * r, nf * r * q + 1.0, 0.0, nf, flip,
                        (k0, k1, c0, c1, c2), u0)
         return n - x if flip else x
-    return _btrs(n, nf, r, flip, u0, v0, k0, k1, c0, c1, c2)
+    return _btrs(n, nf, r, flip, u0, v0, first, k0, k1, c0, c1, c2)
 
 
 @njit(cache=True)
-def _btrs(n, nf, r, flip, u0, v0, k0, k1, c0, c1, c2):
-    """BTRS for ``n·r ≥ 10``, ``r ≤ 1/2`` (mirrored when ``flip``), block 0 given."""
+def _btrs(n, nf, r, flip, u0, v0, first, k0, k1, c0, c1, c2):
+    """BTRS for ``n·r ≥ 10``, ``r ≤ 1/2`` (mirrored when ``flip``), block 0 given, from
+    block ``first`` on."""
     _, _, b, a, c, v_r, alpha, lpq, m = btrs_constants(nf, r)
     h = 0.0
     have_h = False  # h is needed only when the squeeze fails: compute it then, once
-    attempt = np.uint64(0)
+    attempt = np.uint64(first)
     u, v = u0, v0
     while True:
         if attempt > 0:
