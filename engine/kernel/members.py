@@ -1,10 +1,13 @@
 """Kernel steps that move members: start of a path, joins, decrements, ageing.
 
-Each step is one ``@njit(cache=True)`` function of the named records of
+Each step is one ``@njit`` function (compiled into the cached path loop) of the records of
 :mod:`engine.kernel.records`, following the order of events of
 :mod:`engine.model.reference` operation for operation; the rules themselves (growth, lapse,
 pre-paid, conversions) are the model's own functions, compiled here for one path.
 Explicit loops, not slice assignment: broadcasting checks pull in seconds of compile.
+``no_cpython_wrapper``: the steps are called only from the path loop, and the wrapper that
+would let Python call one unboxes every array of the records (measured: about 4 s of the
+kernel's cold compile).
 """
 
 from __future__ import annotations
@@ -27,13 +30,12 @@ from engine.model.prepaid import blend, is_short, suspension_probability, topped
 from engine.model.sharing import charges_by_cell
 from engine.model.tilt import CLAIM_TILT_UNIT_YUAN, claim_tilted_probability
 from engine.model.units import prob_from_hazard
-from engine.random.cells import binomial_cells
 from engine.random.compiled import binomial, poisson
 
 CLAIM_UNIT = 1.0 / CLAIM_TILT_UNIT_YUAN
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def start_path(par, initial_members, st):
     """Every path starts from the initial members, reserve and a neutral perceived cost."""
     S, A, Dn = st.members.shape
@@ -59,7 +61,7 @@ def start_path(par, initial_members, st):
     st.last_charge[0] = 0.0
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def perceived_cost(window):
     """``c``: mean cost per member over the window, summed in a fixed order."""
     total = 0.0
@@ -68,7 +70,7 @@ def perceived_cost(window):
     return total / window.size
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
     """1. Joins: the quarter's total within the market (``Binomial(R, λ/R)``, or Poisson
     without a market potential), split over (sex, age) cells by the binary tree of the
@@ -114,7 +116,7 @@ def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
     out.floats[FLT.expected_joins, i, t] = lam
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def _split_joins(t, c0, tab, keys, scr, total):
     """The binary tree of binomial splits over the (sex, age) mix
     (:func:`engine.model.growth.split_tree`): leaves ``L + s·A + a`` of ``scr.join_nodes``."""
@@ -134,7 +136,7 @@ def _split_joins(t, c0, tab, keys, scr, total):
         level *= 2
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
     """Each (sex, age) cell's joiners over the risk groups, in order, by the groups' tilt;
     they enter at duration 0. Returns the quarter's joins."""
@@ -168,7 +170,7 @@ def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
     return joined
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def prepare_lapses(par, tab, st, scr, cost_prev):
     """4. (before the draws) Lapse probabilities of the quarter: per row and duration, or
     (age-rated sharing) the cost ratio per cell (:mod:`engine.model.lapse`)."""
@@ -192,7 +194,7 @@ def prepare_lapses(par, tab, st, scr, cost_prev):
                                                       ratio)
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def pool_incidence(t, i, group_incidence, st, out):
     """4. (after the draws) The pool's incidence multiplier ``Σ N_r m_r / Σ N_r`` (1 when
     nobody is left): the anti-selection the risk groups produce."""
@@ -209,11 +211,18 @@ def pool_incidence(t, i, group_incidence, st, out):
     out.floats[FLT.antiselection_factor, i, t] = weighted / float(total) if total > 0 else 1.0
 
 
-@njit(error_model="numpy")
-def _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, count):
-    """A stage's ``count`` draws ``scr.draws.x`` applied to their cells
-    (``scr.draw_cell``), in the order they were gathered; the claim tilt's sums added to
-    the path's. Returns (drawn, severe_yuan) as :func:`draw_stage` counts them."""
+@njit(error_model="numpy", no_cpython_wrapper=True)
+def apply_stage(stage, t, i, par, tab, st, scr, out, count, level_t):
+    """2.–4. (after the draws) A stage's ``count`` draws ``scr.draws.x`` applied to their
+    cells (``scr.draw_cell``), in the order :func:`gather_stage` gathered them; the claim
+    tilt's sums added to the path's; the stage's output. Returns, for mild claims, the aid
+    of the severe ones (yuan; 0 for the other stages).
+
+    Diagnoses past the waiting period go to ``scr.claims_cells``, those in the quarter it
+    ends to ``scr.boundary_cells`` (half of them are claims: the eligible stage); the others
+    drawn are counted in the stage's output.
+    """
+    tilting = _tilting(stage, t, par)
     N = st.members
     W = par.waiting_quarters
     first_claim_d = W + 1 if W > 0 else 0
@@ -259,25 +268,45 @@ def _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, count):
         out.claim_stats[i, 1] += tilted_aid
         out.claim_stats[i, 2] += tilted_mean
         out.claim_stats[i, 3] += tilted_var
-    return drawn, severe_yuan
+    if stage == STAGE.suspensions:
+        out.ints[INT.suspended, i, t] = drawn
+    elif stage == STAGE.deaths:
+        out.ints[INT.deaths, i, t] = drawn
+    elif stage == STAGE.diagnoses:
+        out.ints[INT.diagnosed_in_waiting, i, t] = drawn
+        out.floats[FLT.incidence_level, i, t] = level_t
+    elif stage == STAGE.eligible:
+        out.ints[INT.diagnosed_in_waiting, i, t] += drawn
+    elif stage == STAGE.mild:
+        out.ints[INT.mild_claims, i, t] = drawn
+    else:
+        out.ints[INT.lapses, i, t] = drawn
+    return severe_yuan
 
 
-@njit(error_model="numpy")
-def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
-    """2.–4. One decrement (suspensions, deaths, diagnoses, the eligible share of the
-    diagnoses in the quarter waiting ends, mild claims or lapses) over every cell: the
-    kernel's binomial call site for decrements.
+@njit(error_model="numpy", no_cpython_wrapper=True)
+def _tilting(stage, t, par):
+    """Whether the claim-count tilt (:mod:`engine.model.tilt`) applies to the stage's draws:
+    diagnoses, in the quarters it covers."""
+    return (stage == STAGE.diagnoses and par.claims_tilted
+            and par.claim_tilt_first <= t < par.claim_tilt_stop)
 
-    Diagnoses past the waiting period go to ``scr.claims_cells``, those in the quarter it
-    ends to ``scr.boundary_cells`` (half of them are claims: the eligible stage); the others
-    drawn are counted in the stage's output. Returns, for mild claims, the aid of the severe ones
-    (yuan; 0 for the other stages). The probabilities are written out here, with scalar
-    rules only: a call per cell that passes the records counts references to each of their
-    arrays (measured: six times slower).
+
+@njit(error_model="numpy", no_cpython_wrapper=True)
+def gather_stage(stage, t, par, tab, st, scr, level_t):
+    """2.–4. (before the draws) One decrement (suspensions, deaths, diagnoses, the eligible
+    share of the diagnoses in the quarter waiting ends, mild claims or lapses): every cell
+    with members, its trials, probability and counter word written to ``scr.draws`` and its
+    (row, age, duration) to ``scr.draw_cell``. Returns how many cells.
+
+    The probabilities are written out here, with scalar rules only: a call per cell that
+    passes the records counts references to each of their arrays (measured: six times
+    slower). The draws are made by the caller (:mod:`engine.kernel.path`), not here: the
+    samplers' code is then compiled into one function fewer (about a second of cold
+    compile).
     """
     N = st.members
     S, A, Dn = N.shape
-    word = np.uint64(keys.decrements[stage, t])
     per_cell = stage == STAGE.mild or stage == STAGE.eligible
     durations = 1 if per_cell else Dn
     W = par.waiting_quarters
@@ -288,11 +317,8 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
                 scr.boundary_cells[s, a] = 0
     hazard_scale = tab.hazard_factor[t]
     # the claim-count tilt (engine.model.tilt): cells whose diagnoses are claims
-    tilting = (stage == STAGE.diagnoses and par.claims_tilted
-               and par.claim_tilt_first <= t < par.claim_tilt_stop)
+    tilting = _tilting(stage, t, par)
     first_claim_d = W + 1 if W > 0 else 0
-    # gather the cells' trials and probabilities, draw them together
-    # (engine.random.cells), then apply the draws in the same order
     cd = scr.draws
     count = np.int64(0)   # not a literal 0: the callees are compiled for int64 only
     for s in range(S):
@@ -341,25 +367,10 @@ def draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out, level_t):
                 scr.draw_cell[count, 1] = a
                 scr.draw_cell[count, 2] = d
                 count += 1
-    binomial_cells(count, cd, keys.k0, keys.k1, c0, word)
-    drawn, severe_yuan = _apply_draws(stage, t, i, par, tab, st, scr, out, tilting, count)
-    if stage == STAGE.suspensions:
-        out.ints[INT.suspended, i, t] = drawn
-    elif stage == STAGE.deaths:
-        out.ints[INT.deaths, i, t] = drawn
-    elif stage == STAGE.diagnoses:
-        out.ints[INT.diagnosed_in_waiting, i, t] = drawn
-        out.floats[FLT.incidence_level, i, t] = level_t
-    elif stage == STAGE.eligible:
-        out.ints[INT.diagnosed_in_waiting, i, t] += drawn
-    elif stage == STAGE.mild:
-        out.ints[INT.mild_claims, i, t] = drawn
-    else:
-        out.ints[INT.lapses, i, t] = drawn
-    return severe_yuan
+    return count
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def top_ups(par, st, scr):
     """Pre-paid cohorts that were short and not suspended top up (engine.model.prepaid)."""
     if par.prepaid and par.topup_yuan > 0.0:
@@ -368,7 +379,7 @@ def top_ups(par, st, scr):
                 st.balance[d] = topped_up(st.balance[d], st.last_charge[0], par.topup_yuan)
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def age_and_close(t, i, par, st, out, arrivals, aged_cells):
     """7. Ageing (those past the maximum age leave), durations, members moving in from a
     younger plan (``arrivals[i, t]``, if it has rows), closure; members at the quarter's end

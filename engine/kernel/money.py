@@ -1,8 +1,12 @@
 """Kernel steps that move money: aid falling due, sharers, cost sharing, the reserve.
 
-One ``@njit(cache=True)`` function per step of :mod:`engine.model.reference`; the rules
+One ``@njit`` function (compiled into the cached path loop) per step of
+:mod:`engine.model.reference`; the rules
 (payment pattern, caps, settlement, solvency gap) are :mod:`engine.model.payment` and
 :mod:`engine.model.sharing`, compiled here for one path.
+``no_cpython_wrapper``: the steps are called only from the path loop, and the wrapper that
+would let Python call one unboxes every array of the records (measured: about 4 s of the
+kernel's cold compile).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from engine.model.sharing import (
 _AGE_RATED = int(SharingRule.AGE_RATED)
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def aid_due(t, i, par, st, scr, out, severe_yuan, benefit_factor_t, pattern):
     """3. (end) Claims and aid incurred (benefits inflated by ``benefit_factor_t``), and
     what falls due under the payment pattern."""
@@ -47,7 +51,7 @@ def aid_due(t, i, par, st, scr, out, severe_yuan, benefit_factor_t, pattern):
     return due
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def count_sharers(t, i, par, st, scr, out):
     """5. Sharers: members after the decrements, before ageing (all, or those past the
     waiting period), per (sex, age) cell."""
@@ -65,7 +69,7 @@ def count_sharers(t, i, par, st, scr, out):
     out.ints[INT.sharers, i, t] = sharers
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def _share_age_rated(t, par, weight, st, scr, required_total, sharers, cap_q, loading):
     """Age-rated sharing over the cells (:func:`engine.model.sharing.share_costs_age_rated`):
     ``(charged per sharer on average, shortfall)``; what each cell paid moves on with its
@@ -103,7 +107,7 @@ def _share_age_rated(t, par, weight, st, scr, required_total, sharers, cap_q, lo
     return charged, shortfall
 
 
-@njit(error_model="numpy")
+@njit(error_model="numpy", no_cpython_wrapper=True)
 def share(t, i, par, st, scr, out, due, new_year, platform_funds, weight):
     """6. Cost sharing, the shortfall rule and the reserve, for the sharers counted in 5;
     what a sharer paid enters the cost window (and the pre-paid balances). ``new_year``:

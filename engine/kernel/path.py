@@ -22,7 +22,8 @@ from numba import njit
 
 from engine.kernel.members import (
     age_and_close,
-    draw_stage,
+    apply_stage,
+    gather_stage,
     joins,
     perceived_cost,
     pool_incidence,
@@ -32,6 +33,7 @@ from engine.kernel.members import (
 )
 from engine.kernel.money import aid_due, count_sharers, share
 from engine.kernel.records import STAGE
+from engine.random.cells import binomial_cells
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -60,8 +62,13 @@ def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, i
                     continue
                 if stage == STAGE.lapses:
                     prepare_lapses(par, tab, st, scr, cost_prev)
-                severe = draw_stage(stage, t, i, c0, par, tab, keys, st, scr, out,
-                                    incidence_level[i, t])
+                # the stage's cells drawn together (engine.random.cells), called here
+                # rather than in a step so that one step fewer compiles the samplers
+                count = gather_stage(stage, t, par, tab, st, scr, incidence_level[i, t])
+                binomial_cells(count, scr.draws, keys.k0, keys.k1, c0,
+                               np.uint64(keys.decrements[stage, t]))
+                severe = apply_stage(stage, t, i, par, tab, st, scr, out, count,
+                                     incidence_level[i, t])
                 if stage == STAGE.mild:
                     severe_yuan = severe
             pool_incidence(t, i, tab.group_incidence, st, out)
