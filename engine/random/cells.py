@@ -8,14 +8,16 @@ machine is kept busy rather than waiting:
    computed in one loop over the cells that LLVM vectorises (eight 64-bit lanes with
    AVX-512: about 2 ns a block against 13 ns for one block alone, whose ten rounds are a
    chain of dependent multiplications).
-2. **Zero squeeze.** Inversion returns 0 when ``u ≤ f(0) = q**n``. Since
-   ``q**n ≥ 1 − n·r`` (Bernoulli's inequality), ``u ≤ 1 − n·r − margin`` returns 0 without
-   the power; ``margin = n·2.5e-16 + 4e-15`` covers the rounding of ``q = 1 − r``
-   (relative ``n·2**-53`` after the power), of the power itself and of ``n·r < 10``, so the
-   squeeze returns 0 only where the inversion does. About a third of the default scenario's
-   decrements (cells where ``n·r < 0.1``) end here.
-3. **Inversion searches advanced together.** The powers ``q**n`` of the remaining
-   inversion draws are computed in one loop (the calls overlap); then each pass advances
+2. **Zero squeeze.** Inversion returns 0 when ``u ≤ f(0) = (1 − r)**n``. Since
+   ``(1 − r)**n ≥ 1 − n·r`` (Bernoulli's inequality), ``u ≤ 1 − n·r − margin`` returns 0
+   without computing ``f(0)``; ``margin = 4e-15`` covers the error of the computed ``f(0)``
+   (:func:`engine.random.elementary.no_event_probability`: relative ``(5|y| + 4)·2**-53``
+   with ``|y| ≤ 1.39·n·r``, and the squeeze can only apply where ``n·r < 1``: below
+   ``1.3e-15``) and the rounding of ``1 − n·r − margin`` (a few ``2**-53``), so the
+   squeeze returns 0 only where the inversion does. About a third of the default
+   scenario's decrements (cells where ``n·r < 0.1``) end here.
+3. **Inversion searches advanced together.** ``f(0)`` of the remaining inversion draws is
+   computed in one loop LLVM vectorises (no call to ``pow``); then each pass advances
    every search still going by one step and keeps those still going in a list, with no
    branch on a draw's value. One at a time, a search's end is a mispredicted branch and
    its steps a chain of dependent operations, about 7 ns a step on the default scenario.
@@ -52,11 +54,11 @@ from engine.random.compiled import (
     _fc,
     binomial_given,
 )
+from engine.random.elementary import no_event_probability
 from engine.random.rejection import btrs_constants, candidate
 from engine.random.samplers import BINOMIAL_INVERSION_MAX
 
-SQUEEZE_PER_TRIAL = 2.5e-16      # the zero squeeze's margin: per trial ...
-SQUEEZE_FIXED = 4e-15            # ... and fixed (module docstring, step 2)
+SQUEEZE_MARGIN = 4e-15           # the zero squeeze's margin (module docstring, step 2)
 REDO = -1                        # a draw the fast steps leave to the scalar sampler
 CONTINUE = -2                    # BTRS: rejected in every round, on from block BTRS_ROUNDS
 BTRS_ROUNDS = 3                  # BTRS: blocks tried together (83 %, 97 %, 99.5 % accepted)
@@ -149,7 +151,7 @@ def binomial_cells(count, cd, k0, k1, c0, c1):
                 nr = nf * r
                 if nr < BINOMIAL_INVERSION_MAX:
                     u = 1.0 - cd.u[j] if flip else cd.u[j]
-                    if u > 1.0 - nr - (nf * SQUEEZE_PER_TRIAL + SQUEEZE_FIXED):
+                    if u > 1.0 - nr - SQUEEZE_MARGIN:
                         cd.inversion[n_inversion] = j
                         n_inversion += 1
                     elif flip:
@@ -172,9 +174,9 @@ def binomial_cells(count, cd, k0, k1, c0, c1):
                                          c1, np.uint64(cd.cell[j]))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _inversion_cells(m, cd):
-    """Steps 3 of the module docstring for the cells ``cd.inversion[:m]``."""
+    """Step 3 of the module docstring for the cells ``cd.inversion[:m]``."""
     for i in range(m):
         j = cd.inversion[i]
         p = cd.p[j]
@@ -183,12 +185,17 @@ def _inversion_cells(m, cd):
         nf = float(cd.n[j])
         q = 1.0 - r
         s = r / q
-        cd.walk_f[i] = q ** nf
+        cd.walk_f[i] = r      # (f(0) in the next loop)
+        cd.walk_k[i] = nf     # (0 in the next loop)
         cd.walk_a[i] = (nf + 1.0) * s
         cd.walk_s[i] = s
-        cd.walk_k[i] = 0.0
         cd.walk_u[i] = 1.0 - cd.u[j] if flip else cd.u[j]
         cd.walk_cap[i] = min(nf, nf * r + 9.0)
+    # f(0) on two arrays only: with the gathers and six arrays written above, LLVM would
+    # not vectorise it (too many checks that the arrays do not overlap)
+    for i in range(m):
+        cd.walk_f[i] = no_event_probability(cd.walk_k[i], cd.walk_f[i])
+        cd.walk_k[i] = 0.0
     # one step of every search still going, then the list of those still going shrinks;
     # no branch depends on a draw (a search's end costs no misprediction), and a stopped
     # search's u and f are not read again (only its k)

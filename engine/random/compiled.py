@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from engine.random import streams
+from engine.random.elementary import no_event_probability
 from engine.random.rejection import btrs_constants, candidate, ptrs_constants
 from engine.random.samplers import (
     BINOMIAL_INVERSION_MAX,
@@ -126,8 +127,8 @@ def binomial_given(n, p, u0, v0, first, k0, k1, c0, c1, c2):
     if nf * r < BINOMIAL_INVERSION_MAX:
         q = 1.0 - r
         s = r / q
-        x = _inversion(q ** nf, (nf + 1.0) * s, s, nf * r, nf * r * q + 1.0, 0.0, nf, flip,
-                       (k0, k1, c0, c1, c2), u0)
+        x = _inversion(no_event_probability(nf, r), (nf + 1.0) * s, s, nf * r, nf * r * q + 1.0,
+                       0.0, nf, flip, (k0, k1, c0, c1, c2), u0)
         return n - x if flip else x
     return _btrs(n, nf, r, flip, u0, v0, first, k0, k1, c0, c1, c2)
 

@@ -44,7 +44,7 @@ from enum import IntEnum
 import numpy as np
 
 GENERATOR = "philox4x32-10"
-GENERATOR_VERSION = "mutualsim-streams-2"
+GENERATOR_VERSION = "mutualsim-streams-3"
 
 
 
