@@ -10,12 +10,13 @@ Algorithms
 Binomial(n, p)
     With ``r = min(p, 1 − p)``: inversion when ``n·r < BINOMIAL_INVERSION_MAX`` (sequential
     search from 0 with ``f(0) = (1 − r)**n`` from
-    :func:`engine.random.elementary.no_event_probability`, one uniform; past ``n·r + 10·sqrt(n·r·(1 − r) + 1)`` the try restarts on
-    the next block, which only rounding can cause), otherwise BTRS, the transformed
-    rejection with squeeze of Hörmann (1993), "The generation of binomial random variates",
-    J. Stat. Comput. Simul. 46, valid for ``n·r ≥ 10``, two uniforms a try. For ``p > 1/2``
-    the draw is ``n − X(n, 1 − p)``; inversion then uses ``1 − u`` so that, within the
-    inversion range, the draw is the same non-decreasing function of ``u`` and ``p``.
+    :func:`engine.random.elementary.no_event_probability`, one uniform; past
+    ``n·r + 10·sqrt(n·r·(1 − r) + 1)`` the try restarts on the next block, which only
+    rounding can cause), otherwise BTRS, the transformed rejection with squeeze of Hörmann
+    (1993), "The generation of binomial random variates", J. Stat. Comput. Simul. 46, valid
+    for ``n·r ≥ 10``, two uniforms a try. For ``p > 1/2`` the draw is ``n − X(n, 1 − p)``;
+    inversion then uses ``1 − u`` so that, within the inversion range, the draw is the same
+    non-decreasing function of ``u`` and ``p``.
 Poisson(λ)
     Inversion for ``λ < POISSON_INVERSION_MAX``, otherwise PTRS, Hörmann (1993), "The
     transformed rejection method for generating Poisson random variables", Insurance:
