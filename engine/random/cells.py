@@ -22,10 +22,11 @@ machine is kept busy rather than waiting:
    branch on a draw's value. One at a time, a search's end is a mispredicted branch and
    its steps a chain of dependent operations, about 7 ns a step on the default scenario.
 4. **BTRS in rounds.** For ``n·r ≥ 10`` the candidate and the squeeze of block 0 are
-   computed in one loop; the draws the squeeze does not accept (37 % of the default
-   scenario's) get the exact test (four logarithms) in a second loop, again without a
-   branch on the verdict; the draws rejected (17 %) try block 1 the same way, with their
-   blocks computed together, then block 2 (:data:`BTRS_ROUNDS`).
+   computed in one loop over plain arrays that LLVM vectorises (:func:`_btrs_candidates`:
+   square root, divisions and ``floor`` eight at a time); the draws the squeeze does not
+   accept (37 % of the default scenario's) get the exact test (four logarithms) in a second
+   loop, again without a branch on the verdict; the draws rejected (17 %) try block 1 the
+   same way, with their blocks computed together, then block 2 (:data:`BTRS_ROUNDS`).
 
 A search past ``min(n, n·r + 9)`` is redone from block 0 by the scalar sampler, the
 definition, and a BTRS draw rejected in every round goes on in it from the next block; so
@@ -227,6 +228,22 @@ def _inversion_cells(m, cd):
             cd.x[j] = n - x if cd.p[j] > 0.5 else x
 
 
+@njit(cache=True, error_model="numpy")
+def _btrs_candidates(m, n, r, u, v, k_out, verdict_out):
+    """BTRS's candidate ``k`` and squeeze for lanes ``0 .. m − 1`` (trials ``n``, probability
+    ``r ≤ 1/2``, uniforms ``u``, ``v``): ``verdict_out`` is ``us`` if squeezed, ``−us`` if
+    the exact test must decide, 0 if ``k`` is out of range (``us > 0`` always). Plain
+    arrays and no branch: LLVM vectorises it (square root, divisions, floor)."""
+    for i in range(m):
+        nf = n[i]
+        _, _, b, a, c, v_r, _, _, _ = btrs_constants(nf, r[i])
+        us, k = candidate(u[i], a, b, c, 0.0)
+        valid = (k >= 0.0) & (k <= nf)
+        squeezed = valid & (us >= 0.07) & (v[i] <= v_r)
+        k_out[i] = k
+        verdict_out[i] = us * (np.float64(squeezed) - np.float64(valid & ~squeezed))
+
+
 @njit(cache=True)
 def _btrs_cells(m, cd, k0, k1, c0, c1):
     """Step 4 of the module docstring for the cells ``cd.btrs[:m]``, in rounds: round ``a``
@@ -247,18 +264,20 @@ def _btrs_cells(m, cd, k0, k1, c0, c1):
                 cd.round_cell[i] = cd.cell[cd.btrs[i]]
             first_blocks(m, cd.round_cell, k0, k1, c0, c1, np.uint64(attempt), cd.round_u,
                          cd.round_v)
+        # the inversion's work arrays, free by now, hold each draw's n and r as plain
+        # arrays for _btrs_candidates, and its verdict in walk_f
         for i in range(m):
             j = cd.btrs[i]
             p = cd.p[j]
-            r = 1.0 - p if p > 0.5 else p
-            nf = float(cd.n[j])
-            _, _, b, a, c, v_r, _, _, _ = btrs_constants(nf, r)
-            us, k = candidate(cd.round_u[i], a, b, c, 0.0)
-            valid = (k >= 0.0) & (k <= nf)
-            squeezed = valid & (us >= 0.07) & (cd.round_v[i] <= v_r)
-            cd.walk_k[i] = k
-            cd.walk_u[i] = us
-            cd.active[i] = ACCEPT if squeezed else (TEST if valid else REDO)
+            cd.walk_s[i] = 1.0 - p if p > 0.5 else p
+            cd.walk_a[i] = float(cd.n[j])
+        _btrs_candidates(m, cd.walk_a, cd.walk_s, cd.round_u, cd.round_v, cd.walk_k,
+                         cd.walk_f)
+        for i in range(m):
+            us = cd.walk_f[i]
+            verdict = ACCEPT if us > 0.0 else (TEST if us < 0.0 else REDO)
+            cd.walk_u[i] = abs(us)
+            cd.active[i] = verdict
         for i in range(m):
             if cd.active[i] != TEST:
                 continue
