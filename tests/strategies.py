@@ -39,7 +39,9 @@ def scenarios(draw, feedback: bool = True):
         sharing["funding"] = "prepaid"
         prepaid = {"deposit": draw(st.floats(0, 50)),
                    "topup_amount": draw(st.just(0.0) | st.floats(0.01, 50)),
-                   "topup_probability": draw(st.floats(0, 1))}
+                   # a short cohort that does not top up is suspended: a feedback of
+                   # cost on members, so without feedback every short cohort tops up
+                   "topup_probability": draw(st.floats(0, 1)) if feedback else 1.0}
     if draw(st.booleans()):
         sharing["cap_per_quarter"] = draw(st.floats(0, 100))
     if draw(st.booleans()):
