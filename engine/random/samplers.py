@@ -10,7 +10,7 @@ Algorithms
 Binomial(n, p)
     With ``r = min(p, 1 − p)``: inversion when ``n·r < BINOMIAL_INVERSION_MAX`` (sequential
     search from 0 with ``f(0) = (1 − r)**n`` from
-    :func:`engine.random.elementary.no_event_probability`, one uniform; past
+    :func:`engine.random.elementary.no_event_probability_array`, one uniform; past
     ``n·r + 10·sqrt(n·r·(1 − r) + 1)`` the try restarts on the next block, which only
     rounding can cause), otherwise BTRS, the transformed rejection with squeeze of Hörmann
     (1993), "The generation of binomial random variates", J. Stat. Comput. Simul. 46, valid
@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from engine.random.elementary import no_event_probability
+from engine.random.elementary import no_event_probability_array
 from engine.random.rejection import btrs_constants, candidate, ptrs_constants
 from engine.random.streams import Stream
 
@@ -114,8 +114,8 @@ def _binomial_inversion(n, r, flip, stream, path, cell):
     q = 1.0 - r
     s = r / q
     bound = np.minimum(nf, np.floor(nf * r + 10.0 * np.sqrt(nf * r * q + 1.0)))
-    return _inversion(no_event_probability(nf, r), (nf + 1.0) * s, s, bound, flip, stream, path,
-                      cell)
+    return _inversion(no_event_probability_array(nf, r), (nf + 1.0) * s, s, bound, flip, stream,
+                      path, cell)
 
 
 def _inversion(f0, a, s, bound, flip, stream, path, cell):

@@ -8,7 +8,12 @@ import decimal
 import numpy as np
 from numba import njit
 
-from engine.random.elementary import exp_nonpositive, log_one_minus, no_event_probability
+from engine.random.elementary import (
+    exp_nonpositive,
+    log_one_minus,
+    no_event_probability,
+    no_event_probability_array,
+)
 
 ULP = 2.0 ** -53
 
@@ -53,6 +58,7 @@ def test_compiled_and_numpy_give_the_same_bits():
     out = np.zeros(r.size)
     _compiled(n, r, out)
     assert np.array_equal(out, no_event_probability(n, r))
+    assert np.array_equal(out, no_event_probability_array(n, r))
 
 
 def test_parts_on_their_own():
