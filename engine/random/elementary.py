@@ -36,8 +36,32 @@ HALVE_16 = 1.0 - 2.0 ** -16
 HALVE_8 = 1.0 - 2.0 ** -8
 HALVE_4 = 1.0 - 2.0 ** -4
 
-# The series below are written out (Horner's rule, highest term first): a loop over a
-# tuple of coefficients is not unrolled by numba, and LLVM then vectorises nothing.
+# The series are evaluated by helpers with their coefficients as arguments, not by a loop
+# over a tuple of coefficients: numba does not unroll such a loop, and LLVM then vectorises
+# nothing. The small helpers are left to LLVM, which inlines them; the functions callers
+# use are inlined by numba itself (``inline="always"``: LLVM did not inline the composed
+# function, and a call in a loop is not vectorised). Numba inlining the helpers as well
+# cost 8 s of cold compile.
+
+
+@register_jitable(error_model="numpy")
+def _horner6(x, c0, c1, c2, c3, c4, c5):
+    """``c0 + c1 x + … + c5 x**5`` by Horner's rule (highest term first)."""
+    return c0 + x * (c1 + x * (c2 + x * (c3 + x * (c4 + x * c5))))
+
+
+@register_jitable(error_model="numpy")
+def _horner9(x, c0, c1, c2, c3, c4, c5, c6, c7, c8):
+    """``c0 + c1 x + … + c8 x**8`` by Horner's rule (the same operations, in order)."""
+    return c0 + x * (c1 + x * (c2 + x * _horner6(x, c3, c4, c5, c6, c7, c8)))
+
+
+@register_jitable(error_model="numpy")
+def _halve_if_set(rest, scale, b, drop):
+    """One bit ``b`` of ``rest`` (``rest ≥ b``): ``(rest − b, scale·2**-b)``, else
+    ``(rest, scale)``; ``drop = 1 − 2**-b``, so ``1 − has·drop`` is ``2**-b`` or 1 exactly."""
+    has = 1.0 * (rest >= b)
+    return rest - b * has, scale * (1.0 - has * drop)
 
 
 @register_jitable(error_model="numpy", inline="always")
@@ -49,24 +73,10 @@ def log_one_minus(r):
     v = w * w
     # z = 1/3 + w/5 + w²/7 + … + w**17/37 as even + w·odd terms: two chains of half the
     # length (a vector loop waits on the chain, not on the arithmetic units)
-    even = 1.0 / 35.0
-    even = 1.0 / 31.0 + v * even
-    even = 1.0 / 27.0 + v * even
-    even = 1.0 / 23.0 + v * even
-    even = 1.0 / 19.0 + v * even
-    even = 1.0 / 15.0 + v * even
-    even = 1.0 / 11.0 + v * even
-    even = 1.0 / 7.0 + v * even
-    even = 1.0 / 3.0 + v * even
-    odd = 1.0 / 37.0
-    odd = 1.0 / 33.0 + v * odd
-    odd = 1.0 / 29.0 + v * odd
-    odd = 1.0 / 25.0 + v * odd
-    odd = 1.0 / 21.0 + v * odd
-    odd = 1.0 / 17.0 + v * odd
-    odd = 1.0 / 13.0 + v * odd
-    odd = 1.0 / 9.0 + v * odd
-    odd = 1.0 / 5.0 + v * odd
+    even = _horner9(v, 1.0 / 3.0, 1.0 / 7.0, 1.0 / 11.0, 1.0 / 15.0, 1.0 / 19.0, 1.0 / 23.0,
+                    1.0 / 27.0, 1.0 / 31.0, 1.0 / 35.0)
+    odd = _horner9(v, 1.0 / 5.0, 1.0 / 9.0, 1.0 / 13.0, 1.0 / 17.0, 1.0 / 21.0, 1.0 / 25.0,
+                   1.0 / 29.0, 1.0 / 33.0, 1.0 / 37.0)
     z = even + w * odd
     return -2.0 * s * (1.0 + w * z)
 
@@ -79,18 +89,10 @@ def exp_reduced(y):
     t = (y - k * LN2_HI) - k * LN2_LO
     # e**t = 1 + t + t²(1/2! + t/3! + … + t**11/13!), the bracket as even + t·odd terms
     t2 = t * t
-    even = 1.0 / 479001600.0
-    even = 1.0 / 3628800.0 + t2 * even
-    even = 1.0 / 40320.0 + t2 * even
-    even = 1.0 / 720.0 + t2 * even
-    even = 1.0 / 24.0 + t2 * even
-    even = 0.5 + t2 * even
-    odd = 1.0 / 6227020800.0
-    odd = 1.0 / 39916800.0 + t2 * odd
-    odd = 1.0 / 362880.0 + t2 * odd
-    odd = 1.0 / 5040.0 + t2 * odd
-    odd = 1.0 / 120.0 + t2 * odd
-    odd = 1.0 / 6.0 + t2 * odd
+    even = _horner6(t2, 0.5, 1.0 / 24.0, 1.0 / 720.0, 1.0 / 40320.0, 1.0 / 3628800.0,
+                    1.0 / 479001600.0)
+    odd = _horner6(t2, 1.0 / 6.0, 1.0 / 120.0, 1.0 / 5040.0, 1.0 / 362880.0, 1.0 / 39916800.0,
+                   1.0 / 6227020800.0)
     return 1.0 + (t + t2 * (even + t * odd)), k
 
 
@@ -99,25 +101,12 @@ def power_of_two(k):
     """``2**k`` for an integer-valued float ``−63 ≤ k ≤ 0``, exactly, in arithmetic."""
     # 2**k exactly from the bits of −k: a bit b present halves b times (1 − (1 − 2**-b)
     # is exact), absent multiplies by 1
-    rest = -k
-    scale = 1.0
-    has = 1.0 * (rest >= 32.0)
-    rest = rest - 32.0 * has
-    scale = scale * (1.0 - has * HALVE_32)
-    has = 1.0 * (rest >= 16.0)
-    rest = rest - 16.0 * has
-    scale = scale * (1.0 - has * HALVE_16)
-    has = 1.0 * (rest >= 8.0)
-    rest = rest - 8.0 * has
-    scale = scale * (1.0 - has * HALVE_8)
-    has = 1.0 * (rest >= 4.0)
-    rest = rest - 4.0 * has
-    scale = scale * (1.0 - has * HALVE_4)
-    has = 1.0 * (rest >= 2.0)
-    rest = rest - 2.0 * has
-    scale = scale * (1.0 - has * 0.75)
-    has = 1.0 * (rest >= 1.0)
-    scale = scale * (1.0 - has * 0.5)
+    rest, scale = _halve_if_set(-k, 1.0, 32.0, HALVE_32)
+    rest, scale = _halve_if_set(rest, scale, 16.0, HALVE_16)
+    rest, scale = _halve_if_set(rest, scale, 8.0, HALVE_8)
+    rest, scale = _halve_if_set(rest, scale, 4.0, HALVE_4)
+    rest, scale = _halve_if_set(rest, scale, 2.0, 0.75)
+    _, scale = _halve_if_set(rest, scale, 1.0, 0.5)
     return scale
 
 
