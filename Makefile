@@ -34,8 +34,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check engine tests benchmarks examples
 	$(BIN)/lint-imports
 
+# Every cache: results, test and lint caches, __pycache__ (the kernel's compiled code lives in
+# engine/__pycache__/numba-cache, engine/jit_cache.py), and the kernel's folders elsewhere:
+# under $NUMBA_CACHE_DIR where set, and the per-user fallbacks (shared with other checkouts).
 clean:
-	rm -rf results .pytest_cache .hypothesis
+	rm -rf results .pytest_cache .hypothesis .ruff_cache
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+	if [ -n "$$NUMBA_CACHE_DIR" ]; then rm -rf "$$NUMBA_CACHE_DIR/mutualsim"; fi
+	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/mutualsim/numba" \
+	       "$${TMPDIR:-/tmp}/mutualsim-numba-$${USER:-$${USERNAME:-user}}"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench

@@ -1,1 +1,4 @@
 """random."""
+
+# Before any @njit(cache=True) below: numba's cache folder named by the sources' digest.
+import engine.jit_cache  # noqa: F401
