@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from engine.errors import InputError, ResultsError
+from engine.resolved import provenance
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,8 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--force", action="store_true",
                      help="run a sweep of more than 1,000 scenarios")
-    run.add_argument("--scheduler", help="run on Dask: local:N (N worker processes) or "
-                     "tcp://HOST:PORT (a running scheduler)")
+    run.add_argument("--scheduler", help="run on Dask: local:N (N worker processes), "
+                     "tls://HOST:PORT (a running scheduler, with the --tls-* certificates) or "
+                     "tcp://HOST:PORT (a running scheduler, unencrypted: only on a trusted "
+                     "network)")
+    # Named as ``dask scheduler``'s own options; each one not given comes from Dask's
+    # configuration (distributed.comm.tls.ca-file, .client.cert, .client.key).
+    run.add_argument("--tls-ca-file", help="the cluster's CA certificate (PEM), for a "
+                     "tls:// scheduler")
+    run.add_argument("--tls-cert", help="this client's certificate (PEM), signed by the CA")
+    run.add_argument("--tls-key", help="this client's private key (PEM; default: in the "
+                     "--tls-cert file)")
 
     val = sub.add_parser("validate", help="check scenario files")
     val.add_argument("scenarios", nargs="+")
@@ -150,7 +160,8 @@ def cmd_run(args) -> int:
         out=Path(args.out) if args.out else default_output(args.scenario),
         paths=args.paths, seed=args.seed, chunk=args.chunk, backend=args.backend,
         threads=args.threads, resume=args.resume, quiet=args.quiet, force=args.force,
-        scheduler=args.scheduler,
+        scheduler=args.scheduler, tls_ca_file=args.tls_ca_file, tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
         command="mutualsim " + " ".join(sys.argv[1:]))
     try:
         report = run(request)
@@ -221,6 +232,7 @@ def cmd_plot(args) -> int:
     ds = open_results(args.results)
     try:
         written = write_plots(ds, out, pooled=args.pooled)
+        print(provenance(ds))
     finally:
         ds.close()
     print(f"wrote {len(written)} figures to {out}/")
@@ -258,6 +270,7 @@ def cmd_compare(args) -> int:
     try:
         written = write_comparison(ds, out)
         comparison = compare(ds)
+        print(provenance(ds))
     finally:
         ds.close()
     print(markdown_table(comparison))
@@ -276,6 +289,7 @@ def cmd_report(args) -> int:
     ds = open_results(args.results)
     try:
         write_report(ds, out, fairness=fairness_text(ds))
+        print(provenance(ds))
     finally:
         ds.close()
     print(f"wrote {out}")
@@ -304,6 +318,7 @@ def cmd_disclose(args) -> int:
     ds = open_results(args.results)
     try:
         d = disclose(args.observations, ds, args.scenario)
+        print(provenance(ds))
     finally:
         ds.close()
     for path in write_disclosure(d, output_folder(args.out)):

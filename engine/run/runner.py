@@ -25,6 +25,7 @@ from engine.errors import ResultsError
 from engine.random import streams
 from engine.run.journal import Journal, Manifest, text_digest
 from engine.run.lock import RunLock
+from engine.run.resolve import resolved_record
 from engine.run.simulate import plan_chunks, run_chunks
 from engine.space import DiskFull, disk_full_from
 from engine.store import ResultsWriter, check_output_path, engine_version, part_path
@@ -87,6 +88,10 @@ class RunRequest:
     quiet: bool = False
     force: bool = False
     scheduler: str | None = None
+    # The client's TLS files for a tls:// scheduler (None: Dask's configuration's, if any).
+    tls_ca_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
     command: str = ""
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -166,13 +171,16 @@ def run(request: RunRequest) -> RunReport:
     started = time.perf_counter()
     scenario_set = load_scenario_set(request.scenario, force=request.force)
     out = check_output_path(request.out)
-    if request.scheduler:
-        from engine.run.cluster import parse_scheduler
+    if request.scheduler or _tls_options(request).given():
+        from engine.run.cluster import check_scheduler, plaintext_warning
 
-        parse_scheduler(request.scheduler)
+        # The address and the certificates are checked here, before the lock or any file.
+        check_scheduler(request.scheduler, _tls_options(request))
         if request.backend != "numba":
             raise ResultsError.one("--backend", "", "a cluster runs the numba kernel; the "
                                    "numpy reference runs in one process", request.backend)
+        if warning := plaintext_warning(request.scheduler):
+            request.warn(warning)
     elif request.backend == "numba":
         set_threads(request.threads)
     # Nothing has been written yet; from here on this process is the target's one writer.
@@ -182,6 +190,13 @@ def run(request: RunRequest) -> RunReport:
         return _run_locked(request, scenario_set, out, started)
     finally:
         lock.release()
+
+
+def _tls_options(request: RunRequest):
+    """The request's ``--tls-*`` options for :mod:`engine.run.cluster`."""
+    from engine.run.cluster import TlsOptions
+
+    return TlsOptions(request.tls_ca_file, request.tls_cert, request.tls_key)
 
 
 def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) -> RunReport:
@@ -229,7 +244,8 @@ def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) ->
             from engine.run.cluster import open_client, run_chunks_on_cluster
 
             # Connect before anything is written: an unreachable scheduler leaves no trace.
-            client = stack.enter_context(open_client(request.scheduler))
+            client = stack.enter_context(open_client(request.scheduler,
+                                                     _tls_options(request)))
 
             def chunks(skip):
                 return run_chunks_on_cluster(client, scenario_set.scenarios, n_paths, seed,
@@ -271,6 +287,7 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
         journal.start(manifest)
 
     writer = ResultsWriter(out, scenario_set, n_paths, chunk, seed, labels,
+                           resolved_record(scenario_set),
                            {"generator": streams.GENERATOR,
                             "generator_version": streams.GENERATOR_VERSION,
                             "backend": request.backend, "command": request.command,
