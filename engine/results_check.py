@@ -75,6 +75,9 @@ def _structure_problems(f) -> list[str]:
     if WEIGHT in f and f[WEIGHT].shape != shape[:2]:
         out.append(f"{WEIGHT} has shape {f[WEIGHT].shape}, not (scenario, path) = "
                    f"{shape[:2]}")
+    if _format(f) >= 2 and "resolved/values" not in f:
+        out.append("the resolved group (resolved/values) is missing: a format-2 file keeps "
+                   "its scenarios' resolved values there")
     if "chunk_done" not in f:
         out.append("chunk_done is missing")
     elif not out:
@@ -86,6 +89,11 @@ def _structure_problems(f) -> list[str]:
                        "are written (an interrupted run's .part file? complete it with "
                        "--resume)")
     return out
+
+
+def _format(f) -> int:
+    value = f.attrs.get("format_version")
+    return 1 if value is None else int(np.asarray(value).item())
 
 
 def _data_problems(f) -> list[str]:

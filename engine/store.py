@@ -28,6 +28,9 @@ import h5py
 import numpy as np
 
 from engine.errors import ResultsError
+from engine.resolved import FORMAT_VERSION, check_format
+from engine.resolved import GROUP as RESOLVED_GROUP
+from engine.resolved import VALUES as RESOLVED_VALUES
 from engine.space import ensure_room
 from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT, WEIGHT_LONG_NAME, WEIGHT_UNITS
 
@@ -101,11 +104,13 @@ class ResultsWriter:
     n_paths, chunk_paths : paths per scenario and per chunk
     seed : root seed
     quarter_labels : labels of the quarters
+    resolved : the JSON text of the set's resolved values (:mod:`engine.run.resolve`),
+        stored in the group ``resolved`` (:mod:`engine.resolved`)
     extra_attrs : more provenance (generator and its version, backend, command line, ...)
     """
 
     def __init__(self, target: str | Path, scenario_set, n_paths: int, chunk_paths: int,
-                 seed: int, quarter_labels, extra_attrs: dict | None = None):
+                 seed: int, quarter_labels, resolved: str, extra_attrs: dict | None = None):
         self.target = Path(target)
         self.part = part_path(self.target)
         self.n_scenarios = len(scenario_set.scenarios)
@@ -163,9 +168,16 @@ class ResultsWriter:
                               data=np.zeros((self.n_scenarios, self.n_chunks), dtype=np.int8))
         v.attrs["long_name"] = "1 when the chunk's paths are written"
         v.attrs["units"] = "1"
+        group = f.create_group(RESOLVED_GROUP)
+        v = group.create_variable(RESOLVED_VALUES, (), dtype=h5py.string_dtype())
+        v[...] = resolved
+        v.attrs["long_name"] = ("every scenario's resolved values, the tables as used, the "
+                                "premiums as used and the first scenario's fairness table")
+        v.attrs["encoding"] = "JSON (layout: engine.run.resolve)"
         base = scenario_set.base
         attrs = {
             "title": f"mutualsim results: {base.scenario.name}",
+            "format_version": np.int32(FORMAT_VERSION),
             "Conventions": "CF-1.8",
             "scenario_file": scenario_set.file,
             "scenario_toml": scenario_set.text,
@@ -238,6 +250,17 @@ class ResultsWriter:
         self._file.close()
 
 
+def _check_format(path: Path) -> None:
+    """Refuse a newer format before anything else reads the file (its layout may differ)."""
+    try:
+        with h5py.File(path, "r") as f:
+            attrs = {k: f.attrs[k] for k in ("format_version", "engine_version")
+                     if k in f.attrs}
+    except Exception:  # noqa: BLE001 - results_problems names what is wrong
+        return
+    check_format(path, attrs)
+
+
 def open_results(path: str | Path):
     """Open a results file with xarray (``engine="h5netcdf"``) once it passes its own checks
     (:func:`engine.results_check.results_problems`), or raise ``ResultsError`` with one line
@@ -249,6 +272,7 @@ def open_results(path: str | Path):
     p = Path(path)
     if not p.is_file():
         raise ResultsError.one(str(p), "", "results file not found", has_got=False)
+    _check_format(p)
     problems = results_problems(p)
     if problems:
         raise ResultsError.one(str(p), "", "; ".join(problems), has_got=False)

@@ -24,18 +24,16 @@ rule leaves (``valuation.gap_funded_by``), with ``Δg_t = g_t − g_{t−1}`` (`
 
 Market share of mutual aid, per calendar year ``y``: members' contributions (what sharers
 paid: ``Σ cost_per_member_t · sharers_t`` over the quarters of ``y``) divided by China's
-commercial health insurance premiums of ``y`` (``engine/data/china_health_insurance_premiums.csv``,
-each year with its source; a scenario's ``market.health_premium_by_year``, in yuan, adds or
-replaces years). Years without a premium figure are reported as such, not filled in.
+commercial health insurance premiums of ``y`` as the run used them
+(``engine/data/china_health_insurance_premiums.csv``, each year with its source; a scenario's
+``market.health_premium_by_year``, in yuan, adds or replaces years), stored in the results
+file. Years without a premium figure are reported as such, not filled in.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 
-from engine.config import tables
 from engine.model import units
 
 
@@ -88,28 +86,16 @@ def contributions_by_year(results: dict[str, np.ndarray], quarter_labels
     return {y: (paid[:, idx].sum(axis=1), len(idx)) for y, idx in years.items()}
 
 
-@cache
-def builtin_premiums_yuan() -> dict[int, float]:
-    """China's commercial health insurance premiums by year, yuan (the shipped table)."""
-    table = tables.data_table("china_health_insurance_premiums.csv")
-    return {int(r["year"]): float(r["premium_billion_yuan"]) * 1e9 for _, r in table.rows}
-
-
-def premiums_yuan(market) -> dict[int, float]:
-    """The shipped premiums, with a scenario's ``market.health_premium_by_year`` on top."""
-    out = dict(builtin_premiums_yuan())
-    out.update({int(y): float(v) for y, v in (market.health_premium_by_year or {}).items()})
-    return out
-
-
-def market_share_by_year(results: dict[str, np.ndarray], quarter_labels, market
-                         ) -> dict[int, dict]:
+def market_share_by_year(results: dict[str, np.ndarray], quarter_labels,
+                         premiums_yuan: dict) -> dict[int, dict]:
     """Per year: contributions and their share of health insurance premiums, per path.
 
-    Each entry: ``contributions`` (per path, yuan), ``quarters`` (of the year projected),
-    ``premium`` (yuan, or None) and ``share`` (per path, or None without a premium).
+    ``premiums_yuan`` is the series the run used (year → yuan; a results file stores it,
+    :mod:`engine.resolved`). Each entry: ``contributions`` (per path, yuan), ``quarters``
+    (of the year projected), ``premium`` (yuan, or None) and ``share`` (per path, or None
+    without a premium).
     """
-    premiums = premiums_yuan(market)
+    premiums = {int(y): float(v) for y, v in premiums_yuan.items()}
     out = {}
     for year, (paid, n) in contributions_by_year(results, quarter_labels).items():
         premium = premiums.get(year)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import numpy as np
 
 from engine.analysis import economics, metrics
 from engine.analysis import weighted as W
+from engine.resolved import format_version, provenance, scenario_values
 from engine.variables import WEIGHT
 
 ALPHA = 0.995
@@ -19,13 +17,9 @@ SUMMARY_VARIABLES = ("members", "joins", "lapses", "claims", "aid", "cost_per_me
 
 
 def scenarios_of(ds) -> list:
-    """The scenarios a results file was run with, rebuilt from its stored TOML text."""
-    from engine.config.scenario import scenario_set_from_dict
-
-    text = str(ds.attrs["scenario_toml"])
-    ss = scenario_set_from_dict(tomllib.loads(text), str(ds.attrs.get("scenario_file", "")),
-                                text, Path("."), check_tables=False)
-    return list(ss.scenarios)
+    """The resolved values of each scenario of a results file, from the file itself
+    (:mod:`engine.resolved`): never its scenario's tables or today's schema."""
+    return scenario_values(ds)
 
 
 def _groups(ds, pooled: bool) -> list[tuple[str, list[int]]]:
@@ -55,7 +49,9 @@ def summarize(ds, pooled: bool = False) -> dict:
     (per variable, one value per quarter), ``platform_value`` (yuan: mean and quantiles),
     ``market_share_by_year`` (year → contributions, premium and share quantiles); plus
     ``scenarios``, ``quarters``, ``paths``, ``seed``, ``quantile_levels``,
-    ``quantile_definition``.
+    ``quantile_definition``, ``engine_version`` and ``format_version`` of the file and
+    ``written_by`` (which engine wrote it, in words). Every value the summary needs beyond
+    the arrays (valuation, fee, premiums) is the file's own (:mod:`engine.resolved`).
 
     ``pooled=True`` treats the paths of all scenarios as one sample: for a fitted scenario
     set (one scenario per parameter draw) that carries parameter and process uncertainty.
@@ -82,6 +78,9 @@ def summarize(ds, pooled: bool = False) -> dict:
         "paths": int(ds.sizes["path"]) * (len(members) if pooled else 1),
         "seed": int(ds.attrs["seed"]),
         "generator": str(ds.attrs["generator"]),
+        "engine_version": str(ds.attrs.get("engine_version", "")),
+        "format_version": format_version(ds),
+        "written_by": provenance(ds),
         "quantile_levels": list(metrics.QUANTILE_LEVELS),
         "quantile_definition": "lower empirical quantile inf{x: F(x) >= alpha}",
         "var_level": ALPHA,
@@ -274,7 +273,8 @@ def _market_share(ds, members, idx, labels, w=None) -> dict:
     for i in idx:
         results = {v: ds[v].values[i] for v in ("cost_per_member", "sharers")}
         for year, entry in economics.market_share_by_year(results, labels,
-                                                          members[i].market).items():
+                                                          members[i].premiums_yuan_by_year
+                                                          .as_dict()).items():
             slot = per_year.setdefault(year, {"contributions": [], "share": [],
                                               "premium": entry["premium"],
                                               "quarters": entry["quarters"]})
@@ -349,7 +349,8 @@ def format_market_share(summary: dict, name: str) -> list[str]:
 def format_summary(summary: dict) -> str:
     """A readable table per scenario: medians with 5–95 % ranges per quarter, then risks,
     the platform's value and mutual aid's market share."""
-    lines = [f"paths: {summary['paths']}   seed: {summary['seed']}   "
+    lines = [summary["written_by"],
+             f"paths: {summary['paths']}   seed: {summary['seed']}   "
              f"generator: {summary['generator']}   (median and 5%-95% range)"]
     for name in summary["scenarios"]:
         mem = summary["members_quantiles"][name]

@@ -357,3 +357,11 @@ def health_premiums_yuan() -> dict[int, float]:
     table = _read_data("china_health_insurance_premiums.csv")
     return {int(row["year"]): float(row["premium_billion_yuan"]) * 1e9
             for _, row in table.rows}
+
+
+def premiums_with(by_year: dict | None) -> dict[int, float]:
+    """The shipped premiums (:func:`health_premiums_yuan`) with a scenario's
+    ``market.health_premium_by_year`` (year → yuan) on top: the series a run uses."""
+    out = dict(health_premiums_yuan())
+    out.update({int(y): float(v) for y, v in (by_year or {}).items()})
+    return out

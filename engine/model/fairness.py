@@ -162,34 +162,3 @@ def _lifetime(inputs: ModelInputs, cost, per_claim, weight, scale, eligible) -> 
         n = n3
         alive_age = alive_age + 1
     return {"benefits": benefits, "contributions": contributions, "age_rated": rated}
-
-
-def format_table(rows: list[FairnessRow]) -> str:
-    lines = ["fairness: expected contributions against expected benefits (yuan), equal sharing "
-             "and age-rated",
-             f"{'sex':<7}{'group':<8}{'ages':>7}{'member-yrs':>13}{'benefit/yr':>12}"
-             f"{'paid/yr':>10}{'ratio':>7}{'rated/yr':>10}{'life benefit':>14}{'life paid':>11}"
-             f"{'life rated':>11}"]
-    for r in rows:
-        lines.append(f"{r.sex:<7}{r.group[:7]:<8}{r.ages:>7}{r.member_years:>13,.0f}"
-                     f"{r.benefits_per_member_year:>12.2f}"
-                     f"{r.contributions_per_member_year:>10.2f}{r.ratio:>7.2f}"
-                     f"{r.age_rated_per_member_year:>10.2f}{r.lifetime_benefits:>14.1f}"
-                     f"{r.lifetime_contributions:>11.1f}{r.lifetime_age_rated:>11.1f}")
-    lines.append("ratio > 1: the band pays more than it receives under equal sharing (it "
-                 "subsidises the others); age-rated sharing sets the ratio near 1 for every "
-                 "band, at fixed behaviour.")
-    return "\n".join(lines)
-
-
-def fairness_text(ds) -> str | None:
-    """The fairness table of a results file's first scenario, if its tables can be rebuilt
-    here (a CSV table the scenario named may not be reachable)."""
-    from engine.analysis.summary import scenarios_of
-    from engine.errors import InputError
-    from engine.model.inputs import build_inputs
-
-    try:
-        return format_table(analyse(build_inputs(scenarios_of(ds)[0])))
-    except InputError:
-        return None

@@ -169,7 +169,6 @@ def build_inputs(scenario) -> ModelInputs:
         When a table a key names is missing, malformed, does not cover the plan's ages, or
         a multiplier makes an annual probability exceed 1.
     """
-    problems = Problems(scenario.file)
     pop, inc = scenario.population, scenario.incidence
     lapse, ben, sharing = scenario.lapse, scenario.benefits, scenario.sharing
     age_min, age_max = pop.age_min, pop.age_max
@@ -181,14 +180,9 @@ def build_inputs(scenario) -> ModelInputs:
     durations = np.arange(n_dur)
     T = scenario.scenario.quarters
 
-    incidence = _incidence(scenario, problems, ages)
-    death_q = _mortality(scenario, problems, ages)
-    joiner_mix = _mix(scenario, "growth.joiner_age_mix", scenario.growth.joiner_age_mix,
-                      problems, ages)
-    initial_mix = _mix(scenario, "population.initial_age_mix", pop.initial_age_mix,
-                       problems, ages)
-    if problems:
-        raise ScenarioError(problems.items)
+    used = tables_as_used(scenario)
+    incidence, death_q = used["incidence_per_100k"], used["death_q"]
+    joiner_mix, initial_mix = used["joiner_age_mix"], used["initial_age_mix"]
 
     groups = scenario.risk.groups or ONE_GROUP
     row_group, row_sex, multiplier, share = _rows(groups)
@@ -280,6 +274,37 @@ def build_inputs(scenario) -> ModelInputs:
         join_cell=int(scenario.plan_index) << 24, systematic_seed=inc.systematic_seed,
         share_weight=share_weight, tilt=Tilt.of(scenario.tail),
     )
+
+
+def tables_as_used(scenario) -> dict[str, np.ndarray]:
+    """The scenario's tables as the model uses them, by sex (female, male) and age
+    ``age_min..age_max`` (years): what a results file stores so that it can be read away
+    from the tables (issue 24).
+
+    ``incidence_per_100k`` (before ``cancer_share_of_claims``, the group multipliers,
+    selection and trend; after ``national_level_year``), ``death_q`` (quarterly probability
+    of death, after ``mortality.multiplier``), ``initial_age_mix`` and ``joiner_age_mix``
+    (shares summing to 1, after ``female_share``).
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`build_inputs` for a table that cannot be read.
+    """
+    problems = Problems(scenario.file)
+    pop = scenario.population
+    ages = np.arange(pop.age_min, pop.age_max + 1)
+    used = {
+        "incidence_per_100k": _incidence(scenario, problems, ages),
+        "death_q": _mortality(scenario, problems, ages),
+        "initial_age_mix": _mix(scenario, "population.initial_age_mix", pop.initial_age_mix,
+                                problems, ages),
+        "joiner_age_mix": _mix(scenario, "growth.joiner_age_mix",
+                               scenario.growth.joiner_age_mix, problems, ages),
+    }
+    if problems:
+        raise ScenarioError(problems.items)
+    return used
 
 
 def _rows(groups) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.analysis.compare import COLUMNS, EFFECT_METRICS, compare
 from engine.analysis.summary import format_amount, format_summary
+from engine.resolved import provenance, resolved
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -93,8 +94,7 @@ def render(ds, fairness: str | None = None, title: str | None = None,
              "<p>" + html.escape(
                  f"{len(comparison.rows)} scenario(s) × {ds.sizes['path']} paths × "
                  f"{len(quarters)} quarters ({quarters[0]}–{quarters[-1]}); seed "
-                 f"{ds.attrs.get('seed')}; generator {ds.attrs.get('generator')}; engine "
-                 f"{ds.attrs.get('engine_version')}; run {ds.attrs.get('start_time')}") + "</p>"]
+                 f"{ds.attrs.get('seed')}; {provenance(ds)}") + "</p>"]
     names = [str(s) for s in ds["scenario"].values]
     summary = comparison.summary
     weighted = [n for n in names if summary["weighted"].get(n)]
@@ -138,7 +138,9 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     if fairness:
         parts.append("<h2>Fairness (first scenario)</h2><pre>" + html.escape(fairness)
                      + "</pre>")
-    parts.append("<h2>Scenario file</h2><pre>"
+    parts.append("<h2>Scenario file</h2><p>As run, kept as a record: the figures above use "
+                 "the values the file stores (" + html.escape(resolved(ds).how)
+                 + "), not this text.</p><pre>"
                  + html.escape(str(ds.attrs.get("scenario_toml", ""))) + "</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)

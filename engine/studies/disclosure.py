@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +37,7 @@ import numpy as np
 
 from engine.analysis import weighted as W
 from engine.errors import InputError
+from engine.resolved import scenario_values
 from engine.studies.observations import (
     Observation,
     RuleCheck,
@@ -182,23 +182,13 @@ def quarterly_disclosure(results: dict[str, np.ndarray], labels, adequacy: list[
     return rows
 
 
-def _scenario_of(ds):
-    """The run's scenario (its plans and rules) from the file's stored TOML."""
-    from engine.config.scenario import scenario_set_from_dict
-
-    text = str(ds.attrs.get("scenario_toml", ""))
-    file = str(ds.attrs.get("scenario_file", "results"))
-    raw = tomllib.loads(text)
-    raw.pop("extends", None)
-    return scenario_set_from_dict(raw, file, text, Path(file).resolve().parent,
-                                  check_tables=False).base
-
-
 def _results_of(ds, index: list[int]) -> dict[str, np.ndarray]:
     """Per-(path, quarter) arrays of the chosen scenarios, paths of all stacked; a
     platform's per-plan arrays ``(n_plans, paths, T)``."""
     out = {}
     for v in VARIABLES:
+        if v.name not in ds:        # a file of an earlier engine, before the variable
+            continue
         out[v.name] = np.concatenate([ds[v.name].values[i] for i in index], axis=0)
         name = v.name + PLAN_SUFFIX
         if name in ds:
@@ -233,7 +223,8 @@ def disclose(observations_path, ds, scenario_name: str | None = None) -> Disclos
     # a [tail] tilt: every table weighs the paths by their likelihood ratios
     w = path_weights(ds, index)
     observations = read_observations(observations_path, start, len(labels), plans)
-    scenario = _scenario_of(ds)
+    # the chosen (or first pooled) scenario's rules and plans, as the file records them
+    scenario = scenario_values(ds)[index[0]]
     results = _results_of(ds, index)
     initial = float(scenario.population.initial_members)
     initial_by_plan = tuple(float(p.population.initial_members) for p in scenario.plans)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from engine.analysis import economics
+from engine.config import tables
 from engine.config.scenario import SECTIONS
 
 VALUATION = SECTIONS["valuation"](discount_rate=0.1, user_value_per_quarter=1.0,
@@ -40,8 +41,8 @@ def test_contributions_and_market_share_by_calendar_year():
     results = {"cost_per_member": np.array([[1.0, 2.0, 3.0]]),
                "sharers": np.array([[10, 10, 20]])}
     labels = ["2019Q4", "2020Q1", "2020Q2"]
-    market = SECTIONS["market"](health_premium_by_year={2019: 1000.0})
-    shares = economics.market_share_by_year(results, labels, market)
+    premiums = tables.premiums_with({2019: 1000.0})
+    shares = economics.market_share_by_year(results, labels, premiums)
     assert shares[2019]["contributions"][0] == 10.0 and shares[2019]["quarters"] == 1
     assert shares[2019]["share"][0] == pytest.approx(10.0 / 1000.0)    # the scenario's figure
     assert shares[2020]["contributions"][0] == 80.0 and shares[2020]["quarters"] == 2
@@ -51,13 +52,11 @@ def test_contributions_and_market_share_by_calendar_year():
 
 def test_years_without_a_published_premium_are_not_filled_in():
     results = {"cost_per_member": np.array([[1.0]]), "sharers": np.array([[10]])}
-    market = SECTIONS["market"](health_premium_by_year={})
-    entry = economics.market_share_by_year(results, ["2016Q3"], market)[2016]
+    entry = economics.market_share_by_year(results, ["2016Q3"], tables.premiums_with({}))[2016]
     assert entry["premium"] is None and entry["share"] is None
 
 
 def test_every_premium_row_names_a_source():
-    from engine.config import tables
 
     for _, row in tables.data_table("china_health_insurance_premiums.csv").rows:
         assert row["source_url"].startswith("http"), row

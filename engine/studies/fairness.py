@@ -1,0 +1,42 @@
+"""Who pays for whom, as a table: :func:`format_table` of the model's fairness rows
+(:mod:`engine.model.fairness`, computed when a run writes its results), and the table of a
+results file as the file stores it.
+"""
+
+from __future__ import annotations
+
+from engine.model.fairness import FairnessRow, analyse
+
+__all__ = ["FairnessRow", "analyse", "format_table", "fairness_text"]
+
+
+def format_table(rows: list[FairnessRow]) -> str:
+    lines = ["fairness: expected contributions against expected benefits (yuan), equal sharing "
+             "and age-rated",
+             f"{'sex':<7}{'group':<8}{'ages':>7}{'member-yrs':>13}{'benefit/yr':>12}"
+             f"{'paid/yr':>10}{'ratio':>7}{'rated/yr':>10}{'life benefit':>14}{'life paid':>11}"
+             f"{'life rated':>11}"]
+    for r in rows:
+        lines.append(f"{r.sex:<7}{r.group[:7]:<8}{r.ages:>7}{r.member_years:>13,.0f}"
+                     f"{r.benefits_per_member_year:>12.2f}"
+                     f"{r.contributions_per_member_year:>10.2f}{r.ratio:>7.2f}"
+                     f"{r.age_rated_per_member_year:>10.2f}{r.lifetime_benefits:>14.1f}"
+                     f"{r.lifetime_contributions:>11.1f}{r.lifetime_age_rated:>11.1f}")
+    lines.append("ratio > 1: the band pays more than it receives under equal sharing (it "
+                 "subsidises the others); age-rated sharing sets the ratio near 1 for every "
+                 "band, at fixed behaviour.")
+    return "\n".join(lines)
+
+
+def fairness_text(ds) -> str:
+    """The fairness table of a results file's first scenario as the run stored it
+    (``resolved`` group, format 2 on); a file of an earlier format says it has none, since
+    rebuilding it would need the scenario's tables, which need not be at hand."""
+    from engine.resolved import fairness_rows, format_version
+
+    rows = fairness_rows(ds)
+    if rows is None:
+        return (f"not stored in this file (results format {format_version(ds)}, engine "
+                f"{ds.attrs.get('engine_version', '?')}): run the scenario again with this "
+                "engine, or `mutualsim fairness SCENARIO.toml`")
+    return format_table([FairnessRow(**row) for row in rows])
