@@ -10,9 +10,10 @@ after any such edit the folder is a new, empty one and the kernel compiles afres
 20 s); without an edit the kernel is read back from the folder.
 
 Imported for its effect, first thing, by ``engine/random/__init__.py``,
-``engine/model/__init__.py`` and ``engine/kernel/__init__.py``: numba reads ``numba.config.CACHE_DIR`` when a
-``@njit(cache=True)`` decorator runs (its ``_UserProvidedCacheLocator`` is made then), so the
-setting must be in force before any module of those packages is executed. Dask workers
+``engine/model/__init__.py`` and ``engine/kernel/__init__.py``: numba reads
+``numba.config.CACHE_DIR`` when a ``@njit(cache=True)`` decorator runs (its
+``_UserProvidedCacheLocator`` is made then), so the setting must be in force before any
+module of those packages is executed. Dask workers
 import the same modules from the same sources, so they compute the same folder.
 
 The digest must describe the code in memory, which numba compiles, not the files as they are
