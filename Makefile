@@ -44,5 +44,9 @@ clean:
 	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/mutualsim/numba" \
 	       "$${TMPDIR:-/tmp}/mutualsim-numba-$${USER:-$${USERNAME:-user}}"
 
+# Every measurement (`python -m benchmarks --list`): appends a record to
+# benchmarks/results/bench.jsonl and writes the table into docs/benchmarks.md. Options through
+# BENCH_ARGS, e.g. BENCH_ARGS="--previous a5c48f7" (today's kernel against the kernel before
+# issue 15, as the series so far) or BENCH_ARGS="--only kernel,compile".
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
