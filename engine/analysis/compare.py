@@ -143,7 +143,7 @@ def _effect(rows: list[dict], key: str, metric: str) -> dict:
     numeric = all(isinstance(v, (int, float)) for v in values)
     distinct = sorted(set(values), key=lambda v: (not numeric, v if numeric else str(v)))
     if numeric and len(distinct) > MAX_GROUPS:
-        edges = np.quantile(np.array(values, dtype=float), np.linspace(0, 1, MAX_GROUPS + 1))
+        edges = W.quantile(np.array(values, dtype=float), np.linspace(0, 1, MAX_GROUPS + 1))
         group_of = [int(min(MAX_GROUPS - 1, np.searchsorted(edges, v, side="right") - 1))
                     for v in values]
         labels = [f"{edges[g]:.3g}–{edges[g + 1]:.3g}" for g in range(MAX_GROUPS)]

@@ -73,8 +73,8 @@ def _median_where_finite(x: np.ndarray, weights: np.ndarray | None = None) -> np
     for t in range(x.shape[1]):
         mask = np.isfinite(x[:, t])
         if mask.any():
-            out[t] = (np.median(x[mask, t]) if weights is None
-                      else W.quantile(x[mask, t], 0.5, weights[mask]))
+            out[t] = W.quantile(x[mask, t], 0.5,
+                                None if weights is None else weights[mask])
     return out
 
 

@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from engine.analysis import weighted as W
 from engine.report.disclosure_html import adequacy_section, ae_section, quarterly_section
 from engine.report.html import STYLE, _png, opening, readable
 
@@ -36,7 +37,7 @@ def _table(header, rows) -> str:
 
 
 def _fan(ax, quarters, x, label, colour=BAND_COLOUR):
-    lo, q25, mid, q75, hi = np.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    lo, q25, mid, q75, hi = W.quantile(x, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     t = np.arange(len(quarters))
     ax.fill_between(t, lo, hi, color=colour, alpha=0.15, linewidth=0)
     ax.fill_between(t, q25, q75, color=colour, alpha=0.3, linewidth=0)
@@ -107,7 +108,7 @@ def _yearly(x, quarters):
 
 
 def _q(x) -> str:
-    lo, mid, hi = np.quantile(x, [0.05, 0.5, 0.95])
+    lo, mid, hi = W.quantile(x, [0.05, 0.5, 0.95])
     return f"{readable(mid)} ({readable(lo)} – {readable(hi)})"
 
 

@@ -105,9 +105,8 @@ class Disclosure:
 
 
 def _quantiles(x: np.ndarray, levels, w: np.ndarray | None) -> np.ndarray:
-    """Plain paths: numpy's (interpolated) quantiles, as before weights existed; weighted
-    paths: the lower quantiles of the self-normalised weighted distribution."""
-    return np.quantile(x, levels) if w is None else W.quantile(x, levels, w)
+    """The engine's one quantile (lower, inverted-CDF; weighted when ``w`` is given)."""
+    return W.quantile(x, levels, w)
 
 
 def actual_expected(observations: list[Observation], values: np.ndarray,
@@ -144,12 +143,8 @@ def reserve_adequacy(reserve: np.ndarray, labels, plan: str = "",
         if ahead.shape[1] == 0:
             continue
         fall = np.maximum(0.0, (reserve[:, t:t + 1] - ahead).max(axis=1))
-        if w is None:
-            need = float(np.quantile(fall, LEVEL))
-            held = float(np.median(reserve[:, t]))
-        else:
-            need = W.var(fall, LEVEL, w)
-            held = float(W.quantile(reserve[:, t], 0.5, w))
+        need = W.var(fall, LEVEL, w)
+        held = float(W.quantile(reserve[:, t], 0.5, w))
         rows.append({"plan": plan, "quarter": labels[t], "reserve_held_yuan": held,
                      "capital_needed_995_yuan": need,
                      "solvency_ratio": held / need if need > 0 else math.inf,

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.analysis import weighted as W
 from engine.config import tables
 from engine.config.labels import parse_quarter, quarter_labels
 from engine.errors import InputError, ScenarioError
@@ -162,7 +163,7 @@ def run_sector(sector: Sector, paths: int | None = None, backend: str = "numba")
 
 
 def _quantiles(x: np.ndarray) -> dict[str, float]:
-    return {f"{q:g}": float(v) for q, v in zip(LEVELS, np.quantile(x, LEVELS), strict=True)}
+    return {f"{q:g}": float(v) for q, v in zip(LEVELS, W.quantile(x, LEVELS), strict=True)}
 
 
 def by_year(totals: dict, labels: list[str], by_platform: dict) -> list[dict]:
@@ -181,7 +182,7 @@ def by_year(totals: dict, labels: list[str], by_platform: dict) -> list[dict]:
                "premium_yuan": premium,
                "market_share": _quantiles(contributions / premium) if premium else None,
                "members_end_by_platform": {
-                   name: float(np.median(series["members"][:, idx[-1]]))
+                   name: float(W.quantile(series["members"][:, idx[-1]], 0.5))
                    for name, series in by_platform.items()}}
         rows.append(row)
     return rows

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import tomli_w
 
+from engine.analysis import weighted as W
 from engine.config import tables
 from engine.config.scenario import load_scenario_set
 from engine.errors import InputError
@@ -138,9 +139,9 @@ def premium_comparison(scenario, ds) -> list[dict]:
             if len(idx) < 4:
                 continue
             paid = cost[:, idx].sum(axis=1)
-            row = {"plan": name, "year": int(year), "member_pays_median": float(np.median(paid)),
-                   "member_pays_p05": float(np.quantile(paid, 0.05)),
-                   "member_pays_p95": float(np.quantile(paid, 0.95)),
+            p05, median, p95 = W.quantile(paid, [0.05, 0.5, 0.95])
+            row = {"plan": name, "year": int(year), "member_pays_median": float(median),
+                   "member_pays_p05": float(p05), "member_pays_p95": float(p95),
                    "risk_premium": expected_claims,
                    "cover": "cancer (72% of the CI table)" if cancer_only else "CI table"}
             for e in EXPENSE_RATIOS:
@@ -468,7 +469,7 @@ def _cost_medians(series: dict) -> dict[str, float]:
     """Each plan's (``""``: the platform's) peak median cost per member-quarter: the largest
     over quarters of the median over paths (1 yuan at least)."""
     def peak(x):
-        return max(float(np.median(x, axis=0).max()), 1.0)
+        return max(float(W.quantile(x, 0.5, axis=0).max()), 1.0)
     out = {"": peak(series["cost_per_member"])}
     for j, plan in enumerate(series["plans"]):
         out[plan] = peak(series["cost_per_member_by_plan"][j])
