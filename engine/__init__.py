@@ -10,6 +10,12 @@ import importlib
 __version__ = "0.6.0"
 
 _PUBLIC = {
+    # the notebook face (engine/api.py; docs/notebook.md)
+    "simulate": "engine.api",
+    "summary": "engine.api",
+    "compare": "engine.api",
+    "write_report": "engine.api",
+    "write_plots": "engine.api",
     "load_scenario_set": "engine.config.scenario",
     "load_scenario": "engine.config.scenario",
     "Scenario": "engine.config.scenario",
@@ -19,7 +25,7 @@ _PUBLIC = {
     "simulate_paths": "engine.run.simulate",
     "run_chunks": "engine.run.simulate",
     "ResultsWriter": "engine.store",
-    "open_results": "engine.store",
+    "open_results": "engine.api",
     "summarize": "engine.analysis.summary",
     "InputError": "engine.errors",
     "ScenarioError": "engine.errors",

@@ -167,9 +167,25 @@ def provenance(ds) -> str:
                                                  "; values rebuilt from its scenario text"))
 
 
+# A dataset held in memory (``engine.simulate`` without a file) keeps its file's resolved
+# values under this key of its ``encoding``.
+RESOLVED_ENCODING = "mutualsim_resolved_values"
+
+
+def resolved_text(path: str | Path) -> str:
+    """The JSON text of a format-2 file's resolved values."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        raw = f[f"{GROUP}/{VALUES}"][()]
+    return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+
+
 def resolved(ds) -> Resolved:
     """The resolved values of an opened results dataset (format 2: stored; format 1:
     rebuilt from the stored scenario text, :func:`_rebuilt`)."""
+    if RESOLVED_ENCODING in ds.encoding:
+        return _parsed(ds.encoding[RESOLVED_ENCODING], "results in memory")
     source = ds.encoding.get("source")
     if format_version(ds) >= 2 and source:
         p = Path(source)
@@ -190,19 +206,20 @@ def fairness_rows(ds) -> list[dict] | None:
 
 @lru_cache(maxsize=8)
 def _stored(path: str, mtime_ns: int, size: int) -> Resolved:
-    import h5py
-
     try:
-        with h5py.File(path, "r") as f:
-            raw = f[f"{GROUP}/{VALUES}"][()]
+        text = resolved_text(path)
     except (KeyError, OSError) as exc:
         raise ResultsError.one(path, f"{GROUP}/{VALUES}", "is missing or unreadable in a "
                                f"format-{FORMAT_VERSION} file ({type(exc).__name__})",
                                has_got=False) from None
+    return _parsed(text, path)
+
+
+def _parsed(text: str, where: str) -> Resolved:
     try:
-        doc = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
+        doc = json.loads(text)
     except ValueError as exc:
-        raise ResultsError.one(path, f"{GROUP}/{VALUES}", f"is not valid JSON ({exc})",
+        raise ResultsError.one(where, f"{GROUP}/{VALUES}", f"is not valid JSON ({exc})",
                                has_got=False) from None
     return Resolved(tuple(Record(s) for s in doc["scenarios"]), doc.get("tables", {}),
                     doc.get("fairness"), "stored in the file at run time")
