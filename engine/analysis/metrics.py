@@ -68,11 +68,6 @@ def ruin_probability(solvency_gap) -> float:
     return float(np.mean(np.any(np.asarray(solvency_gap) > 0, axis=-1)))
 
 
-def binomial_standard_error(p: float, n: int) -> float:
-    """Monte Carlo standard error of a proportion: ``sqrt(p (1 − p) / n)``."""
-    return float(np.sqrt(p * (1.0 - p) / n)) if n else float("nan")
-
-
 def yearly_sums(per_quarter) -> np.ndarray:
     """Sum ``(P, T)`` quarterly values over projection years → ``(P, ⌈T/4⌉)``.
 
@@ -92,24 +87,6 @@ def quantile_table(x, levels=QUANTILE_LEVELS) -> dict[str, list[float]]:
 
 
 # ------------------------------------------------------------ sampling errors
-
-def quantile_interval(x, alpha: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Distribution-free confidence interval of the α-quantile from order statistics.
-
-    With ``n`` sorted values, the interval ``[x_(j), x_(k)]`` with ``j`` and ``k`` the
-    ``(1 ∓ confidence)/2`` quantiles of Binomial(n, α) covers the true α-quantile with
-    probability at least ``confidence`` (e.g. Conover, *Practical Nonparametric
-    Statistics*, §3.2). The ends are clipped to the sample.
-    """
-    from scipy import stats
-
-    xs = np.sort(np.asarray(x, dtype=float).ravel())
-    n = xs.size
-    tail = (1.0 - confidence) / 2.0
-    j = int(stats.binom.ppf(tail, n, alpha))
-    k = int(stats.binom.ppf(1.0 - tail, n, alpha)) + 1
-    return float(xs[max(j - 1, 0)]), float(xs[min(k - 1, n - 1)])
-
 
 def quantile_standard_error(x, alpha: float) -> float:
     """Monte Carlo standard error of the α-quantile: the Maritz–Jarrett estimator.

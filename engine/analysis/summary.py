@@ -70,12 +70,12 @@ def summarize(ds, pooled: bool = False) -> dict:
     (the intervals rest on it). ``weighted`` says which a scenario got.
     """
     labels = [str(q) for q in ds["quarter"].values]
-    members = scenarios_of(ds)
+    scenarios = scenarios_of(ds)
     groups = _groups(ds, pooled)
     out: dict = {
         "scenarios": [name for name, _ in groups],
         "quarters": labels,
-        "paths": int(ds.sizes["path"]) * (len(members) if pooled else 1),
+        "paths": int(ds.sizes["path"]) * (len(scenarios) if pooled else 1),
         "seed": int(ds.attrs["seed"]),
         "generator": str(ds.attrs["generator"]),
         "engine_version": str(ds.attrs.get("engine_version", "")),
@@ -139,9 +139,9 @@ def summarize(ds, pooled: bool = False) -> dict:
         value = np.concatenate([economics.platform_value(
             {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
                                           "platform_funding", "solvency_gap")},
-            members[i].valuation, members[i].sharing.fee_rate)
+            scenarios[i].valuation, scenarios[i].sharing.fee_rate)
             for i in idx])
-        rules = sorted({members[i].valuation.gap_funded_by for i in idx})
+        rules = sorted({scenarios[i].valuation.gap_funded_by for i in idx})
         out["platform_value"][name] = {
             "units": "yuan at the start of the projection",
             "gap_funded_by": rules[0] if len(rules) == 1 else rules,
@@ -154,7 +154,7 @@ def summarize(ds, pooled: bool = False) -> dict:
                               W.quantile(value, list(metrics.QUANTILE_LEVELS), w),
                               strict=True)},
         }
-        out["market_share_by_year"][name] = _market_share(ds, members, idx, labels, w)
+        out["market_share_by_year"][name] = _market_share(ds, scenarios, idx, labels, w)
         out["risk"][name] = risk_measures(data, labels, clusters, w)
     return out
 
@@ -268,12 +268,12 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str],
     }
 
 
-def _market_share(ds, members, idx, labels, w=None) -> dict:
+def _market_share(ds, scenarios, idx, labels, w=None) -> dict:
     per_year: dict[int, dict] = {}
     for i in idx:
         results = {v: ds[v].values[i] for v in ("cost_per_member", "sharers")}
         for year, entry in economics.market_share_by_year(results, labels,
-                                                          members[i].premiums_yuan_by_year
+                                                          scenarios[i].premiums_yuan_by_year
                                                           .as_dict()).items():
             slot = per_year.setdefault(year, {"contributions": [], "share": [],
                                               "premium": entry["premium"],

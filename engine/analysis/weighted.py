@@ -45,17 +45,6 @@ def mean_standard_error(x, w=None) -> float:
     return float(np.std(w * x, ddof=1) / np.sqrt(x.size)) if x.size > 1 else 0.0
 
 
-def tail_probability(x, threshold: float, w=None) -> float:
-    """``P(X > threshold)`` estimated by ``Σ w 1{x > t} / n``."""
-    x, w = _arrays(x, w)
-    return float(np.sum(w * (x > threshold)) / x.size)
-
-
-def tail_probability_standard_error(x, threshold: float, w=None) -> float:
-    x, w = _arrays(x, w)
-    return mean_standard_error((x > threshold).astype(float), w)
-
-
 def var(x, alpha: float, w=None) -> float:
     """The smallest sample value ``t`` with ``Σ w 1{x > t} / n ≤ 1 − α`` (module notes);
     :func:`engine.analysis.metrics.var` itself when ``w`` is None."""

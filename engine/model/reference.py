@@ -366,13 +366,13 @@ def _deaths_and_diagnoses(inputs, state, t, draws, paths, level, col, trace) -> 
     if trace is not None:
         trace["diagnosed"] = np.array(diagnosed, dtype=np.float64)
     N -= diagnosed
-    W = inputs.waiting_quarters
-    claims_sa = diagnosed[:, :, :, W + (W > 0):].sum(axis=3)
-    in_waiting = diagnosed[:, :, :, :W].sum(axis=(1, 2, 3))
-    if W > 0:
-        boundary = diagnosed[:, :, :, W]
+    waiting = inputs.waiting_quarters
+    claims_sa = diagnosed[:, :, :, waiting + (waiting > 0):].sum(axis=3)
+    in_waiting = diagnosed[:, :, :, :waiting].sum(axis=(1, 2, 3))
+    if waiting > 0:
+        boundary = diagnosed[:, :, :, waiting]
         eligible = draws.binomial(boundary, 0.5, t, streams.Kind.ELIGIBLE, p_sa,
-                                  inputs.cell_id[None, :, :, W])
+                                  inputs.cell_id[None, :, :, waiting])
         claims_sa = claims_sa + eligible
         in_waiting = in_waiting + (boundary - eligible).sum(axis=(1, 2))
     mild_sa = draws.binomial(claims_sa, inputs.mild_share, t, streams.Kind.MILD, p_sa, cell_sa)
@@ -393,8 +393,8 @@ def _tilted_diagnoses(inputs, state, t, draws, p, N, p_col, cell):
     claim durations drawn with ``p'``; each path's ``log w`` and cross-entropy statistics
     added to ``state.claim_stats``, summed cell by cell in (row, age, duration) order and
     then onto the path's, as the kernel does."""
-    W = inputs.waiting_quarters
-    claim_d = np.arange(inputs.n_durations) >= (W + 1 if W > 0 else 0)         # (Dn,)
+    waiting = inputs.waiting_quarters
+    claim_d = np.arange(inputs.n_durations) >= (waiting + 1 if waiting > 0 else 0)  # (Dn,)
     b = inputs.benefit_yuan[t] * inputs.benefit_factor[t] * CLAIM_UNIT           # (A,)
     theta_c = inputs.claim_tilt * b
     b = np.broadcast_to(b[None, None, :, None], p.shape)

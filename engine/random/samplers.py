@@ -274,23 +274,3 @@ def gamma(shape_param, stream: Stream, path, cell) -> np.ndarray:
         u, _ = stream.uniforms(pathf[small], cellf[small], GAMMA_SMALL_SHAPE_BLOCK)
         out[small] *= np.power(u, 1.0 / af[small])
     return out.reshape(shape)
-
-
-# --------------------------------------------------------------------- negative binomial
-
-def negative_binomial(mean, dispersion: float, gamma_stream: Stream, poisson_stream: Stream,
-                      path, cell) -> np.ndarray:
-    """Exact negative-binomial draws with ``E = mean`` and ``Var = mean + α mean²``.
-
-    ``X | G ~ Poisson(mean · G)`` with ``G ~ Gamma(1/α, scale α)`` (mean 1, variance α),
-    which is NB with ``r = 1/α`` successes and success probability ``1 / (1 + α mean)``
-    (scipy's ``nbinom(r, p)``). ``α = 0`` gives Poisson(mean). The mixing draw reads
-    ``gamma_stream`` and the count ``poisson_stream``, each at ``(path, cell)``.
-    """
-    mean = np.asarray(mean, dtype=np.float64)
-    if dispersion < 0 or not math.isfinite(dispersion):
-        raise ValueError(f"dispersion must be finite and >= 0, got {dispersion}")
-    if dispersion == 0:
-        return poisson(mean, poisson_stream, path, cell)
-    mix = gamma(np.full(mean.shape, 1.0 / dispersion), gamma_stream, path, cell) * dispersion
-    return poisson(mean * mix, poisson_stream, path, cell)

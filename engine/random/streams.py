@@ -137,13 +137,6 @@ def words_to_uniform(hi, lo):
     return (x.astype(np.float64) + 0.5) * TWO_POW_M52
 
 
-def uniform_pair(seed: int, path, quarter: int, kind: int, cell, attempt):
-    """Two uniforms from one Philox block keyed by what the draw means (arrays broadcast)."""
-    k0, k1 = seed_key(seed)
-    w0, w1, w2, w3 = philox4x32(path, quarter_kind_word(quarter, kind), cell, attempt, k0, k1)
-    return words_to_uniform(w0, w1), words_to_uniform(w2, w3)
-
-
 class Stream:
     """The streams of one (seed, quarter, kind): uniforms for given paths and cells."""
 

@@ -48,3 +48,18 @@ def _merge(expected: np.ndarray, min_expected: float) -> np.ndarray:
     if acc < min_expected and len(starts) > 1:
         starts.pop()  # fold a thin last bin into the one before
     return np.array(starts)
+
+
+def tail_probability(x, threshold: float, w=None) -> float:
+    """``P(X > threshold)`` estimated by ``Σ w 1{x > t} / n`` (plain when ``w`` is None)."""
+    x = np.asarray(x, dtype=float)
+    w = np.ones_like(x) if w is None else np.asarray(w, dtype=float)
+    return float(np.sum(w * (x > threshold)) / x.size)
+
+
+def tail_probability_standard_error(x, threshold: float, w=None) -> float:
+    """Its standard error: the s.d. of ``w 1{x > t}`` over ``√n``."""
+    x = np.asarray(x, dtype=float)
+    w = np.ones_like(x) if w is None else np.asarray(w, dtype=float)
+    hit = w * (x > threshold)
+    return float(np.std(hit, ddof=1) / np.sqrt(x.size)) if x.size > 1 else 0.0

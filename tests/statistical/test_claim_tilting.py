@@ -25,6 +25,7 @@ from engine.run.simulate import simulate_paths
 from engine.run.tail import choose_tilt
 from engine.variables import WEIGHT
 from tests.conftest import assert_within_se
+from tests.statistical.helpers import tail_probability, tail_probability_standard_error
 from tests.statistical.test_model_statistics import closed_cohort
 
 UNIT = 100000.0                      # yuan: the lattice of the aid
@@ -100,7 +101,7 @@ def test_weighted_tail_of_four_cells_matches_the_exact_convolution(tilted_four_c
                      what="TVaR 99.5 %")
     for s in (exact_var - 2, exact_var, exact_var + 3):
         p = 1.0 - cdf[s]
-        est, se = W.tail_probability(x, s, w), W.tail_probability_standard_error(x, s, w)
+        est, se = tail_probability(x, s, w), tail_probability_standard_error(x, s, w)
         assert_within_se(est, p, se, what=f"P(aid > {s} units)")
         # a tenth of the paths: the plain estimator's variance p(1 − p)/n, ten times over
         assert p * (1 - p) / PATHS_IS >= 10 * se ** 2, (s, p, se)
@@ -236,8 +237,8 @@ def test_reported_standard_errors_match_200_replications(four_cells, tilted_four
     pmf = exact_four_cell_law()
     threshold = int(np.searchsorted(np.cumsum(pmf), 0.995))
     estimators = {
-        "tail_probability": (lambda x, w: W.tail_probability(x, threshold, w),
-                             lambda x, w: W.tail_probability_standard_error(x, threshold, w)),
+        "tail_probability": (lambda x, w: tail_probability(x, threshold, w),
+                             lambda x, w: tail_probability_standard_error(x, threshold, w)),
         "tvar": (lambda x, w: W.tvar(x, 0.995, w),
                  lambda x, w: W.tvar_standard_error(x, 0.995, w)),
     }

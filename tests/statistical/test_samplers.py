@@ -8,7 +8,6 @@ from engine.random.samplers import (
     BINOMIAL_INVERSION_MAX,
     binomial,
     gamma,
-    negative_binomial,
     poisson,
 )
 from engine.random.streams import Stream
@@ -86,9 +85,12 @@ def test_gamma_matches_the_exact_distribution(shape):
 
 @pytest.mark.parametrize("mean,alpha", [(0.3, 2.0), (4.0, 0.05), (12.0, 1.0), (500.0, 0.01),
                                         (5e4, 0.002), (2.0, 0.0)])
-def test_negative_binomial_matches_the_exact_distribution(mean, alpha):
-    x = negative_binomial(np.full(DRAWS, mean), alpha, Stream(14, 3, 1), Stream(14, 3, 2),
-                          PATHS, 0)
+def test_poisson_with_a_gamma_mixed_mean_is_negative_binomial(mean, alpha):
+    """The joins' over-dispersion without a market cap: ``Poisson(λ G)``, ``G ~ Gamma(1/α,
+    α)``, is NB with ``r = 1/α`` and ``p = 1/(1 + α λ)`` (``α = 0``: Poisson(λ))."""
+    mix = (gamma(np.full(DRAWS, 1.0 / alpha), Stream(14, 3, 1), PATHS, 0) * alpha
+           if alpha > 0 else np.ones(DRAWS))
+    x = poisson(mean * mix, Stream(14, 3, 2), PATHS, 0)
     if alpha == 0:
         dist = stats.poisson(mean)
     else:

@@ -19,6 +19,7 @@ from engine.model.tilt import Tilt
 from engine.store import open_results
 from engine.variables import VARIABLES
 from tests.conftest import assert_one_line_error, assert_within_se, scenario_dict, write_toml
+from tests.statistical.helpers import tail_probability, tail_probability_standard_error
 
 RISK = SystematicRisk(level_sd=0.15, level_autocorrelation=0.5, trend_sd=0.05,
                       shock_probability_per_year=0.2, shock_size=0.3, shock_quarters=2,
@@ -97,10 +98,10 @@ def test_tilted_runs_estimate_what_plain_runs_do(tmp_path):
     se = np.hypot(W.mean_standard_error(claims_b, w), W.mean_standard_error(claims_a))
     assert_within_se(W.mean(claims_b, w), claims_a.mean(), se, what="mean claims")
     threshold = float(np.quantile(short_a, 0.95))
-    p_a = W.tail_probability(short_a, threshold)
-    p_b = W.tail_probability(short_b, threshold, w)
-    se = np.hypot(W.tail_probability_standard_error(short_a, threshold),
-                  W.tail_probability_standard_error(short_b, threshold, w))
+    p_a = tail_probability(short_a, threshold)
+    p_b = tail_probability(short_b, threshold, w)
+    se = np.hypot(tail_probability_standard_error(short_a, threshold),
+                  tail_probability_standard_error(short_b, threshold, w))
     assert_within_se(p_b, p_a, se, what="P(shortfall over the run > its plain 95% quantile)")
     se = np.hypot(sa["ruin_probability_se"]["small"], sb["ruin_probability_se"]["small"])
     assert_within_se(sb["ruin_probability"]["small"], sa["ruin_probability"]["small"], se,

