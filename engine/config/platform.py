@@ -77,6 +77,32 @@ def split_platform(raw: dict, problems: Problems) -> tuple[dict, list[dict], dic
         if platform_raw is not None:
             problems.add("platform", "a [platform] table needs [[plans]]", has_got=False)
         return raw, [], {}
+    options = _options(platform_raw, problems)
+    if not isinstance(plans_raw, list) or not plans_raw:
+        problems.add("plans", "must be a non-empty list of [[plans]] tables", plans_raw)
+        return raw, [], options
+    if len(plans_raw) > MAX_PLANS:
+        problems.add("plans", f"at most {MAX_PLANS} plans", len(plans_raw))
+        return raw, [], options
+    plans: list[dict] = []
+    names: set[str] = set()
+    for j, plan in enumerate(plans_raw):
+        checked = _plan(j, plan, names, problems)
+        if checked is not None:
+            plans.append(checked)
+    if not options["ages_may_overlap"]:
+        ordered = sorted(plans, key=lambda p: p["ages"])
+        for first, second in zip(ordered, ordered[1:], strict=False):
+            if second["ages"][0] <= first["ages"][1]:
+                problems.add(f"plans.{second['name']}.ages", f"overlaps the ages of plan "
+                             f"{first['name']} ({first['ages'][0]}-{first['ages'][1]}); set "
+                             "platform.ages_may_overlap = true if people may hold both",
+                             list(second["ages"]))
+    return raw, plans, options
+
+
+def _options(platform_raw, problems: Problems) -> dict:
+    """The ``[platform]`` options (:data:`PLATFORM_KEYS`), their defaults where not given."""
     options = {"age_out": "leave", "ages_may_overlap": False}
     if platform_raw is not None and not isinstance(platform_raw, dict):
         problems.add("platform", "must be a table", platform_raw)
@@ -92,66 +118,55 @@ def split_platform(raw: dict, problems: Problems) -> tuple[dict, list[dict], dic
             problems.add(f"platform.{key}", f"must be one of {shown}", value)
         else:
             options[key] = value
-    if not isinstance(plans_raw, list) or not plans_raw:
-        problems.add("plans", "must be a non-empty list of [[plans]] tables", plans_raw)
-        return raw, [], options
-    if len(plans_raw) > MAX_PLANS:
-        problems.add("plans", f"at most {MAX_PLANS} plans", len(plans_raw))
-        return raw, [], options
-    plans: list[dict] = []
-    names: set[str] = set()
-    for j, plan in enumerate(plans_raw):
-        where = f"plans[{j}]"
-        if not isinstance(plan, dict):
-            problems.add(where, "must be a table with name, ages and the plan's tables", plan)
+    return options
+
+
+def _plan(j: int, plan: Any, names: set[str], problems: Problems) -> dict | None:
+    """Plan ``j``'s name, ages, launch and tables, or ``None`` after recording its
+    problems; ``names`` collects the names seen, which must differ."""
+    where = f"plans[{j}]"
+    if not isinstance(plan, dict):
+        problems.add(where, "must be a table with name, ages and the plan's tables", plan)
+        return None
+    name = plan.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        problems.add(f"{where}.name", "must be a name of letters, digits, _ or -, "
+                     "starting with a letter", name)
+        return None
+    if name in names:
+        problems.add(f"{where}.name", "two plans have this name", name)
+        return None
+    names.add(name)
+    ages = plan.get("ages")
+    if not (isinstance(ages, list) and len(ages) == 2
+            and all(isinstance(a, int) and not isinstance(a, bool) for a in ages)
+            and 0 <= ages[0] <= ages[1] <= 110):
+        problems.add(f"plans.{name}.ages", "must be [lo, hi], integer ages with "
+                     "0 ≤ lo ≤ hi ≤ 110", ages)
+        return None
+    ok = True
+    tables = {}
+    for key, value in plan.items():
+        if key in PLAN_OWN_KEYS:
             continue
-        name = plan.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            problems.add(f"{where}.name", "must be a name of letters, digits, _ or -, "
-                         "starting with a letter", name)
+        if key in FIXED_AT_PLATFORM:
+            problems.add(f"plans.{name}.{key}", FIXED_AT_PLATFORM[key], value)
+            ok = False
             continue
-        if name in names:
-            problems.add(f"{where}.name", "two plans have this name", name)
+        if not isinstance(value, dict):
+            problems.add(f"plans.{name}.{key}", "must be a table of the plan's own keys "
+                         "(or name, ages, launch)", value)
+            ok = False
             continue
-        names.add(name)
-        ages = plan.get("ages")
-        if not (isinstance(ages, list) and len(ages) == 2
-                and all(isinstance(a, int) and not isinstance(a, bool) for a in ages)
-                and 0 <= ages[0] <= ages[1] <= 110):
-            problems.add(f"plans.{name}.ages", "must be [lo, hi], integer ages with "
-                         "0 ≤ lo ≤ hi ≤ 110", ages)
-            continue
-        ok = True
-        tables = {}
-        for key, value in plan.items():
-            if key in PLAN_OWN_KEYS:
-                continue
-            if key in FIXED_AT_PLATFORM:
-                problems.add(f"plans.{name}.{key}", FIXED_AT_PLATFORM[key], value)
+        for k, v in value.items():
+            if f"{key}.{k}" in FIXED_AT_PLATFORM:
+                problems.add(f"plans.{name}.{key}.{k}", FIXED_AT_PLATFORM[f"{key}.{k}"], v)
                 ok = False
-                continue
-            if not isinstance(value, dict):
-                problems.add(f"plans.{name}.{key}", "must be a table of the plan's own keys "
-                             "(or name, ages, launch)", value)
-                ok = False
-                continue
-            for k, v in value.items():
-                if f"{key}.{k}" in FIXED_AT_PLATFORM:
-                    problems.add(f"plans.{name}.{key}.{k}", FIXED_AT_PLATFORM[f"{key}.{k}"], v)
-                    ok = False
-            tables[key] = value
-        if ok:
-            plans.append({"name": name, "ages": (ages[0], ages[1]),
-                          "launch": plan.get("launch"), "tables": tables})
-    if not options["ages_may_overlap"]:
-        ordered = sorted(plans, key=lambda p: p["ages"])
-        for first, second in zip(ordered, ordered[1:], strict=False):
-            if second["ages"][0] <= first["ages"][1]:
-                problems.add(f"plans.{second['name']}.ages", f"overlaps the ages of plan "
-                             f"{first['name']} ({first['ages'][0]}-{first['ages'][1]}); set "
-                             "platform.ages_may_overlap = true if people may hold both",
-                             list(second["ages"]))
-    return raw, plans, options
+        tables[key] = value
+    if not ok:
+        return None
+    return {"name": name, "ages": (ages[0], ages[1]), "launch": plan.get("launch"),
+            "tables": tables}
 
 
 def plan_document(raw: dict, plan: dict, market_share: float, initial_share: float

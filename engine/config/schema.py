@@ -281,6 +281,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
 }
 
 
+# The keys that name a table (a built-in table or a CSV path relative to the scenario file)
+TABLE_KEYS: tuple[str, ...] = tuple(f"{table}.{key}" for table, keys in SCHEMA.items()
+                                    for key, spec in keys.items() if spec.kind == "table_ref")
+
 # The keys of one risk group (``[risk] groups``), with their defaults (DESIGN §1 steps 1, 3, 4).
 GROUP_KEYS: dict[str, Key] = {
     "name": Key("str", "The group's label in results and reports."),

@@ -200,6 +200,14 @@ MIX_TABLES = {
     "cnnic2020_internet_users": "internet_users_age_structure_cnnic.csv",
     "wpp2020_population": "population_china_wpp2019_by_age_sex.csv",
 }
+# The built-in tables each table key of the schema (engine.config.schema.TABLE_KEYS) may name
+BUILTIN_TABLES = {
+    "incidence.table": INCIDENCE_TABLES,
+    "mortality.table": MORTALITY_TABLES,
+    "population.initial_age_mix": MIX_TABLES,
+    "growth.joiner_age_mix": MIX_TABLES,
+}
+BUILTIN_NAMES = frozenset(name for names in BUILTIN_TABLES.values() for name in names)
 
 
 def _band_array(table: CsvTable, value_of, select) -> np.ndarray:

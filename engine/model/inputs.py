@@ -12,14 +12,12 @@ one age-quarter on, and those past ``age_max`` leave (DESIGN §1 step 5).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from engine.config import tables
 from engine.config.labels import quarter_labels, quarter_offset
+from engine.config.lookup import scenario_tables
 from engine.config.schema import GROUP_KEYS
-from engine.errors import Problems, ScenarioError, TableError
 from engine.model import growth as growth_rules
 from engine.model import lapse as lapse_rules
 from engine.model import units
@@ -169,60 +167,44 @@ def build_inputs(scenario) -> ModelInputs:
         When a table a key names is missing, malformed, does not cover the plan's ages, or
         a multiplier makes an annual probability exceed 1.
     """
-    pop, inc = scenario.population, scenario.incidence
-    lapse, ben, sharing = scenario.lapse, scenario.benefits, scenario.sharing
+    pop, inc, lapse, ben = (scenario.population, scenario.incidence, scenario.lapse,
+                            scenario.benefits)
     age_min, age_max = pop.age_min, pop.age_max
     ages = np.arange(age_min, age_max + 1)
     n_age_q = 4 * len(ages)
-    age_years = np.repeat(ages, 4)
     dcap = scenario.duration_cap
-    n_dur = dcap + 1
-    durations = np.arange(n_dur)
+    durations = np.arange(dcap + 1)
     T = scenario.scenario.quarters
 
     used = tables_as_used(scenario)
-    incidence, death_q = used["incidence_per_100k"], used["death_q"]
-    joiner_mix, initial_mix = used["joiner_age_mix"], used["initial_age_mix"]
-
     groups = scenario.risk.groups or ONE_GROUP
     row_group, row_sex, multiplier, share = _rows(groups)
 
-    base_hazard = _diagnosis_hazard(inc, incidence, durations)          # (2, A, Dn)
+    base_hazard = _diagnosis_hazard(inc, used["incidence_per_100k"], durations)  # (2, A, Dn)
     hazard = base_hazard[row_sex] * multiplier[row_group][:, None, None]
     # joiners arrive spread through the quarter: half a quarter of exposure at d = 0
     hazard[:, :, 0] *= 0.5
 
-    t = np.arange(T)
-    factor = _hazard_factor(scenario, t)
     fixed_q, cost_q = lapse_rules.split_base(_lapse_base(lapse, durations),
                                              lapse.cost_driven_share)
-
     benefit_t = _benefit_by_quarter(scenario, _benefit_by_age(ben, ages), ages, T)
-    initial = _initial_members(pop, dcap, np.repeat(initial_mix, 4, axis=1)[row_sex]
+    initial = _initial_members(pop, dcap, np.repeat(used["initial_age_mix"], 4, axis=1)[row_sex]
                                * share[row_group][:, None])
-
-    # Age-rated sharing charges each member in proportion to the aid a member of that age
-    # and sex is expected to receive per quarter, once fully selected: h[s, a, D] times the
-    # aid per claim (mild claims at the mild amount). The platform does not know the groups.
-    per_claim = ((1.0 - ben.mild_share) * np.repeat(benefit_t[0], 4)
-                 + ben.mild_share * float(ben.mild_amount or 0.0))
-    share_weight = base_hazard[row_sex, :, -1] * per_claim[None, :]
-    q_death = np.repeat(death_q, 4, axis=1)[row_sex]
-    growth = scenario.growth
-    series = np.zeros(T) if growth.series is None else np.asarray(growth.series[:T], float)
+    q_death = np.repeat(used["death_q"], 4, axis=1)[row_sex]
     abs_age_q = 4 * age_min + np.arange(n_age_q)
     cell_id = _cell_ids(row_group, row_sex, abs_age_q, durations, scenario.plan_own_cells
                         and scenario.plan_index)
-    inf = float("inf")
     group_keys = {key: np.array([g[key] for g in groups]) for key in GROUP_KEYS}
     return ModelInputs(
         **_calendar(scenario, T),
+        **_growth_fields(scenario, T, used["joiner_age_mix"]),
+        **_money_fields(scenario),
         name=scenario.name,
         quarters=T,
         age_min=age_min,
         age_max=age_max,
         n_age_q=n_age_q,
-        n_durations=n_dur,
+        n_durations=dcap + 1,
         waiting_quarters=ben.waiting_quarters,
         group_names=tuple(g["name"] for g in groups),
         row_group=row_group,
@@ -231,20 +213,37 @@ def build_inputs(scenario) -> ModelInputs:
         group_share=share,
         group_join_sensitivity=group_keys["join_sensitivity"],
         cell_id=cell_id,
-        age_years=age_years,
+        age_years=np.repeat(ages, 4),
         death_q=q_death,
         death_q_joiners=1.0 - np.sqrt(1.0 - q_death),
         diagnosis_hazard_q=hazard,
-        hazard_factor=factor,
+        hazard_factor=_hazard_factor(scenario, np.arange(T)),
         systematic=_systematic(inc),
         lapse_fixed_q=fixed_q,
         lapse_cost_q=cost_q,
         benefit_yuan=np.repeat(benefit_t, 4, axis=1),
         mild_yuan=float(ben.mild_amount or 0.0),
         mild_share=float(ben.mild_share),
+        initial_members=initial,
+        lapse_cost_elasticity=float(lapse.cost_elasticity),
+        reference_cost_yuan_q=float(lapse.reference_cost or 1.0),
+        cost_window_quarters=int(lapse.cost_window_quarters),
+        benefit_factor=(1.0 + ben.inflation_per_year) ** units.years_since_start(np.arange(T)),
+        payment_pattern=np.asarray(ben.payment_pattern, dtype=float),
+        join_cell=int(scenario.plan_index) << 24, systematic_seed=inc.systematic_seed,
+        share_weight=_share_weight(ben, base_hazard[row_sex, :, -1], benefit_t[0]),
+        tilt=Tilt.of(scenario.tail),
+    )
+
+
+def _growth_fields(scenario, T: int, joiner_mix: np.ndarray) -> dict:
+    """Expected joins: the growth model's parameters, the joiners' (sex, age-quarter) mix
+    and its split tree, a fixed series."""
+    growth = scenario.growth
+    series = np.zeros(T) if growth.series is None else np.asarray(growth.series[:T], float)
+    return dict(
         join_mix=np.repeat(joiner_mix, 4, axis=1) / 4.0,
         join_split_p=growth_rules.split_tree((np.repeat(joiner_mix, 4, axis=1) / 4.0).ravel()),
-        initial_members=initial,
         growth_model=int(GrowthModel[growth.model.upper()]),
         market_potential=float(growth.market_potential or 0.0),
         innovation_q=units.per_quarter_coefficient(growth.innovation),
@@ -252,28 +251,41 @@ def build_inputs(scenario) -> ModelInputs:
         joins_series=series,
         join_dispersion=float(growth.dispersion),
         join_cost_elasticity=float(growth.cost_elasticity),
-        lapse_cost_elasticity=float(lapse.cost_elasticity),
-        reference_cost_yuan_q=float(lapse.reference_cost or 1.0),
-        cost_window_quarters=int(lapse.cost_window_quarters),
+    )
+
+
+def _money_fields(scenario) -> dict:
+    """Sharing (fee, sharers, caps, shortfall, rule), the reserve and pre-paid balances."""
+    sharing, reserve, prepaid = scenario.sharing, scenario.reserve, scenario.prepaid
+    inf = float("inf")
+    return dict(
         fee_rate=float(sharing.fee_rate),
         sharers_eligible_only=sharing.sharers == "eligible",
         cap_per_quarter_yuan=inf if sharing.cap_per_quarter is None else sharing.cap_per_quarter,
         cap_per_year_yuan=inf if sharing.cap_per_year is None else sharing.cap_per_year,
         shortfall_rule=int(ShortfallRule[sharing.shortfall.upper()]),
-        reserve_initial_yuan=float(scenario.reserve.initial),
-        reserve_growth_q=units.quarterly_growth_factor(scenario.reserve.interest_per_year),
-        loading_yuan_q=float(scenario.reserve.loading_per_member_quarter),
-        benefit_factor=(1.0 + ben.inflation_per_year) ** units.years_since_start(t),
-        payment_pattern=np.asarray(ben.payment_pattern, dtype=float),
+        reserve_initial_yuan=float(reserve.initial),
+        reserve_growth_q=units.quarterly_growth_factor(reserve.interest_per_year),
+        loading_yuan_q=float(reserve.loading_per_member_quarter),
         prepaid=sharing.funding == "prepaid",
-        deposit_yuan=float(scenario.prepaid.deposit),
-        topup_yuan=float(scenario.prepaid.deposit if scenario.prepaid.topup_amount is None
-                         else scenario.prepaid.topup_amount),
-        topup_probability=float(scenario.prepaid.topup_probability),
+        deposit_yuan=float(prepaid.deposit),
+        topup_yuan=float(prepaid.deposit if prepaid.topup_amount is None
+                         else prepaid.topup_amount),
+        topup_probability=float(prepaid.topup_probability),
         sharing_rule=int(SharingRule[sharing.rule.upper()]),
-        join_cell=int(scenario.plan_index) << 24, systematic_seed=inc.systematic_seed,
-        share_weight=share_weight, tilt=Tilt.of(scenario.tail),
     )
+
+
+def _share_weight(ben, selected_hazard: np.ndarray, first_benefit: np.ndarray) -> np.ndarray:
+    """``(R, A)`` weights of age-rated sharing from the fully selected hazard ``(R, A)``.
+
+    Age-rated sharing charges each member in proportion to the aid a member of that age
+    and sex is expected to receive per quarter, once fully selected: h[s, a, D] times the
+    aid per claim (mild claims at the mild amount). The platform does not know the groups.
+    """
+    per_claim = ((1.0 - ben.mild_share) * np.repeat(first_benefit, 4)
+                 + ben.mild_share * float(ben.mild_amount or 0.0))
+    return selected_hazard * per_claim[None, :]
 
 
 def tables_as_used(scenario) -> dict[str, np.ndarray]:
@@ -284,27 +296,24 @@ def tables_as_used(scenario) -> dict[str, np.ndarray]:
     ``incidence_per_100k`` (before ``cancer_share_of_claims``, the group multipliers,
     selection and trend; after ``national_level_year``), ``death_q`` (quarterly probability
     of death, after ``mortality.multiplier``), ``initial_age_mix`` and ``joiner_age_mix``
-    (shares summing to 1, after ``female_share``).
+    (shares summing to 1, after ``female_share``). The configuration reads them
+    (:func:`engine.config.lookup.scenario_tables`); the model converts the annual death
+    measure to a quarterly probability (:mod:`engine.model.units`).
 
     Raises
     ------
     ScenarioError
         As :func:`build_inputs` for a table that cannot be read.
     """
-    problems = Problems(scenario.file)
-    pop = scenario.population
-    ages = np.arange(pop.age_min, pop.age_max + 1)
-    used = {
-        "incidence_per_100k": _incidence(scenario, problems, ages),
-        "death_q": _mortality(scenario, problems, ages),
-        "initial_age_mix": _mix(scenario, "population.initial_age_mix", pop.initial_age_mix,
-                                problems, ages),
-        "joiner_age_mix": _mix(scenario, "growth.joiner_age_mix",
-                               scenario.growth.joiner_age_mix, problems, ages),
+    read = scenario_tables(scenario)
+    to_quarterly = (units.quarterly_prob_from_annual_prob if read.death_measure == "qx"
+                    else units.quarterly_prob_from_central_rate)
+    return {
+        "incidence_per_100k": read.incidence_per_100k,
+        "death_q": to_quarterly(read.death_per_year),
+        "initial_age_mix": read.initial_age_mix,
+        "joiner_age_mix": read.joiner_age_mix,
     }
-    if problems:
-        raise ScenarioError(problems.items)
-    return used
 
 
 def _rows(groups) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -436,124 +445,3 @@ def allocate_counts(total: int, shares: np.ndarray) -> np.ndarray:
     order = np.argsort(-(exact - counts), kind="stable")
     counts[order[:left]] += 1
     return counts.reshape(shares.shape)
-
-
-# ------------------------------------------------------------------------------ tables
-
-def _resolve_table(scenario, key: str, ref: str, builtins: dict, problems: Problems):
-    """Return ``("builtin", name)`` or ``("csv", path)``; record a problem if neither."""
-    if ref in builtins:
-        return "builtin", ref
-    path = Path(ref)
-    if not path.is_absolute():
-        path = scenario.base_dir / path
-    if path.suffix.lower() != ".csv" or not path.is_file():
-        problems.add(key, f"not a built-in table ({', '.join(builtins)}) nor an existing "
-                     "CSV file", ref)
-        return None, None
-    return "csv", path
-
-
-def _cover_problem(problems: Problems, key: str, ref: str, values: np.ndarray, ages) -> bool:
-    missing = np.isnan(values[:, ages])
-    if missing.any():
-        s, i = np.argwhere(missing)[0]
-        problems.add(key, f"table does not cover age {ages[i]} for {tables.SEXES[s]}", ref)
-        return True
-    return False
-
-
-def _load(loader, problems: Problems) -> np.ndarray | None:
-    try:
-        return loader()
-    except TableError as exc:
-        problems.extend(exc.problems)
-        return None
-
-
-def _table_values(scenario, key: str, ref: str, builtins: dict, from_builtin, column: str,
-                  problems: Problems, hi: float = np.inf):
-    """``(measure, values (2, ages))`` of a built-in table (``from_builtin(name)`` gives
-    both) or of an ``age,sex,COLUMN`` CSV (measure ``column``, values in ``[0, hi]``);
-    ``(None, None)`` after recording a problem."""
-    kind, resolved = _resolve_table(scenario, key, ref, builtins, problems)
-    if kind is None:
-        return None, None
-    if kind == "builtin":
-        return from_builtin(resolved)
-    values = _load(lambda: tables.read_age_sex_table(resolved, column, lo=0.0, hi=hi), problems)
-    return column, values
-
-
-def _incidence(scenario, problems: Problems, ages) -> np.ndarray:
-    inc = scenario.incidence
-    _, rates = _table_values(scenario, "incidence.table", inc.table, tables.INCIDENCE_TABLES,
-                             lambda name: ("rate_per_100k",
-                                           tables.builtin_incidence_per_100k(name)),
-                             "rate_per_100k", problems)
-    if rates is None:
-        return np.zeros((2, len(ages)))
-    if inc.national_level_year is not None:
-        rates = rates * tables.national_level_factors(rates, inc.national_level_year)[:, None]
-    if _cover_problem(problems, "incidence.table", inc.table, rates, ages):
-        return np.zeros((2, len(ages)))
-    return rates[:, ages]
-
-
-def _mortality(scenario, problems: Problems, ages) -> np.ndarray:
-    mort = scenario.mortality
-    measure, values = _table_values(scenario, "mortality.table", mort.table,
-                                    tables.MORTALITY_TABLES, tables.builtin_mortality, "qx",
-                                    problems, hi=1.0)
-    if values is None:
-        return np.zeros((2, len(ages)))
-    if _cover_problem(problems, "mortality.table", mort.table, values, ages):
-        return np.zeros((2, len(ages)))
-    values = values[:, ages] * mort.multiplier
-    if measure == "qx":
-        over = values > 1.0
-        if over.any():
-            s, i = np.argwhere(over)[0]
-            problems.add("mortality.multiplier", "makes the annual death probability exceed 1 "
-                         f"at age {ages[i]} ({tables.SEXES[s]})", mort.multiplier)
-            return np.zeros((2, len(ages)))
-        return units.quarterly_prob_from_annual_prob(values)
-    return units.quarterly_prob_from_central_rate(values)
-
-
-def age_mix_share(scenario, key: str, ref: str, lo: int, hi: int) -> float:
-    """``Σ_{a=lo..hi} π(a) / Σ_{a=age_min..age_max} π(a)``: a plan's part of the platform's
-    age mix ``key`` (exactly 1.0 for the platform's own ages); 0 when the mix is empty or
-    cannot be read (the platform's validation reports that)."""
-    age_min, age_max = scenario.population.age_min, scenario.population.age_max
-    ages = np.arange(min(lo, age_min), max(hi, age_max) + 1)
-    mix = _mix(scenario, key, ref, Problems(scenario.file), ages).sum(axis=0)
-    plan = mix[(ages >= lo) & (ages <= hi)].sum()
-    platform = mix[(ages >= age_min) & (ages <= age_max)].sum()
-    return float(plan / platform) if platform > 0 else 0.0
-
-
-def _mix(scenario, key: str, ref: str, problems: Problems, ages) -> np.ndarray:
-    kind, resolved = _resolve_table(scenario, key, ref, tables.MIX_TABLES, problems)
-    if kind is None:
-        return np.full((2, len(ages)), 1.0 / (2 * len(ages)))
-    if kind == "builtin":
-        mix = tables.builtin_mix(resolved)
-    else:
-        mix = _load(lambda: tables.read_age_sex_table(resolved, "share", lo=0.0), problems)
-        if mix is None:
-            return np.full((2, len(ages)), 1.0 / (2 * len(ages)))
-    mix = np.nan_to_num(mix)[:, ages]
-    female_share = scenario.population.female_share
-    if female_share is not None:
-        totals = mix.sum(axis=1)
-        if np.any(totals == 0):
-            problems.add("population.female_share", f"{key} has no members of one sex to "
-                         "reweight", female_share)
-            return np.full((2, len(ages)), 1.0 / (2 * len(ages)))
-        mix = mix / totals[:, None] * np.array([female_share, 1 - female_share])[:, None]
-    total = mix.sum()
-    if total <= 0:
-        problems.add(key, f"shares are all zero over ages {ages[0]}-{ages[-1]}", ref)
-        return np.full((2, len(ages)), 1.0 / (2 * len(ages)))
-    return mix / total
