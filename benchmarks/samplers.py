@@ -73,7 +73,7 @@ def recorded_draws(paths: int = 40):
         ``[lam, path, cell, word]`` (None when the scenario draws none).
     """
     from engine.model import reference
-    from engine.run.simulate import incidence_levels, join_multipliers
+    from engine.model.systematic import incidence_levels, join_multipliers
     from engine.variables import empty_outputs
 
     inputs, seed = load_inputs(DEFAULT_SCENARIO)
@@ -81,7 +81,8 @@ def recorded_draws(paths: int = 40):
     path_ids = np.arange(paths)
     state = reference.initial_state(inputs, paths)
     out = empty_outputs(paths, inputs.quarters)
-    gamma = join_multipliers(inputs, seed, path_ids)
+    gamma = join_multipliers(inputs.join_dispersion, inputs.quarters, inputs.tilt, seed,
+                             path_ids)[0]
     levels, _ = incidence_levels(inputs.systematic, seed, path_ids,
                                  inputs.year_of_quarter)
     for t in range(inputs.quarters):

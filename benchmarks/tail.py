@@ -32,7 +32,7 @@ def _replications(inputs, seed: int, quarters: slice, replications: int, paths: 
     """``replications`` tilted runs of ``paths`` paths (seeds after the run's): each run's
     VaR and TVaR 99.5 % estimates and reported s.e., effective sample sizes, seconds."""
     from engine.analysis import weighted as W
-    from engine.run.simulate import simulate_paths
+    from engine.run.plans import simulate_plans
 
     estimators = {"var_995": (W.var, W.var_standard_error),
                   "tvar_995": (W.tvar, W.tvar_standard_error)}
@@ -41,7 +41,7 @@ def _replications(inputs, seed: int, quarters: slice, replications: int, paths: 
     ess = []
     t0 = time.perf_counter()
     for r in range(replications):
-        out = simulate_paths(inputs, seed + 1 + r, 0, paths)
+        out = simulate_plans(inputs, seed + 1 + r, 0, paths)
         x, w = out["shortfall"][:, quarters].sum(axis=1), out["weight"]
         ess.append(W.effective_sample_size(w))
         for key, (estimate, standard_error) in estimators.items():
@@ -75,17 +75,16 @@ def tail_sampling(paths: int = 1000, pilot_paths: int = 500, replications: int =
 
     from engine.analysis import metrics
     from engine.config.scenario import load_scenario_set
-    from engine.run.platform import build_run_inputs
+    from engine.run.plans import build_run_inputs, simulate_plans
     from engine.run.runner import tilted_set
-    from engine.run.simulate import simulate_paths
 
     plain_set = load_scenario_set(DEFAULT_SCENARIO)
     base = plain_set.base
     seed = base.scenario.seed
     quarters = slice(4 * (TAIL_YEAR - 1), 4 * TAIL_YEAR)
-    simulate_paths(build_run_inputs(base), seed, 0, 20)          # compiled before timing
+    simulate_plans(build_run_inputs(base), seed, 0, 20)          # compiled before timing
     t0 = time.perf_counter()
-    plain = simulate_paths(build_run_inputs(base), seed, 0, paths)["shortfall"][:, quarters]
+    plain = simulate_plans(build_run_inputs(base), seed, 0, paths)["shortfall"][:, quarters]
     t_plain = time.perf_counter() - t0
     tail = dataclasses.replace(base.tail, target="shortfall", year=TAIL_YEAR, level=0.995,
                                pilot_paths=pilot_paths)
@@ -137,24 +136,23 @@ def tail_ruin(paths_plain: int = 100_000, paths_is: int = 2000) -> dict:
 
     from engine.analysis import weighted as W
     from engine.config.scenario import load_scenario_set
-    from engine.run.platform import build_run_inputs
+    from engine.run.plans import build_run_inputs, simulate_plans
     from engine.run.runner import tilted_set
-    from engine.run.simulate import simulate_paths
 
     asked = load_scenario_set(CLOSED_GROUP)
     base = asked.base
     seed = base.scenario.seed
     plain_inputs = build_run_inputs(dataclasses.replace(base, tail=dataclasses.replace(
         base.tail, target=None, drivers="systematic")))
-    simulate_paths(plain_inputs, seed, 0, 20)                        # compiled before timing
+    simulate_plans(plain_inputs, seed, 0, 20)                        # compiled before timing
     t0 = time.perf_counter()
-    ruined = (simulate_paths(plain_inputs, seed, 0, paths_plain)["solvency_gap"] > 0).any(axis=1)
+    ruined = (simulate_plans(plain_inputs, seed, 0, paths_plain)["solvency_gap"] > 0).any(axis=1)
     t_plain = time.perf_counter() - t0
     t0 = time.perf_counter()
     tilted, _ = tilted_set(asked, seed, "numba")
     t_pilot = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out = simulate_paths(build_run_inputs(tilted.base), seed, 0, paths_is)
+    out = simulate_plans(build_run_inputs(tilted.base), seed, 0, paths_is)
     t_is = time.perf_counter() - t0
     x, w = (out["solvency_gap"] > 0).any(axis=1).astype(float), out["weight"]
     p_plain = float(ruined.mean())

@@ -17,7 +17,7 @@ class Variable:
     dtype: type
     units: str
     long_name: str
-    # A platform's total over its plans (engine.run.platform): "sum", a mean weighted by
+    # A platform's total over its plans (engine.run.plans): "sum", a mean weighted by
     # "sharers" or "members", or "common" (the same on every plan: plan 0's value).
     total: str = "sum"
 

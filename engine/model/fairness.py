@@ -2,7 +2,7 @@
 cross-subsidy of equal sharing), and what age-rated sharing would change.
 
 Everything here is an expectation, from the scenario's expected path (each draw replaced
-by its mean, :class:`engine.model.reference.MeanDraws`): exact without cost feedback, first order
+by its mean, :class:`engine.model.mean_path.MeanDraws`): exact without cost feedback, first order
 with it. Behaviour is held fixed: the age-rated column prices the expected path's costs and
 memberships by age; to see members react to age-rated prices, simulate the scenario with
 ``sharing.rule = "age_rated"`` (``scenarios/stress/age_rated.toml``). The weights here are
@@ -35,9 +35,8 @@ import numpy as np
 
 from engine.model import lapse
 from engine.model.inputs import ModelInputs
-from engine.model.reference import MeanDraws, initial_state, step_quarter
+from engine.model.mean_path import mean_paths
 from engine.model.units import prob_from_hazard
-from engine.variables import VARIABLES
 
 BAND_YEARS = 5
 
@@ -65,12 +64,9 @@ class FairnessRow:
 def analyse(inputs: ModelInputs) -> list[FairnessRow]:
     """The fairness table of a scenario (see the module docstring)."""
     T = inputs.quarters
-    state = initial_state(inputs, 1, dtype=np.float64)
-    out = {v.name: np.zeros((1, T)) for v in VARIABLES}
     traces = [{} for _ in range(T)]
-    for t in range(T):
-        step_quarter(inputs, state, t, MeanDraws(), np.zeros(1, dtype=np.int64), np.ones(1),
-                     np.ones(1), out, trace=traces[t])
+    ones = np.ones((1, T))
+    out = mean_paths(inputs, ones, ones, traces=traces)
     cost = out["cost_per_member"][0]
     W = inputs.waiting_quarters
     R = inputs.n_rows

@@ -69,14 +69,15 @@ from engine.model.inputs import ModelInputs
 from engine.model.tilt import CLAIM_STATS, CLAIM_TILT_UNIT_YUAN, claim_tilted_probability
 from engine.model.units import prob_from_hazard
 from engine.random import samplers, streams
-from engine.variables import VARIABLES
 
-_ALL_VARIABLES = tuple(v.name for v in VARIABLES)
 CLAIM_UNIT = 1.0 / CLAIM_TILT_UNIT_YUAN
 
 
 class KeyedDraws:
-    """Exact random draws from the keyed streams of ``seed`` (the simulation)."""
+    """Exact random draws from the keyed streams of ``seed`` (the simulation); the other
+    kind is :class:`engine.model.mean_path.MeanDraws` (each draw its mean)."""
+
+    keyed = True    # draws that a claim tilt can tilt (a mean path has none)
 
     def __init__(self, seed: int):
         self.seed = seed
@@ -86,21 +87,6 @@ class KeyedDraws:
 
     def poisson(self, lam, t: int, kind: int, path, cell):
         return samplers.poisson(lam, streams.Stream(self.seed, t, kind), path, cell)
-
-
-class MeanDraws:
-    """Each draw replaced by its mean (``n p``, ``λ``): the step then gives the expected path.
-
-    The expectation is exact while the step is linear in the state: no cost feedback
-    (both elasticities and anti-selection 0), caps that do not bind and a fixed or
-    innovation-only growth model; otherwise it is the first-order (mean-field) path.
-    """
-
-    def binomial(self, n, p, t, kind, path, cell):
-        return n * np.asarray(p, dtype=np.float64)
-
-    def poisson(self, lam, t, kind, path, cell):
-        return np.asarray(lam, dtype=np.float64)
 
 
 @dataclass
@@ -124,7 +110,7 @@ class State:
 def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
     """Every path starts from the scenario's initial members, reserve and a neutral cost.
 
-    ``dtype=float`` gives the state of the expected path (:class:`MeanDraws`).
+    ``dtype=float`` gives the state of the expected path (:mod:`engine.model.mean_path`).
     """
     members = np.broadcast_to(inputs.initial_members.astype(dtype),
                               (n_paths, *inputs.initial_members.shape)).copy()
@@ -207,13 +193,14 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
                  moves: dict | None = None) -> None:
     """Advance ``state`` by quarter ``t`` and write column ``t`` of ``out``.
 
-    ``draws`` is :class:`KeyedDraws` (simulation) or :class:`MeanDraws` (expected path);
+    ``draws`` is :class:`KeyedDraws` (simulation) or
+    :class:`engine.model.mean_path.MeanDraws` (expected path);
     ``paths`` are the global path indices (the streams' counters); ``join_gamma`` the
     joins' mixing multipliers and ``incidence_level`` the systematic level ``Λ`` of this
     quarter, one per path. ``trace``, if given, receives
     per-cell arrays of the quarter: ``at_risk_of_diagnosis``, ``diagnosed`` and
     ``before_ageing`` (members after every decrement, before ageing: the sharers' base).
-    ``moves`` (a platform's plans, :mod:`engine.run.platform`): ``moves["in"]`` ``(P, R,
+    ``moves`` (a platform's plans, :mod:`engine.run.plans`): ``moves["in"]`` ``(P, R,
     Dn)`` members who enter at the youngest age after ageing (or None), and
     ``moves["out"]``, if given, receives the ``(P, R, Dn)`` members who aged out.
     """
@@ -356,7 +343,7 @@ def _deaths_and_diagnoses(inputs, state, t, draws, paths, level, col, trace) -> 
         trace["at_risk_of_diagnosis"] = N.copy()
     hazard = (inputs.diagnosis_hazard_q[None] * inputs.hazard_factor[t]
               * level[:, None, None, None])
-    if inputs.tilt.claims_tilted_at(t) and not isinstance(draws, MeanDraws):
+    if inputs.tilt.claims_tilted_at(t) and draws.keyed:
         # (the expected path is the model's own: a tilt changes how paths are drawn)
         diagnosed = _tilted_diagnoses(inputs, state, t, draws, prob_from_hazard(hazard), N,
                                       p_col, cell)
@@ -511,14 +498,3 @@ def _age(inputs, state, t, col, moves=None) -> None:
         balance = np.where(total > 0, held / np.where(total > 0, total, 1.0), 0.0)
     col["balance_per_member"] = balance
     col["members"] = N.sum(axis=(1, 2, 3))
-
-
-def expected_path(inputs: ModelInputs) -> dict[str, np.ndarray]:
-    """The expected path (see :class:`MeanDraws`): one value per variable and quarter."""
-    out = {name: np.zeros((1, inputs.quarters)) for name in _ALL_VARIABLES}
-    state = initial_state(inputs, 1, dtype=np.float64)
-    paths = np.zeros(1, dtype=np.int64)
-    draws = MeanDraws()
-    for t in range(inputs.quarters):
-        step_quarter(inputs, state, t, draws, paths, np.ones(1), np.ones(1), out)
-    return {k: v[0] for k, v in out.items()}

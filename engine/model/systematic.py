@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.model.tilt import Tilt, bernoulli_log_weight, shifted_normal
+from engine.model.tilt import Tilt, bernoulli_log_weight, gamma_log_weight, shifted_normal
 from engine.random import samplers, streams
 
 NO_TILT = Tilt()
@@ -150,3 +150,35 @@ def incidence_levels(risk: SystematicRisk, seed: int, paths: np.ndarray,
         level = level * np.exp(tau[:, None] * (np.arange(T) / 4.0)[None, :])
     shocks, lw = shock_multipliers(risk, seed, paths, T, tilt, drivers)
     return level * shocks, log_w + lw
+
+
+# ------------------------------------------------------------------ the joins' over-dispersion
+
+MAX_GAMMA_SHAPE = 1e12   # over-dispersion α < 1e-12 is no over-dispersion (join_multipliers)
+
+
+def join_multipliers(dispersion: float, quarters: int, tilt: Tilt, seed: int,
+                     paths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The joins' mixing multipliers ``G[p, t]`` ~ Gamma(1/α, scale α) (ones if α = 0) and
+    each path's ``log w`` under ``tilt`` (:mod:`engine.model.tilt`).
+
+    One draw per (path, quarter) from the ``JOIN_GAMMA`` stream, cell 0. Given ``G``, the
+    joins of a quarter are Poisson with mean ``λ G``, so without a market cap their total
+    is negative binomial with variance ``λ + α λ²``. Under a ``[tail]`` tilt the scale is
+    ``m α`` (``tilt.join_mean_at(t)``). Like :func:`incidence_levels`, a systematic driver
+    drawn per path and shared by every cell, plan and scenario of a set.
+    """
+    alpha = dispersion
+    out = np.ones((len(paths), quarters))
+    log_w = np.zeros(len(paths))
+    if alpha <= 0 or 1.0 / alpha > MAX_GAMMA_SHAPE:
+        # α below 1e-12: the multiplier's s.d. √α is under 1e-6, so it is 1 (and 1/α may
+        # not even be finite: a subnormal α makes it inf, which no sampler can draw)
+        return out, log_w
+    for t in range(quarters):
+        mean = tilt.join_mean_at(t)
+        draws = samplers.gamma(np.full(len(paths), 1.0 / alpha),
+                               streams.Stream(seed, t, streams.Kind.JOIN_GAMMA), paths, 0)
+        out[:, t] = draws * alpha if mean == 1.0 else draws * (mean * alpha)
+        log_w += gamma_log_weight(out[:, t], alpha, mean)
+    return out, log_w

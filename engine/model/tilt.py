@@ -2,7 +2,7 @@
 
 The tail of a platform's shortfall and ruin is driven by a few per-path variables whose laws
 are known (:mod:`engine.model.systematic`, the joins' multipliers of
-:func:`engine.run.simulate.join_multipliers`). A run with a ``[tail]`` table draws them from
+:func:`engine.model.systematic.join_multipliers`). A run with a ``[tail]`` table draws them from
 a tilted law ``g`` instead of the model's ``f`` and stores each path's likelihood ratio
 ``w = f / g`` (the product over its drivers) as the ``weight`` variable; every weighted
 estimator (:mod:`engine.analysis.weighted`) then estimates the model's quantities without

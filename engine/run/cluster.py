@@ -40,9 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ResultsError
-from engine.model.inputs import ModelInputs
-from engine.run.platform import build_run_inputs
-from engine.run.simulate import Chunk, plan_chunks, scenario_seeds, simulate_paths
+from engine.run.plans import PlatformInputs, build_run_inputs, simulate_plans
+from engine.run.simulate import Chunk, plan_chunks, scenario_seeds
 
 CONNECT_TIMEOUT_S = 10
 _LOCAL = re.compile(r"^local:(\d+)$")
@@ -340,7 +339,7 @@ def open_client(scheduler: str, tls: TlsOptions | None = None):
             cluster.close()
 
 
-def simulate_block(inputs: ModelInputs, seed: int, start: int, count: int
+def simulate_block(inputs: PlatformInputs, seed: int, start: int, count: int
                    ) -> dict[str, np.ndarray]:
     """The task a worker runs: one chunk of paths with the numba kernel.
 
@@ -356,14 +355,14 @@ def simulate_block(inputs: ModelInputs, seed: int, start: int, count: int
     except (ImportError, ValueError, AttributeError):
         per_task = numba.config.NUMBA_NUM_THREADS
     numba.set_num_threads(per_task)
-    return simulate_paths(inputs, seed, start, count, backend="numba")
+    return simulate_plans(inputs, seed, start, count, backend="numba")
 
 
 def run_chunks_on_cluster(client, scenarios, n_paths: int, seed: int, chunk_paths: int,
                           skip: Callable[[Chunk], bool] | None = None,
                           streams_choice: str = "common"
                           ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
-    """Like :func:`engine.run.simulate.run_chunks`, but on the cluster; yields as chunks finish."""
+    """Like :func:`engine.run.plans.run_chunks`, but on the cluster; yields as chunks finish."""
     from distributed import as_completed
 
     inputs = [build_run_inputs(s) for s in scenarios]

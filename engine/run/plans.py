@@ -1,7 +1,10 @@
-"""A platform's plans simulated path by path, and the platform's totals.
+"""Every run goes through here: a scenario is a platform of one plan. The plans are
+simulated path by path, in age order, and a platform's totals are made of them.
 
-Each plan is a scenario of its own ages and rules (:mod:`engine.config.platform`); its paths
-are simulated by :func:`engine.run.simulate.simulate_paths` on the platform's seed, so the
+A plain scenario is a platform of one plan whose results carry no plan dimension: its
+plan's arrays are its results, bit for bit. Each plan of a platform file is a scenario of
+its own ages and rules (:mod:`engine.config.platform`); its paths are simulated by
+:func:`engine.run.simulate.simulate_paths` on the platform's seed, so the
 systematic incidence level and the joins' over-dispersion (drawn per path from the seed, and
 fixed at the platform) are the same in every plan, and cell draws are keyed by absolute
 age. With ``age_out = "next_plan"`` the plans run in age order and the members who pass
@@ -15,12 +18,15 @@ who move between plans are counted once: the platform's ``aged_out`` leaves them
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.model.inputs import ModelInputs, build_inputs
+from engine.model.mean_path import mean_paths
 from engine.model.tilt import CLAIM_STATS_KEY
+from engine.run.simulate import Chunk, plan_chunks, scenario_seeds, simulate_paths
 from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT
 
 MOVES = ("moved_in", "moved_out")   # per-plan extras: members who moved between plans
@@ -28,12 +34,24 @@ MOVES = ("moved_in", "moved_out")   # per-plan extras: members who moved between
 
 @dataclass(frozen=True)
 class PlatformInputs:
-    """The plans' inputs in the file's order, their names and the age-out rule."""
+    """What a run simulates for one scenario: its plans' inputs in the file's order (one
+    plan for a plain scenario), their names (``()``: a plain scenario, whose results have
+    no plan dimension) and the age-out rule."""
 
     name: str
     plan_names: tuple[str, ...]
     plans: tuple[ModelInputs, ...]
     age_out: str
+
+    @classmethod
+    def of_plan(cls, inputs: ModelInputs) -> PlatformInputs:
+        """A plain scenario's inputs as the platform of its one plan."""
+        return cls(inputs.name, (), (inputs,), "leave")
+
+    @property
+    def per_plan(self) -> bool:
+        """Whether the results carry each plan's values (a platform file)."""
+        return bool(self.plan_names)
 
     @property
     def quarters(self) -> int:
@@ -54,10 +72,10 @@ class PlatformInputs:
         return -1
 
 
-def build_run_inputs(scenario) -> ModelInputs | PlatformInputs:
-    """What a run simulates for one scenario: its inputs, or its plans' if it has plans."""
+def build_run_inputs(scenario) -> PlatformInputs:
+    """What a run simulates for one scenario: a platform of its plans, or of itself."""
     if not scenario.plans:
-        return build_inputs(scenario)
+        return PlatformInputs.of_plan(build_inputs(scenario))
     return PlatformInputs(scenario.name, tuple(p.name.rsplit(".", 1)[-1].split("[")[0]
                                                for p in scenario.plans),
                           tuple(build_inputs(p) for p in scenario.plans), scenario.age_out)
@@ -68,27 +86,74 @@ def plan_order(platform: PlatformInputs) -> list[int]:
     return sorted(range(len(platform.plans)), key=lambda j: platform.plans[j].age_min)
 
 
-def simulate_platform(platform: PlatformInputs, seed: int, start: int, count: int,
-                      backend: str = "numba") -> dict[str, np.ndarray]:
-    """Every plan's paths ``start .. start + count − 1`` and the platform's totals.
+# One plan's run: (plan inputs, arrivals from a younger plan or None, keep who ages out)
+PlanRun = Callable[[ModelInputs, "np.ndarray | None", bool], dict]
 
-    Returns the totals under each variable's name ``(P, T)`` and each plan's values under
-    ``name + "_by_plan"`` ``(n_plans, P, T)``, plus ``moved_in_by_plan`` and
-    ``moved_out_by_plan`` (members who moved between plans).
-    """
-    from engine.run.simulate import simulate_paths
 
+def chain_plans(platform: PlatformInputs, run_plan: PlanRun) -> dict[str, np.ndarray]:
+    """Run the plans in age order with ``run_plan``, members who age out of a plan entering
+    the next one, and return the platform's totals and each plan's arrays (:func:`combine`);
+    a plain scenario's one plan's arrays as they are."""
+    if not platform.per_plan:
+        return run_plan(platform.plans[0], None, False)
     n = len(platform.plans)
     runs: list[dict | None] = [None] * n
     arrivals: list[np.ndarray | None] = [None] * n
     for j in plan_order(platform):
         k = platform.receiver(j)
-        runs[j] = simulate_paths(platform.plans[j], seed, start, count, backend,
-                                 arrivals=arrivals[j], keep_aged_out=k >= 0)
+        runs[j] = run_plan(platform.plans[j], arrivals[j], k >= 0)
         if k >= 0:
             arrivals[k] = _fit_durations(runs[j].pop("aged_out_cells"),
                                          platform.plans[k].n_durations)
     return combine(runs)
+
+
+def simulate_plans(platform: PlatformInputs, seed: int, start: int, count: int,
+                   backend: str = "numba") -> dict[str, np.ndarray]:
+    """Every plan's paths ``start .. start + count − 1`` and the platform's totals.
+
+    Returns the totals under each variable's name ``(P, T)`` and, for a platform file, each
+    plan's values under ``name + "_by_plan"`` ``(n_plans, P, T)``, plus
+    ``moved_in_by_plan`` and ``moved_out_by_plan`` (members who moved between plans).
+    """
+    def run_plan(plan, arrivals, keep_aged_out):
+        return simulate_paths(plan, seed, start, count, backend, arrivals=arrivals,
+                              keep_aged_out=keep_aged_out)
+
+    return chain_plans(platform, run_plan)
+
+
+def expected_paths(platform: PlatformInputs) -> dict[str, np.ndarray]:
+    """The expected path (:mod:`engine.model.mean_path`) of a scenario or platform: its
+    totals ``(T,)`` and each plan's ``name + "_by_plan"`` ``(n_plans, T)``, members moving
+    between plans in expectation too."""
+    def run_plan(plan, arrivals, keep_aged_out):
+        ones = np.ones((1, plan.quarters))
+        aged = np.zeros((1, plan.quarters, plan.n_rows, plan.n_durations))
+        out = mean_paths(plan, ones, ones, moves_in=arrivals,
+                         moves_out=aged if keep_aged_out else None)
+        del out[CLAIM_STATS_KEY]
+        if arrivals is not None:
+            out["moved_in"] = arrivals.sum(axis=(2, 3))
+        if keep_aged_out:
+            out["aged_out_cells"] = aged
+            out["moved_out"] = aged.sum(axis=(2, 3))
+        return out
+
+    return {name: values[..., 0, :] for name, values in chain_plans(platform, run_plan).items()}
+
+
+def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: str = "numba",
+               skip: Callable[[Chunk], bool] | None = None, streams_choice: str = "common"
+               ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
+    """Yield ``(chunk, results)`` for every chunk of every scenario not skipped."""
+    inputs = [build_run_inputs(s) for s in scenarios]
+    seeds = scenario_seeds(seed, len(scenarios), streams_choice)
+    for chunk in plan_chunks(len(scenarios), n_paths, chunk_paths):
+        if skip is not None and skip(chunk):
+            continue
+        yield chunk, simulate_plans(inputs[chunk.scenario], seeds[chunk.scenario],
+                                    chunk.start, chunk.count, backend)
 
 
 def _fit_durations(aged: np.ndarray, n_durations: int) -> np.ndarray:
@@ -101,7 +166,7 @@ def _fit_durations(aged: np.ndarray, n_durations: int) -> np.ndarray:
 
 
 def combine(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The platform's totals and the per-plan arrays (see :func:`simulate_platform`)."""
+    """The platform's totals and the per-plan arrays (see :func:`simulate_plans`)."""
     out: dict[str, np.ndarray] = {}
     members = [r["members"].astype(np.float64) for r in runs]
     sharers = [r["sharers"].astype(np.float64) for r in runs]
@@ -141,36 +206,3 @@ def combine(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     # members who moved to another plan did not leave the platform
     out["aged_out"] = out["aged_out"] - out["moved_out" + PLAN_SUFFIX].sum(axis=0)
     return out
-
-
-def expected_paths(inputs: ModelInputs | PlatformInputs) -> dict[str, np.ndarray]:
-    """The expected path (:func:`engine.model.reference.expected_path`) of a scenario, or of
-    a platform: its totals ``(T,)`` and each plan's ``name + "_by_plan"`` ``(n_plans, T)``,
-    members moving between plans in expectation too."""
-    from engine.model import reference
-
-    if not isinstance(inputs, PlatformInputs):
-        return reference.expected_path(inputs)
-    n = len(inputs.plans)
-    runs: list[dict | None] = [None] * n
-    arrivals: list[np.ndarray | None] = [None] * n
-    for j in plan_order(inputs):
-        plan = inputs.plans[j]
-        k = inputs.receiver(j)
-        T = plan.quarters
-        out = {v.name: np.zeros((1, T)) for v in VARIABLES}
-        state = reference.initial_state(plan, 1, dtype=np.float64)
-        aged = np.zeros((1, T, plan.n_rows, plan.n_durations)) if k >= 0 else None
-        for t in range(T):
-            moves = {"in": None if arrivals[j] is None else arrivals[j][:, t],
-                     "out": None if aged is None else aged[:, t]}
-            reference.step_quarter(plan, state, t, reference.MeanDraws(),
-                                   np.zeros(1, dtype=np.int64), np.ones(1), np.ones(1), out,
-                                   moves=moves)
-        if arrivals[j] is not None:
-            out["moved_in"] = arrivals[j].sum(axis=(2, 3))
-        if aged is not None:
-            out["moved_out"] = aged.sum(axis=(2, 3))
-            arrivals[k] = _fit_durations(aged, inputs.plans[k].n_durations)
-        runs[j] = out
-    return {name: values[..., 0, :] for name, values in combine(runs).items()}

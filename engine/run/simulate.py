@@ -1,15 +1,15 @@
-"""Runs scenarios over paths in chunks and hands each finished chunk to a writer.
+"""One plan's paths in either engine (or in expectation), and the chunks a run is cut into.
 
 A chunk is a block of consecutive paths of one scenario; it is simulated for all quarters
-and returned as per-(path, quarter) arrays. Memory is set by the chunk, not by the number
-of paths. Because every draw is keyed by (seed, path, quarter, kind, cell), a chunk's
-numbers do not depend on the chunk size, the order chunks run in, or the backend.
+and returned as per-(path, quarter) arrays (a scenario's plans: :mod:`engine.run.plans`).
+Memory is set by the chunk, not by the number of paths. Because every draw is keyed by
+(seed, path, quarter, kind, cell), a chunk's numbers do not depend on the chunk size, the
+order chunks run in, or the backend.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -17,19 +17,17 @@ import numpy as np
 
 from engine.model import reference
 from engine.model.inputs import ModelInputs
-from engine.model.systematic import incidence_levels
-from engine.model.tilt import CLAIM_STATS_KEY, gamma_log_weight
+from engine.model.mean_path import mean_paths
+from engine.model.systematic import incidence_levels, join_multipliers
+from engine.model.tilt import CLAIM_STATS_KEY
 from engine.random import streams
-from engine.random.samplers import gamma
-from engine.run.platform import PlatformInputs, build_run_inputs, simulate_platform
 from engine.variables import WEIGHT, empty_outputs
 
 BACKENDS = ("numba", "numpy")
 # Not a backend for results: each path's expected path given its own systematic drivers
-# (every binomial and Poisson draw replaced by its mean, engine.model.reference.MeanDraws),
-# the cheap stand-in a pilot ranks paths by when the drivers make the tail (engine.run.tail)
+# (engine.model.mean_path), the cheap stand-in a pilot ranks paths by when the drivers make
+# the tail (engine.run.tail)
 CONDITIONAL_MEAN = "conditional_mean"
-MAX_GAMMA_SHAPE = 1e12   # over-dispersion α < 1e-12 is no over-dispersion (join_multipliers)
 
 
 @dataclass(frozen=True)
@@ -51,55 +49,23 @@ def plan_chunks(n_scenarios: int, n_paths: int, chunk_paths: int) -> list[Chunk]
     return out
 
 
-def join_multipliers(inputs: ModelInputs, seed: int, paths: np.ndarray) -> np.ndarray:
-    """Negative-binomial mixing multipliers ``G[p, t]`` ~ Gamma(1/α, scale α); ones if α = 0.
+def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
+                   backend: str = "numba", *, arrivals: np.ndarray | None = None,
+                   keep_aged_out: bool = False) -> dict[str, np.ndarray]:
+    """Simulate one plan's (or plain scenario's) paths ``start .. start + count − 1`` over
+    all quarters.
 
-    One draw per (path, quarter) from the ``JOIN_GAMMA`` stream, cell 0. Given ``G``, the
-    joins of a quarter are Poisson with mean ``λ G``, so their total is negative binomial
-    with variance ``λ + α λ²``. Under a ``[tail]`` tilt the scale is ``m α``
-    (:func:`join_multipliers_weighted`).
-    """
-    return join_multipliers_weighted(inputs, seed, paths)[0]
-
-
-def join_multipliers_weighted(inputs: ModelInputs, seed: int, paths: np.ndarray
-                              ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`join_multipliers` drawn under ``inputs.tilt`` and each path's ``log w``
-    (:mod:`engine.model.tilt`)."""
-    alpha = inputs.join_dispersion
-    out = np.ones((len(paths), inputs.quarters))
-    log_w = np.zeros(len(paths))
-    if alpha <= 0 or 1.0 / alpha > MAX_GAMMA_SHAPE:
-        # α below 1e-12: the multiplier's s.d. √α is under 1e-6, so it is 1 (and 1/α may
-        # not even be finite: a subnormal α makes it inf, which no sampler can draw)
-        return out, log_w
-    for t in range(inputs.quarters):
-        mean = inputs.tilt.join_mean_at(t)
-        draws = gamma(np.full(len(paths), 1.0 / alpha),
-                      streams.Stream(seed, t, streams.Kind.JOIN_GAMMA), paths, 0)
-        out[:, t] = draws * alpha if mean == 1.0 else draws * (mean * alpha)
-        log_w += gamma_log_weight(out[:, t], alpha, mean)
-    return out, log_w
-
-
-def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "numba", *,
-                   arrivals: np.ndarray | None = None, keep_aged_out: bool = False
-                   ) -> dict[str, np.ndarray]:
-    """Simulate paths ``start .. start + count − 1`` over all quarters.
-
-    Returns per-(path, quarter) arrays for every variable in :mod:`engine.variables`; for a
-    platform (:class:`engine.run.platform.PlatformInputs`) its totals and each plan's values
-    (:func:`engine.run.platform.simulate_platform`). Within a platform, ``arrivals``
-    ``(P, T, R, Dn)`` are members who enter the plan's youngest age from a younger plan
-    (``moved_in``), and ``keep_aged_out`` returns who aged out by cell
-    (``aged_out_cells``, ``moved_out``).
+    Returns per-(path, quarter) arrays for every variable in :mod:`engine.variables` and
+    ``weight``. A platform's plans run through :func:`engine.run.plans.simulate_plans`,
+    which calls this for each: ``arrivals`` ``(P, T, R, Dn)`` are members who enter the
+    plan's youngest age from a younger plan (``moved_in``), and ``keep_aged_out`` returns
+    who aged out by cell (``aged_out_cells``, ``moved_out``).
     """
     if backend not in BACKENDS + (CONDITIONAL_MEAN,):
         raise ValueError(f"unknown backend {backend!r}")
-    if isinstance(inputs, PlatformInputs):
-        return simulate_platform(inputs, seed, start, count, backend)
     paths = np.arange(start, start + count, dtype=np.int64)
-    multipliers, log_w = join_multipliers_weighted(inputs, seed, paths)
+    multipliers, log_w = join_multipliers(inputs.join_dispersion, inputs.quarters, inputs.tilt,
+                                          seed, paths)
     levels, log_w_levels = incidence_levels(
         inputs.systematic, seed if inputs.systematic_seed is None else inputs.systematic_seed,
         paths, inputs.year_of_quarter, inputs.tilt)
@@ -111,23 +77,15 @@ def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "nu
         into = (np.zeros((0, 0, 0, 0), np.int64) if arrivals is None
                 else np.ascontiguousarray(arrivals, dtype=np.int64))
         out = _simulate_numba(inputs, seed, start, multipliers, levels, into, aged)
+    elif backend == CONDITIONAL_MEAN:
+        # each path's expected path given its systematic drivers (a tilt's pilot)
+        out = mean_paths(inputs, multipliers, levels, paths, arrivals,
+                         aged if keep_aged_out else None)
     else:
-        out = empty_outputs(count, T)
-        if backend == CONDITIONAL_MEAN:
-            # each path's expected path given its systematic drivers (a tilt's pilot)
-            out = {name: np.zeros(values.shape) for name, values in out.items()}
-            state = reference.initial_state(inputs, count, dtype=np.float64)
-            draws = reference.MeanDraws()
-        else:
-            state = reference.initial_state(inputs, count)
-            draws = reference.KeyedDraws(seed)
-        for t in range(T):
-            moves = {"in": None if arrivals is None else arrivals[:, t],
-                     "out": aged[:, t] if keep_aged_out else None}
-            reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t],
-                                   levels[:, t], out, moves=moves)
+        out = _simulate_reference(inputs, seed, paths, multipliers, levels, arrivals,
+                                  aged if keep_aged_out else None)
     # each path's likelihood ratio (1 without a [tail] tilt): engine.model.tilt
-    claim_stats = out.pop(CLAIM_STATS_KEY) if backend == "numba" else state.claim_stats
+    claim_stats = out.pop(CLAIM_STATS_KEY)
     if inputs.claims_tilted:
         out[WEIGHT] = np.exp(log_w + log_w_levels + claim_stats[:, 0])
         out[CLAIM_STATS_KEY] = claim_stats
@@ -138,6 +96,23 @@ def simulate_paths(inputs, seed: int, start: int, count: int, backend: str = "nu
     if keep_aged_out:
         out["aged_out_cells"] = aged
         out["moved_out"] = aged.sum(axis=(2, 3))
+    return out
+
+
+def _simulate_reference(inputs: ModelInputs, seed: int, paths: np.ndarray,
+                        multipliers: np.ndarray, levels: np.ndarray,
+                        arrivals: np.ndarray | None, aged: np.ndarray | None
+                        ) -> dict[str, np.ndarray]:
+    """The numpy reference over the chunk's paths (the same draws as the kernel)."""
+    out = empty_outputs(len(paths), inputs.quarters)
+    state = reference.initial_state(inputs, len(paths))
+    draws = reference.KeyedDraws(seed)
+    for t in range(inputs.quarters):
+        moves = {"in": None if arrivals is None else arrivals[:, t],
+                 "out": None if aged is None else aged[:, t]}
+        reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t],
+                               levels[:, t], out, moves=moves)
+    out[CLAIM_STATS_KEY] = state.claim_stats
     return out
 
 
@@ -190,16 +165,3 @@ def scenario_seeds(seed: int, n_scenarios: int, streams_choice: str = "common") 
     if streams_choice == "independent":
         return [streams.scenario_seed(seed, i) for i in range(n_scenarios)]
     return [seed] * n_scenarios
-
-
-def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: str = "numba",
-               skip: Callable[[Chunk], bool] | None = None, streams_choice: str = "common"
-               ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
-    """Yield ``(chunk, results)`` for every chunk of every scenario not skipped."""
-    inputs = [build_run_inputs(s) for s in scenarios]
-    seeds = scenario_seeds(seed, len(scenarios), streams_choice)
-    for chunk in plan_chunks(len(scenarios), n_paths, chunk_paths):
-        if skip is not None and skip(chunk):
-            continue
-        yield chunk, simulate_paths(inputs[chunk.scenario], seeds[chunk.scenario], chunk.start,
-                                    chunk.count, backend)

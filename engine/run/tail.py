@@ -42,7 +42,7 @@ import json
 import numpy as np
 
 from engine.analysis import weighted as W
-from engine.model.systematic import incidence_levels
+from engine.model.systematic import incidence_levels, join_multipliers
 from engine.model.tilt import CLAIM_STATS_KEY, Tilt
 from engine.random import streams
 
@@ -92,15 +92,16 @@ def elite_paths(x: np.ndarray, w: np.ndarray, target: str, level: float
     return top, x >= top, False
 
 
-def _drivers(inputs, seed: int, paths: np.ndarray) -> dict[str, np.ndarray]:
-    from engine.run.simulate import join_multipliers_weighted
-
-    first = inputs.plans[0] if hasattr(inputs, "plans") else inputs
+def _drivers(platform, seed: int, paths: np.ndarray) -> dict[str, np.ndarray]:
+    """The systematic drivers the pilot's paths drew: the platform's, drawn alike in every
+    plan (its first plan's settings)."""
+    first = platform.plans[0]
     drivers: dict[str, np.ndarray] = {}
     incidence_levels(first.systematic, seed if first.systematic_seed is None
                      else first.systematic_seed, paths, first.year_of_quarter, first.tilt,
                      drivers)
-    drivers["join"] = join_multipliers_weighted(first, seed, paths)[0]
+    drivers["join"] = join_multipliers(first.join_dispersion, first.quarters, first.tilt,
+                                       seed, paths)[0]
     return drivers
 
 
@@ -178,19 +179,18 @@ def pilot_mode(tail) -> str:
     return "conditional_mean" if tail.drivers == "systematic" else "simulated"
 
 
-def pilot_inputs(inputs, quarters: int | None):
-    """The run's inputs stopped at the end of the target's period: later quarters cannot
-    move the target, and the pilot's paths cost what that period costs."""
+def pilot_inputs(platform, quarters: int | None):
+    """The run's inputs (:class:`engine.run.plans.PlatformInputs`) stopped at the end of the
+    target's period: later quarters cannot move the target, and the pilot's paths cost what
+    that period costs."""
     import dataclasses
 
     from engine.model.inputs import first_quarters
 
     if quarters is None:
-        return inputs
-    if hasattr(inputs, "plans"):
-        return dataclasses.replace(inputs, plans=tuple(first_quarters(p, quarters)
-                                                       for p in inputs.plans))
-    return first_quarters(inputs, quarters)
+        return platform
+    return dataclasses.replace(platform, plans=tuple(first_quarters(p, quarters)
+                                                     for p in platform.plans))
 
 
 def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
@@ -206,7 +206,8 @@ def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
         When a round's elite has fewer than :data:`MIN_ELITE` paths with a positive target
         (nothing in the pilot comes near the tail; more pilot paths are needed).
     """
-    from engine.run.simulate import CONDITIONAL_MEAN, simulate_paths
+    from engine.run.plans import simulate_plans
+    from engine.run.simulate import CONDITIONAL_MEAN
 
     seed_p = pilot_seed(seed)
     if pilot_mode(tail) == CONDITIONAL_MEAN:
@@ -216,14 +217,14 @@ def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
     record = []
     for r in range(ROUNDS):
         inputs = pilot_inputs(run_inputs_for(tilt), tilt.quarters)
-        out = simulate_paths(inputs, seed_p, 0, tail.pilot_paths, backend)
+        out = simulate_plans(inputs, seed_p, 0, tail.pilot_paths, backend)
         w = out["weight"]
         x = target_values(out, tail.target, tail.year, tail.horizon_quarters)
         gamma, elite, reached = elite_paths(x, w, tail.target, tail.level)
         if elite.sum() < MIN_ELITE:
             raise ValueError(f"round {r + 1}: {int(elite.sum())} of {tail.pilot_paths} pilot "
                              "paths reach the target's tail")
-        first = inputs.plans[0] if hasattr(inputs, "plans") else inputs
+        first = inputs.plans[0]
         if tail.drivers != "claims":
             tilt = _update(tilt, _drivers(inputs, seed_p, paths), w, elite, first)
         if tail.drivers != "systematic":

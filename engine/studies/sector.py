@@ -124,14 +124,14 @@ def load_sector(path) -> Sector:
 def platform_series(platform: SectorPlatform, sector: Sector, paths: int,
                     backend: str = "numba") -> dict[str, np.ndarray]:
     """One platform's members, claims and contributions ``(paths, sector quarters)``."""
-    from engine.run.platform import build_run_inputs
-    from engine.run.simulate import scenario_seeds, simulate_paths
+    from engine.run.plans import build_run_inputs, simulate_plans
+    from engine.run.simulate import scenario_seeds
 
     ss = platform.scenario_set
     S = len(ss.scenarios)
     per = -(-paths // S)
     seeds = scenario_seeds(ss.base.scenario.seed, S, ss.streams)
-    runs = [simulate_paths(build_run_inputs(s), seed, 0, per, backend)
+    runs = [simulate_plans(build_run_inputs(s), seed, 0, per, backend)
             for s, seed in zip(ss.scenarios, seeds, strict=True)]
     labels = quarter_labels(ss.base.scenario.start, ss.base.scenario.quarters)
     where = {lab: t for t, lab in enumerate(labels)}

@@ -448,11 +448,12 @@ def run_study(scenario_path, observations_path, out_dir, paths: int | None = Non
 
 def fit_lines(scenario, observations_path: Path) -> list[str]:
     """How the scenario's expected path lands on each published figure, per source, and
-    which sources pull it apart (:func:`engine.studies.calibrate.conflict_lines`): why the
+    which sources pull it apart (:func:`engine.studies.verdicts.conflict_lines`): why the
     forecast cannot meet every figure it was fitted to."""
-    from engine.run.platform import build_run_inputs, expected_paths
-    from engine.studies.calibrate import Verdict, conflict_lines, values_of
+    from engine.run.plans import build_run_inputs, expected_paths
+    from engine.studies.calibrate import values_of
     from engine.studies.observations import fitted_only, read_observations
+    from engine.studies.verdicts import Verdict, conflict_lines
 
     plans = tuple(p.name.rsplit(".", 1)[-1].split("[")[0] for p in scenario.plans)
     figures = fitted_only(read_observations(observations_path, scenario.scenario.start,

@@ -38,15 +38,14 @@ def shipped_files() -> list[Path]:
 def checksums_of(path: Path, backend: str, paths: int = GOLDEN_PATHS) -> dict[str, str]:
     """``{variable: sha256}`` of one file's scenarios simulated on ``backend``."""
     from engine.config.scenario import load_scenario_set
-    from engine.run.platform import build_run_inputs
-    from engine.run.simulate import simulate_paths
+    from engine.run.plans import build_run_inputs, simulate_plans
 
     scenario_set = load_scenario_set(path)
     seed = scenario_set.base.scenario.seed
     scenarios = scenario_set.scenarios
     if backend == "numpy":
         scenarios = scenarios[:NUMPY_SCENARIOS]
-    runs = [simulate_paths(build_run_inputs(s), seed, 0, paths, backend=backend)
+    runs = [simulate_plans(build_run_inputs(s), seed, 0, paths, backend=backend)
             for s in scenarios]
     out = {}
     for name in sorted(runs[0]):

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from engine.config.scenario import scenario_set_from_dict
 from engine.model.inputs import build_inputs
-from engine.model.reference import expected_path
+from engine.model.mean_path import expected_path
 from engine.run.simulate import simulate_paths
 from tests.strategies import scenarios
 

@@ -6,8 +6,8 @@ import xarray as xr
 
 from engine import cli
 from engine.config.scenario import load_scenario_set
-from engine.run.platform import build_run_inputs
-from engine.run.simulate import scenario_seeds, simulate_paths
+from engine.run.plans import build_run_inputs, simulate_plans
+from engine.run.simulate import scenario_seeds
 from tests.conftest import SCENARIOS
 from tests.contract import contract_problems
 
@@ -41,7 +41,7 @@ def test_scenario_runs_and_round_trips(path, tmp_path, capsys):
         # a set with independent streams draws scenario i from its own seed
         seeds = scenario_seeds(ss.base.scenario.seed, len(ss.scenarios), ss.streams)
         for i, scenario in enumerate(ss.scenarios[:2]):
-            direct = simulate_paths(build_run_inputs(scenario), seeds[i], 0, 20)
+            direct = simulate_plans(build_run_inputs(scenario), seeds[i], 0, 20)
             for name, values in direct.items():
                 assert np.array_equal(ds[name].values[i], values, equal_nan=True), name
     assert cli.main(["summary", str(out), "--json"]) == 0

@@ -21,6 +21,7 @@ from engine.analysis import weighted as W
 from engine.model import units
 from engine.model.tilt import CLAIM_STATS_KEY, Tilt
 from engine.model.units import prob_from_hazard
+from engine.run.plans import PlatformInputs
 from engine.run.simulate import simulate_paths
 from engine.run.tail import choose_tilt
 from engine.variables import WEIGHT
@@ -73,8 +74,9 @@ def exact_four_cell_law() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def tilted_four_cells(four_cells):
-    tilt, record = choose_tilt(lambda t: dataclasses.replace(four_cells, tilt=t), SEED,
-                               tail("shortfall"))
+    tilt, record = choose_tilt(
+        lambda t: PlatformInputs.of_plan(dataclasses.replace(four_cells, tilt=t)), SEED,
+        tail("shortfall"))
     out = simulate_paths(dataclasses.replace(four_cells, tilt=tilt), SEED, 0, PATHS_IS)
     return tilt, record, out["shortfall"][:, 0] / UNIT, out[WEIGHT]
 
@@ -203,7 +205,9 @@ def test_tilted_ruin_near_one_percent_matches_the_lattice(tmp_path):
                                   RUIN_QUARTERS)[-1]
     assert 0.005 < exact < 0.02
     inputs = ruin_inputs(tmp_path, reserve)
-    tilt, _ = choose_tilt(lambda t: dataclasses.replace(inputs, tilt=t), SEED, tail("ruin"))
+    tilt, _ = choose_tilt(
+        lambda t: PlatformInputs.of_plan(dataclasses.replace(inputs, tilt=t)), SEED,
+        tail("ruin"))
     assert tilt.claim_tilt > 0
     out = simulate_paths(dataclasses.replace(inputs, tilt=tilt), SEED, 0, PATHS_IS)
     ruined = (out["solvency_gap"] > 0).any(axis=1).astype(float)
@@ -259,7 +263,7 @@ def test_the_benchmarks_closed_group_is_the_lattice():
     from pathlib import Path
 
     from engine.config.scenario import load_scenario_set
-    from engine.run.platform import build_run_inputs
+    from engine.run.plans import build_run_inputs, simulate_plans
     from engine.run.runner import tilted_set
 
     path = Path(__file__).parents[2] / "benchmarks" / "closed_group.toml"
@@ -268,7 +272,7 @@ def test_the_benchmarks_closed_group_is_the_lattice():
         RUIN_RATE), RUIN_BENEFIT, RUIN_LOADING, 1_900_000.0, RUIN_QUARTERS)[-1]
     assert f"{exact:.7f}" in path.read_text(encoding="utf-8")
     tilted, record = tilted_set(asked, asked.base.scenario.seed, "numba")
-    out = simulate_paths(build_run_inputs(tilted.base), asked.base.scenario.seed, 0, PATHS_IS)
+    out = simulate_plans(build_run_inputs(tilted.base), asked.base.scenario.seed, 0, PATHS_IS)
     ruined = (out["solvency_gap"] > 0).any(axis=1).astype(float)
     est, se = W.mean(ruined, out[WEIGHT]), W.mean_standard_error(ruined, out[WEIGHT])
     assert_within_se(est, exact, se, what="closed group's ruin by quarter 8")

@@ -6,7 +6,7 @@ from scipy import stats
 from engine.analysis.metrics import tvar, var
 from engine.model import units
 from engine.model.inputs import build_inputs
-from engine.model.reference import expected_path
+from engine.model.mean_path import expected_path
 from engine.run.simulate import simulate_paths
 from tests.conftest import SCENARIOS, constant_table, load, scenario_dict, write_csv
 from tests.statistical.helpers import ALPHA, chi_square_discrete

@@ -272,14 +272,14 @@ PLANS = [{"name": "young", "ages": [30, 32]}, {"name": "old", "ages": [33, 34]}]
 def platform_and_plans(tmp_path, tail: dict):
     """A two-plan platform under ``tail``: its 50 paths, and each plan's run alone."""
     from engine.config.scenario import load_scenario_set
-    from engine.run.platform import build_run_inputs
+    from engine.run.plans import build_run_inputs, simulate_plans
     from engine.run.simulate import simulate_paths
 
     data = scenario_dict(**SYSTEMATIC)
     data["plans"] = PLANS
     data["tail"] = tail
     platform = build_run_inputs(load_scenario_set(write_toml(tmp_path / "p.toml", data)).base)
-    return (simulate_paths(platform, 3, 0, 50),
+    return (simulate_plans(platform, 3, 0, 50),
             [simulate_paths(plan, 3, 0, 50) for plan in platform.plans])
 
 
@@ -333,17 +333,18 @@ def test_a_run_stopped_early_is_the_first_quarters_of_the_whole_run(tmp_path):
     import dataclasses
 
     from engine.config.scenario import load_scenario_set
-    from engine.run.platform import build_run_inputs
-    from engine.run.simulate import simulate_paths
+    from engine.run.plans import build_run_inputs, simulate_plans
     from engine.run.tail import pilot_inputs
 
     data = scenario_dict(**SYSTEMATIC)
     data["tail"] = {"level_shift": 0.4, "join_multiplier_mean": 1.05, "claim_tilt": 0.2}
     inputs = build_run_inputs(load_scenario_set(write_toml(tmp_path / "s.toml", data)).base)
     # the tilt limited to the first five quarters, as a target's period limits it
-    inputs = dataclasses.replace(inputs, tilt=dataclasses.replace(inputs.tilt, quarters=5))
-    whole = simulate_paths(inputs, 5, 0, 40)
-    stopped = simulate_paths(pilot_inputs(inputs, 5), 5, 0, 40)
+    plan = inputs.plans[0]
+    inputs = dataclasses.replace(inputs, plans=(dataclasses.replace(
+        plan, tilt=dataclasses.replace(plan.tilt, quarters=5)),))
+    whole = simulate_plans(inputs, 5, 0, 40)
+    stopped = simulate_plans(pilot_inputs(inputs, 5), 5, 0, 40)
     assert stopped["members"].shape == (40, 5)
     for name, values in stopped.items():
         if values.ndim == 2 and values.shape[1] == 5:
@@ -357,24 +358,24 @@ def test_the_pilots_conditional_mean_is_the_expected_path_given_the_drivers(tmp_
     path; with it, the paths differ by their drivers alone (the same drivers, the same
     path)."""
     from engine.config.scenario import load_scenario_set
-    from engine.model.reference import expected_path
-    from engine.run.platform import build_run_inputs
-    from engine.run.simulate import CONDITIONAL_MEAN, simulate_paths
+    from engine.model.mean_path import expected_path
+    from engine.run.plans import build_run_inputs, simulate_plans
+    from engine.run.simulate import CONDITIONAL_MEAN
 
     plain = {"incidence__level_sd_per_year": 0.0, "incidence__trend_sd": 0.0,
              "incidence__shock_probability_per_year": 0.0, "growth__dispersion": 0.0}
     inputs = build_run_inputs(load_scenario_set(write_toml(
         tmp_path / "p.toml", scenario_dict(**{**SYSTEMATIC, **plain}))).base)
-    out = simulate_paths(inputs, 5, 0, 3, CONDITIONAL_MEAN)
-    expected = expected_path(inputs)
+    out = simulate_plans(inputs, 5, 0, 3, CONDITIONAL_MEAN)
+    expected = expected_path(inputs.plans[0])
     for name in ("members", "claims", "aid", "shortfall", "reserve", "solvency_gap"):
         for p in range(3):
             np.testing.assert_allclose(out[name][p], expected[name], rtol=1e-12, atol=1e-9,
                                        err_msg=name)
     inputs = build_run_inputs(load_scenario_set(write_toml(
         tmp_path / "s.toml", scenario_dict(**SYSTEMATIC))).base)
-    first = simulate_paths(inputs, 5, 0, 4, CONDITIONAL_MEAN)
-    again = simulate_paths(inputs, 5, 2, 2, CONDITIONAL_MEAN)
+    first = simulate_plans(inputs, 5, 0, 4, CONDITIONAL_MEAN)
+    again = simulate_plans(inputs, 5, 2, 2, CONDITIONAL_MEAN)
     np.testing.assert_array_equal(first["aid"][2:], again["aid"])
     assert len({float(v) for v in first["aid"][:, -1]}) == 4
 

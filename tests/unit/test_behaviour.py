@@ -11,13 +11,8 @@ from hypothesis import strategies as st
 from engine.config.scenario import scenario_set_from_dict
 from engine.model import units
 from engine.model.inputs import build_inputs
-from engine.model.reference import (
-    MeanDraws,
-    expected_path,
-    initial_state,
-    lapse_probabilities,
-    step_quarter,
-)
+from engine.model.mean_path import MeanDraws, expected_path
+from engine.model.reference import initial_state, lapse_probabilities, step_quarter
 from engine.run.simulate import simulate_paths
 from engine.variables import VARIABLES
 from tests.conftest import constant_table, inputs_of, scenario_dict, write_csv
@@ -193,10 +188,10 @@ def test_sharers_are_the_members_after_decrements_before_ageing(tmp_path, sharer
 
 def _traces(inputs, seed, paths):
     from engine.model.reference import KeyedDraws
-    from engine.run.simulate import incidence_levels, join_multipliers
+    from engine.model.systematic import incidence_levels, join_multipliers
 
     idx = np.arange(paths)
-    gamma = join_multipliers(inputs, seed, idx)
+    gamma = join_multipliers(inputs.join_dispersion, inputs.quarters, inputs.tilt, seed, idx)[0]
     levels, _ = incidence_levels(inputs.systematic, seed, idx, inputs.year_of_quarter)
     state = initial_state(inputs, paths)
     out = {v.name: np.zeros((paths, inputs.quarters), v.dtype) for v in VARIABLES}
@@ -218,9 +213,10 @@ def _here():
 def test_a_vanishing_over_dispersion_is_none(tmp_path, alpha):
     """α below 1e-12 (a subnormal α makes 1/α infinite, a shape no gamma sampler can draw)
     gives multipliers of exactly 1, as α = 0 does; found by hypothesis."""
-    from engine.run.simulate import join_multipliers
+    from engine.model.systematic import join_multipliers
     inputs = inputs_of(tmp_path, scenario_dict(growth__dispersion=alpha))
-    assert np.array_equal(join_multipliers(inputs, 3, np.arange(4)), np.ones((4, 6)))
+    gamma, log_w = join_multipliers(alpha, inputs.quarters, inputs.tilt, 3, np.arange(4))
+    assert np.array_equal(gamma, np.ones((4, 6))) and np.array_equal(log_w, np.zeros(4))
     with pytest.raises(ValueError):
         from engine.random.samplers import gamma
         from engine.random.streams import Kind, Stream

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from engine import cli
-from engine.run import simulate
+from engine.run import plans, simulate
 from tests.conftest import scenario_dict, write_toml
 from tests.contract import contract_problems
 
@@ -108,7 +108,7 @@ def test_bad_options_exit_2(scenario_file, args, capsys):
 
 
 def test_ctrl_c_leaves_no_file(tmp_path, scenario_file, monkeypatch, capsys):
-    real = simulate.simulate_paths
+    real = plans.simulate_plans
     calls = []
 
     def interrupted(*a, **k):
@@ -117,7 +117,7 @@ def test_ctrl_c_leaves_no_file(tmp_path, scenario_file, monkeypatch, capsys):
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(simulate, "simulate_paths", interrupted)
+    monkeypatch.setattr(plans, "simulate_plans", interrupted)
     out = tmp_path / "r.h5"
     assert run("run", scenario_file, "--out", out, "--paths", 10, "--chunk", 4,
                "--quiet") == 130

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine.errors import ScenarioError
-from engine.model.reference import expected_path
+from engine.model.mean_path import expected_path
 from engine.run.simulate import simulate_paths
 from engine.variables import VARIABLES
 from tests.conftest import inputs_of, load, scenario_dict
@@ -83,9 +83,9 @@ TWO_PLANS = [{"name": "young", "ages": [30, 34]},
 
 
 def run_platform(tmp_path, data, backend="numba", paths=6, seed=3):
-    from engine.run.platform import build_run_inputs
+    from engine.run.plans import build_run_inputs, simulate_plans
     scenario = load(tmp_path, data, "platform.toml").base
-    return scenario, simulate_paths(build_run_inputs(scenario), seed, 0, paths, backend)
+    return scenario, simulate_plans(build_run_inputs(scenario), seed, 0, paths, backend)
 
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])

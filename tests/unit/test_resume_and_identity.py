@@ -109,9 +109,9 @@ def test_sigkill_at_any_point_then_resume_gives_the_uninterrupted_data(tmp_path)
 
 def _interrupted(tmp_path, scenario, out, *args, after: int = 1):
     """A run stopped by Ctrl-C after its first ``after`` chunks, leaving a journal."""
-    from engine.run import simulate
+    from engine.run import plans
 
-    real, calls = simulate.simulate_paths, []
+    real, calls = plans.simulate_plans, []
 
     def stop_second(*a, **k):
         calls.append(1)
@@ -119,11 +119,11 @@ def _interrupted(tmp_path, scenario, out, *args, after: int = 1):
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    simulate.simulate_paths = stop_second
+    plans.simulate_plans = stop_second
     try:
         assert run("run", scenario, "--out", out, *args, "--quiet") == 130
     finally:
-        simulate.simulate_paths = real
+        plans.simulate_plans = real
     assert journal_dir(out).is_dir() and not out.exists()
 
 

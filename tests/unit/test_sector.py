@@ -44,20 +44,20 @@ def test_totals_are_the_platforms_sums_on_the_sectors_calendar(tmp_path):
 
 
 def test_a_sets_draws_spread_over_the_sectors_paths(tmp_path):
-    from engine.run.platform import build_run_inputs
-    from engine.run.simulate import scenario_seeds, simulate_paths
+    from engine.run.plans import build_run_inputs, simulate_plans
+    from engine.run.simulate import scenario_seeds
 
     sector = load_sector(_sector(tmp_path))
     result = run_sector(sector, 9)
     b = sector.platforms[1].scenario_set
     seeds = scenario_seeds(b.base.scenario.seed, 3, "independent")
     # sector path 4 is scenario 4 % 3 = 1, its path 4 // 3 = 1
-    direct = simulate_paths(build_run_inputs(b.scenarios[1]), seeds[1], 0, 3)
+    direct = simulate_plans(build_run_inputs(b.scenarios[1]), seeds[1], 0, 3)
     np.testing.assert_array_equal(result["platforms"]["b"]["members"][4, 2:8],
                                   direct["members"][1])
     # the systematic level is the sector's: the same for both platforms in a shared quarter
     a_inputs = build_run_inputs(sector.platforms[0].scenario_set.base)
-    assert a_inputs.systematic_seed == 5
+    assert a_inputs.plans[0].systematic_seed == 5
 
 
 def test_a_bad_sector_file_is_one_line(tmp_path):

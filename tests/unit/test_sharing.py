@@ -130,7 +130,7 @@ def test_age_rated_lapses_react_by_age(tmp_path):
     """With lapse elasticity, age-rated sharing makes the old (who pay more) leave more and
     the young less than under equal sharing: the members left are younger."""
     from engine.model.inputs import build_inputs
-    from engine.model.reference import expected_path
+    from engine.model.mean_path import expected_path
     from tests.conftest import load, scenario_dict
 
     common = dict(population__age_min=20, population__age_max=59, scenario__quarters=12,
@@ -156,7 +156,7 @@ def prepaid_plan(tmp_path, probability, name="p.toml"):
 
 
 def test_prepaid_balances_pay_the_charges_and_top_up(tmp_path):
-    from engine.model.reference import expected_path
+    from engine.model.mean_path import expected_path
 
     inputs = prepaid_plan(tmp_path, 1.0)
     e = expected_path(inputs)
@@ -171,7 +171,7 @@ def test_prepaid_balances_pay_the_charges_and_top_up(tmp_path):
 
 
 def test_members_who_do_not_top_up_are_suspended(tmp_path):
-    from engine.model.reference import expected_path
+    from engine.model.mean_path import expected_path
     from engine.run.simulate import simulate_paths
 
     inputs = prepaid_plan(tmp_path, 0.3)
