@@ -46,12 +46,7 @@ def _seed(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mutualsim", description="Monte Carlo engine for online "
-                     "mutual-aid platforms.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    run = sub.add_parser("run", help="simulate a scenario (or set) and write results")
+def _run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("scenario", help="scenario file (TOML)")
     run.add_argument("--paths", type=_positive_int, help="paths per scenario (default: file)")
     run.add_argument("--seed", type=_seed, help="root seed (default: file)")
@@ -79,18 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tls-key", help="this client's private key (PEM; default: in the "
                      "--tls-cert file)")
 
-    val = sub.add_parser("validate", help="check scenario files")
+
+def _validate_arguments(val: argparse.ArgumentParser) -> None:
     val.add_argument("scenarios", nargs="+")
     val.add_argument("--force", action="store_true",
                      help="accept sweeps of more than 1,000 scenarios")
 
-    summ = sub.add_parser("summary", help="summarise a results file")
+
+def _summary_arguments(summ: argparse.ArgumentParser) -> None:
     summ.add_argument("results")
     summ.add_argument("--json", action="store_true", help="print one JSON object")
     summ.add_argument("--pooled", action="store_true",
                       help="pool the paths of all scenarios (e.g. the draws of a fitted set)")
 
-    cal = sub.add_parser("calibrate", help="fit a scenario to published figures")
+
+def _calibrate_arguments(cal: argparse.ArgumentParser) -> None:
     cal.add_argument("observations", help="observations CSV")
     cal.add_argument("--scenario", required=True, help="base scenario (TOML)")
     cal.add_argument("--out", required=True, help="fitted scenario to write (TOML)")
@@ -100,40 +98,69 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--paths", type=_positive_int, default=100,
                      help="paths per draw for the backtest (default 100)")
 
-    comp = sub.add_parser("compare", help="compare the scenarios of a results file")
+
+def _compare_arguments(comp: argparse.ArgumentParser) -> None:
     comp.add_argument("results")
     comp.add_argument("--out", help="folder for the tables and figures "
                       "(default: next to the results, RESULTS_compare/)")
 
-    rep = sub.add_parser("report", help="one self-contained HTML page of a results file")
+
+def _report_arguments(rep: argparse.ArgumentParser) -> None:
     rep.add_argument("results")
     rep.add_argument("--out", required=True, help="HTML file to write")
 
-    fair = sub.add_parser("fairness", help="contributions against benefits by age and sex")
+
+def _fairness_arguments(fair: argparse.ArgumentParser) -> None:
     fair.add_argument("scenario", help="scenario file (its base scenario is analysed)")
     fair.add_argument("--csv", help="also write the table to this CSV file")
 
-    disc = sub.add_parser("disclose", help="published figures against a run, reserve "
-                          "adequacy and the quarterly disclosure (CSV and HTML)")
+
+def _disclose_arguments(disc: argparse.ArgumentParser) -> None:
     disc.add_argument("observations", help="observations CSV")
     disc.add_argument("results", help="results file (HDF5)")
     disc.add_argument("--out", required=True, help="folder for the tables")
     disc.add_argument("--scenario", help="the scenario of the results to read (default: "
                       "all pooled for independent streams, else the first)")
 
-    stud = sub.add_parser("study", help="one HTML document answering the study's questions "
-                          "for a scenario or platform, against its published figures")
+
+def _study_arguments(stud: argparse.ArgumentParser) -> None:
     stud.add_argument("scenario", help="scenario or platform file (TOML)")
     stud.add_argument("observations", help="observations CSV")
     stud.add_argument("--out", required=True, help="folder for the document and its runs")
     stud.add_argument("--paths", type=_positive_int,
                       help="paths per run (default: the file's, at most 400)")
 
-    plot = sub.add_parser("plot", help="write PNG figures of a results file")
+
+def _plot_arguments(plot: argparse.ArgumentParser) -> None:
     plot.add_argument("results")
     plot.add_argument("--out", required=True, help="folder for the figures")
     plot.add_argument("--pooled", action="store_true",
                       help="one set of figures from the paths of all scenarios")
+
+
+# The subcommands in the order ``--help`` lists them: name, help, their arguments.
+SUBCOMMANDS = (
+    ("run", "simulate a scenario (or set) and write results", _run_arguments),
+    ("validate", "check scenario files", _validate_arguments),
+    ("summary", "summarise a results file", _summary_arguments),
+    ("calibrate", "fit a scenario to published figures", _calibrate_arguments),
+    ("compare", "compare the scenarios of a results file", _compare_arguments),
+    ("report", "one self-contained HTML page of a results file", _report_arguments),
+    ("fairness", "contributions against benefits by age and sex", _fairness_arguments),
+    ("disclose", "published figures against a run, reserve adequacy and the quarterly "
+     "disclosure (CSV and HTML)", _disclose_arguments),
+    ("study", "one HTML document answering the study's questions for a scenario or "
+     "platform, against its published figures", _study_arguments),
+    ("plot", "write PNG figures of a results file", _plot_arguments),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mutualsim", description="Monte Carlo engine for online "
+                     "mutual-aid platforms.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, help_text, add_arguments in SUBCOMMANDS:
+        add_arguments(sub.add_parser(name, help=help_text))
     return parser
 
 
@@ -259,7 +286,8 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from engine.analysis.compare import compare, effects_table, markdown_table, write_comparison
+    from engine.analysis.compare import compare, effects_table, markdown_table
+    from engine.report.comparison import write_comparison
     from engine.store import open_results
 
     out = Path(args.out) if args.out else Path(args.results).with_name(
@@ -268,8 +296,8 @@ def cmd_compare(args) -> int:
         raise ResultsError.one(str(out), "--out", "is a file, not a folder", str(out))
     ds = open_results(args.results)
     try:
-        written = write_comparison(ds, out)
         comparison = compare(ds)
+        written = write_comparison(comparison, ds, out)
         print(provenance(ds))
     finally:
         ds.close()

@@ -34,7 +34,7 @@ from engine.resolved import VALUES as RESOLVED_VALUES
 from engine.space import ensure_room
 from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT, WEIGHT_LONG_NAME, WEIGHT_UNITS
 
-# A platform's per-plan extras beside each variable's per-plan copy (engine.run.platform).
+# A platform's per-plan extras beside each variable's per-plan copy (engine.run.plans).
 PLAN_EXTRAS = (("moved_in", "persons", "members who entered the plan from the plan for "
                 "the younger ages"),
                ("moved_out", "persons", "members who left the plan for the plan for the "
@@ -120,22 +120,30 @@ class ResultsWriter:
         self.quarters = len(quarter_labels)
         ensure_room(self.part, 0)
         self._file = h5netcdf.File(self.part, "w")
-        f = self._file
         self.plans = plan_names(scenario_set)
-        f.dimensions = {"scenario": self.n_scenarios, "path": n_paths,
-                        "quarter": self.quarters, "chunk": self.n_chunks,
-                        **({"plan": len(self.plans)} if self.plans else {})}
+        self._file.dimensions = {"scenario": self.n_scenarios, "path": n_paths,
+                                 "quarter": self.quarters, "chunk": self.n_chunks,
+                                 **({"plan": len(self.plans)} if self.plans else {})}
+        self._coordinates(scenario_set, quarter_labels)
+        coords = " ".join(scenario_set.swept_keys)
+        self._variables(coords)
+        self._resolved(resolved)
+        self._attributes(scenario_set, seed, extra_attrs)
+
+    def _coordinates(self, scenario_set, quarter_labels) -> None:
+        """``scenario`` (names), ``path`` (indices), ``quarter`` (labels) and one coordinate
+        per swept key along ``scenario`` (numbers where every value is one, else text)."""
+        f = self._file
         names = np.array([s.name for s in scenario_set.scenarios], dtype=object)
         v = f.create_variable("scenario", ("scenario",), dtype=h5py.string_dtype())
         v[:] = names
         v.attrs["long_name"] = "scenario name"
-        v = f.create_variable("path", ("path",), data=np.arange(n_paths, dtype=np.int64))
+        v = f.create_variable("path", ("path",), data=np.arange(self.n_paths, dtype=np.int64))
         v.attrs["long_name"] = "Monte Carlo path index (the streams' path counter)"
         v = f.create_variable("quarter", ("quarter",), dtype=h5py.string_dtype())
         v[:] = np.array(list(quarter_labels), dtype=object)
         v.attrs["long_name"] = "calendar quarter"
-        swept = list(scenario_set.swept_keys)
-        for key in swept:
+        for key in scenario_set.swept_keys:
             values = [s.swept[key] for s in scenario_set.scenarios]
             if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in values):
                 v = f.create_variable(key, ("scenario",), data=np.array(values, dtype=float))
@@ -143,37 +151,48 @@ class ResultsWriter:
                 v = f.create_variable(key, ("scenario",), dtype=h5py.string_dtype())
                 v[:] = np.array([str(x) for x in values], dtype=object)
             v.attrs["long_name"] = f"swept scenario key {key}"
-        coords = " ".join(swept)
-        chunks = (1, min(chunk_paths, n_paths), self.quarters)
+
+    def _variables(self, coords: str) -> None:
+        """Every quantity of :mod:`engine.variables` (a platform's per-plan copies too), the
+        paths' ``weight`` and ``chunk_done``; ``coords`` names the swept coordinates."""
+        chunk = min(self.chunk_paths, self.n_paths)
         for var in VARIABLES:
-            v = f.create_variable(var.name, ("scenario", "path", "quarter"), dtype=var.dtype,
-                                  chunks=chunks, compression="gzip",
-                                  compression_opts=COMPRESSION_LEVEL, shuffle=True,
-                                  fletcher32=True)
-            v.attrs["units"] = var.units
-            v.attrs["long_name"] = var.long_name
-            if coords:
-                v.attrs["coordinates"] = coords
+            self._compressed(var.name, ("scenario", "path", "quarter"), var.dtype,
+                             (1, chunk, self.quarters), var.units, var.long_name, coords)
         if self.plans:
-            self._plan_variables(chunk_paths, n_paths, coords)
-        v = f.create_variable(WEIGHT, ("scenario", "path"), dtype=np.float64,
-                              chunks=(1, min(chunk_paths, n_paths)), compression="gzip",
-                              compression_opts=COMPRESSION_LEVEL, shuffle=True,
-                              fletcher32=True)
-        v.attrs["units"] = WEIGHT_UNITS
-        v.attrs["long_name"] = WEIGHT_LONG_NAME
-        if coords:
-            v.attrs["coordinates"] = coords
-        v = f.create_variable("chunk_done", ("scenario", "chunk"), dtype=np.int8,
-                              data=np.zeros((self.n_scenarios, self.n_chunks), dtype=np.int8))
+            self._plan_variables(self.chunk_paths, self.n_paths, coords)
+        self._compressed(WEIGHT, ("scenario", "path"), np.float64, (1, chunk), WEIGHT_UNITS,
+                         WEIGHT_LONG_NAME, coords)
+        v = self._file.create_variable(
+            "chunk_done", ("scenario", "chunk"), dtype=np.int8,
+            data=np.zeros((self.n_scenarios, self.n_chunks), dtype=np.int8))
         v.attrs["long_name"] = "1 when the chunk's paths are written"
         v.attrs["units"] = "1"
-        group = f.create_group(RESOLVED_GROUP)
+
+    def _compressed(self, name: str, dims: tuple[str, ...], dtype, chunks: tuple[int, ...],
+                    units: str, long_name: str, coords: str) -> None:
+        """A variable in HDF5 chunks ``chunks``, shuffled, gzip-compressed and checksummed,
+        with its ``units``, ``long_name`` and (for a sweep) ``coordinates``."""
+        v = self._file.create_variable(name, dims, dtype=dtype, chunks=chunks,
+                                       compression="gzip", compression_opts=COMPRESSION_LEVEL,
+                                       shuffle=True, fletcher32=True)
+        v.attrs["units"] = units
+        v.attrs["long_name"] = long_name
+        if coords:
+            v.attrs["coordinates"] = coords
+
+    def _resolved(self, resolved: str) -> None:
+        """The set's resolved values (JSON text) in the group ``resolved``."""
+        group = self._file.create_group(RESOLVED_GROUP)
         v = group.create_variable(RESOLVED_VALUES, (), dtype=h5py.string_dtype())
         v[...] = resolved
         v.attrs["long_name"] = ("every scenario's resolved values, the tables as used, the "
                                 "premiums as used and the first scenario's fairness table")
         v.attrs["encoding"] = "JSON (layout: engine.run.resolve)"
+
+    def _attributes(self, scenario_set, seed: int, extra_attrs: dict | None) -> None:
+        """The file's provenance: scenario file and text, sweep, seed, sizes, start time,
+        versions, then ``extra_attrs``."""
         base = scenario_set.base
         attrs = {
             "title": f"mutualsim results: {base.scenario.name}",
@@ -182,18 +201,18 @@ class ResultsWriter:
             "scenario_file": scenario_set.file,
             "scenario_toml": scenario_set.text,
             "scenario_description": base.scenario.description,
-            "swept_keys": ",".join(swept),
+            "swept_keys": ",".join(scenario_set.swept_keys),
             "sweep_method": scenario_set.method,
             "seed": np.uint64(seed),
-            "paths": np.int64(n_paths),
-            "chunk_paths": np.int64(chunk_paths),
+            "paths": np.int64(self.n_paths),
+            "chunk_paths": np.int64(self.chunk_paths),
             "start_quarter": base.scenario.start,
             "start_time": _now(),
             **_versions(),
             **(extra_attrs or {}),
         }
         for k, val in attrs.items():
-            f.attrs[k] = val
+            self._file.attrs[k] = val
 
     def _plan_variables(self, chunk_paths: int, n_paths: int, coords: str) -> None:
         """A platform's ``plan`` coordinate and each variable's per-plan copy
@@ -206,14 +225,8 @@ class ResultsWriter:
         described = [(var.name, var.dtype, var.units, var.long_name) for var in VARIABLES]
         described += [(name, np.int64, units, text) for name, units, text in PLAN_EXTRAS]
         for name, dtype, units, text in described:
-            v = f.create_variable(name + PLAN_SUFFIX, ("scenario", "plan", "path", "quarter"),
-                                  dtype=dtype, chunks=chunks, compression="gzip",
-                                  compression_opts=COMPRESSION_LEVEL, shuffle=True,
-                                  fletcher32=True)
-            v.attrs["units"] = units
-            v.attrs["long_name"] = f"{text}, by plan"
-            if coords:
-                v.attrs["coordinates"] = coords
+            self._compressed(name + PLAN_SUFFIX, ("scenario", "plan", "path", "quarter"),
+                             dtype, chunks, units, f"{text}, by plan", coords)
 
     def write(self, scenario: int, chunk_index: int, start: int,
               data: dict[str, np.ndarray]) -> None:

@@ -1,4 +1,6 @@
-"""Comparison of the scenarios of a results file: a table, swept-parameter effects, files.
+"""Comparison of the scenarios of a results file: a table, swept-parameter effects, and
+the tables as CSV and Markdown (the figures are drawn by the report package, in
+``report/comparison.py``).
 
 One row per scenario: its swept values, then ruin probability, capital at 99.5 % (first
 projection year, and the worst year), cost per member, members at the horizon, platform
@@ -207,26 +209,3 @@ def effects_table(comparison: Comparison) -> str:
             lines.append(f"  {key}: range {eff['range']:.4g}  ({groups})")
     return "\n".join(lines)
 
-
-def write_comparison(ds, out_dir: str | Path) -> list[Path]:
-    """Tables and figures of :func:`compare` into ``out_dir``; returns the files."""
-    from engine.report.plots import overlay_medians, plt, tornado_chart, write_plots
-
-    out = Path(out_dir)
-    comparison = compare(ds)
-    written = list(write_tables(comparison, out))
-    if comparison.swept_keys:
-        for metric, label in EFFECT_METRICS:
-            fig = tornado_chart(comparison.effects[metric], label)
-            path = out / f"tornado_{metric}.png"
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
-            written.append(path)
-    for var in ("members", "cost_per_member", "reserve"):
-        fig = overlay_medians(ds, var)
-        path = out / f"medians_{var}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
-    written += write_plots(ds, out / "scenarios")
-    return written

@@ -38,6 +38,15 @@ def path_weights(ds, idx: list[int]) -> np.ndarray | None:
     return None if np.all(w == 1.0) else w
 
 
+SCENARIO_KEYS = ("ruin_probability", "ruin_probability_se", "ruin_probability_by_quarter",
+                 "shortfall_var_995", "shortfall_tvar_995", "shortfall_var_995_by_year",
+                 "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
+                 "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk",
+                 "ruin_probability_interval", "ruin_probability_text", "effective_paths",
+                 "weighted")
+QUANTILE_VARIABLES = ("cost_per_member", "members", "claims")
+
+
 def summarize(ds, pooled: bool = False) -> dict:
     """Summary of every scenario (or of all pooled) in an opened results dataset.
 
@@ -72,10 +81,21 @@ def summarize(ds, pooled: bool = False) -> dict:
     labels = [str(q) for q in ds["quarter"].values]
     scenarios = scenarios_of(ds)
     groups = _groups(ds, pooled)
-    out: dict = {
+    out = _file_figures(ds, groups, labels, pooled, len(scenarios))
+    for k in SCENARIO_KEYS:
+        out[k] = {}
+    for name, idx in groups:
+        for k, value in _scenario_figures(ds, scenarios, idx, labels, out["streams"]).items():
+            out[k][name] = value
+    return out
+
+
+def _file_figures(ds, groups, labels: list[str], pooled: bool, n_scenarios: int) -> dict:
+    """What :func:`summarize` says once for the file: names, sizes, provenance, definitions."""
+    return {
         "scenarios": [name for name, _ in groups],
         "quarters": labels,
-        "paths": int(ds.sizes["path"]) * (len(scenarios) if pooled else 1),
+        "paths": int(ds.sizes["path"]) * (n_scenarios if pooled else 1),
         "seed": int(ds.attrs["seed"]),
         "generator": str(ds.attrs["generator"]),
         "engine_version": str(ds.attrs.get("engine_version", "")),
@@ -88,75 +108,92 @@ def summarize(ds, pooled: bool = False) -> dict:
         "pooled": pooled,
         "streams": str(ds.attrs.get("streams", "common")),
     }
-    keys = ("ruin_probability", "ruin_probability_se", "ruin_probability_by_quarter",
-            "shortfall_var_995", "shortfall_tvar_995", "shortfall_var_995_by_year",
-            "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
-            "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk",
-            "ruin_probability_interval", "ruin_probability_text", "effective_paths",
-            "weighted")
-    for k in keys:
-        out[k] = {}
-    for name, idx in groups:
-        data = {v: np.concatenate([ds[v].values[i] for i in idx]) for v in SUMMARY_VARIABLES}
-        n_paths = data["members"].shape[0]
-        clusters = _clusters(ds, idx, out["streams"])
-        gap = data["solvency_gap"]
-        ruined = np.any(gap > 0, axis=-1)
-        w = path_weights(ds, idx)
-        out["weighted"][name] = w is not None
-        if w is None:
-            ruin = metrics.ruin_probability(gap)
-            n_eff = n_paths / metrics.design_effect(ruined, clusters)
-            out["ruin_probability_se"][name] = metrics.cluster_standard_error(ruined, clusters)
-            out["effective_paths"][name] = float(n_paths if clusters is None else
-                                                 n_paths / metrics.design_effect(
-                                                     data["members"][:, -1], clusters))
-        else:
-            ruin = W.mean(ruined, w)
-            n_eff = W.effective_sample_size(w)
-            out["ruin_probability_se"][name] = W.mean_standard_error(ruined, w)
-            out["effective_paths"][name] = n_eff
-        out["ruin_probability"][name] = ruin
-        out["ruin_probability_interval"][name] = list(metrics.clopper_pearson(
-            ruin * n_eff, n_eff))
-        out["ruin_probability_text"][name] = metrics.proportion_text(
-            ruin, n_paths, None if clusters is None and w is None else n_eff)
-        out["ruin_probability_by_quarter"][name] = [float(x) for x in
-                                                    W.ruin_by_quarter(gap, w)]
-        yearly = metrics.yearly_sums(data["shortfall"])
-        var_y = [W.var(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1])]
-        tvar_y = [W.tvar(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1])]
-        out["shortfall_var_995"][name] = var_y[0]
-        out["shortfall_tvar_995"][name] = tvar_y[0]
-        out["shortfall_var_995_by_year"][name] = var_y
-        out["shortfall_tvar_995_by_year"][name] = tvar_y
-        for var in ("cost_per_member", "members", "claims"):
-            out[f"{var}_quantiles"][name] = (metrics.quantile_table(data[var]) if w is None
-                                             else W.quantile_table(data[var],
-                                                                   metrics.QUANTILE_LEVELS, w))
-        out["mean"][name] = {var: [float(x) for x in W.column_means(data[var], w)]
-                             for var in SUMMARY_VARIABLES if var != "solvency_gap"}
-        value = np.concatenate([economics.platform_value(
-            {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
-                                          "platform_funding", "solvency_gap")},
-            scenarios[i].valuation, scenarios[i].sharing.fee_rate)
-            for i in idx])
-        rules = sorted({scenarios[i].valuation.gap_funded_by for i in idx})
-        out["platform_value"][name] = {
-            "units": "yuan at the start of the projection",
-            "gap_funded_by": rules[0] if len(rules) == 1 else rules,
-            "gap_rule": "; ".join(economics.GAP_RULE_WORDS[r] for r in rules),
-            "mean": float(value.mean()) if w is None else W.mean(value, w),
-            "mean_se": (metrics.cluster_standard_error(value, clusters) if w is None
-                        else W.mean_standard_error(value, w)),
-            "quantiles": {f"{q:g}": float(v) for q, v in
-                          zip(metrics.QUANTILE_LEVELS,
-                              W.quantile(value, list(metrics.QUANTILE_LEVELS), w),
-                              strict=True)},
-        }
-        out["market_share_by_year"][name] = _market_share(ds, scenarios, idx, labels, w)
-        out["risk"][name] = risk_measures(data, labels, clusters, w)
-    return out
+
+
+def _scenario_figures(ds, scenarios, idx: list[int], labels: list[str],
+                      streams_choice: str) -> dict:
+    """Every figure of :data:`SCENARIO_KEYS` for the paths of scenarios ``idx`` (one
+    scenario, or all of them pooled)."""
+    data = {v: np.concatenate([ds[v].values[i] for i in idx]) for v in SUMMARY_VARIABLES}
+    clusters = _clusters(ds, idx, streams_choice)
+    w = path_weights(ds, idx)
+    yearly = metrics.yearly_sums(data["shortfall"])
+    var_y = [W.var(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1])]
+    tvar_y = [W.tvar(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1])]
+    return {
+        "weighted": w is not None,
+        **_ruin_figures(data, clusters, w),
+        "shortfall_var_995": var_y[0],
+        "shortfall_tvar_995": tvar_y[0],
+        "shortfall_var_995_by_year": var_y,
+        "shortfall_tvar_995_by_year": tvar_y,
+        **{f"{var}_quantiles": (metrics.quantile_table(data[var]) if w is None
+                                else W.quantile_table(data[var], metrics.QUANTILE_LEVELS, w))
+           for var in QUANTILE_VARIABLES},
+        "mean": {var: [float(x) for x in W.column_means(data[var], w)]
+                 for var in SUMMARY_VARIABLES if var != "solvency_gap"},
+        "platform_value": _platform_value(ds, scenarios, idx, clusters, w),
+        "market_share_by_year": _market_share(ds, scenarios, idx, labels, w),
+        "risk": risk_measures(data, labels, clusters, w),
+    }
+
+
+def _ruin_figures(data: dict[str, np.ndarray], clusters: np.ndarray | None,
+                  w: np.ndarray | None) -> dict:
+    """Ruin over the run: probability, s.e., exact interval, text, by quarter, and the
+    effective number of paths (cluster-robust for pooled common streams, Kish's with
+    weights)."""
+    n_paths = data["members"].shape[0]
+    gap = data["solvency_gap"]
+    ruined = np.any(gap > 0, axis=-1)
+    if w is None:
+        ruin = metrics.ruin_probability(gap)
+        n_eff = n_paths / metrics.design_effect(ruined, clusters)
+        se = metrics.cluster_standard_error(ruined, clusters)
+        effective = float(n_paths if clusters is None else
+                          n_paths / metrics.design_effect(data["members"][:, -1], clusters))
+    else:
+        ruin = W.mean(ruined, w)
+        n_eff = W.effective_sample_size(w)
+        se = W.mean_standard_error(ruined, w)
+        effective = n_eff
+    return {
+        "ruin_probability": ruin,
+        "ruin_probability_se": se,
+        "effective_paths": effective,
+        "ruin_probability_interval": list(metrics.clopper_pearson(ruin * n_eff, n_eff)),
+        "ruin_probability_text": metrics.proportion_text(
+            ruin, n_paths, None if clusters is None and w is None else n_eff),
+        "ruin_probability_by_quarter": [float(x) for x in W.ruin_by_quarter(gap, w)],
+    }
+
+
+def _platform_value(ds, scenarios, idx: list[int], clusters: np.ndarray | None,
+                    w: np.ndarray | None) -> dict:
+    """The platform's value (:func:`engine.analysis.economics.platform_value`) of the paths
+    of scenarios ``idx``: mean, its s.e., quantiles and the rule that funds a gap."""
+    value = np.concatenate([economics.platform_value(
+        {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
+                                      "platform_funding", "solvency_gap")},
+        scenarios[i].valuation, scenarios[i].sharing.fee_rate)
+        for i in idx])
+    rules = sorted({scenarios[i].valuation.gap_funded_by for i in idx})
+    return {
+        "units": "yuan at the start of the projection",
+        "gap_funded_by": rules[0] if len(rules) == 1 else rules,
+        "gap_rule": "; ".join(economics.GAP_RULE_WORDS[r] for r in rules),
+        "mean": float(value.mean()) if w is None else W.mean(value, w),
+        "mean_se": (metrics.cluster_standard_error(value, clusters) if w is None
+                    else W.mean_standard_error(value, w)),
+        "quantiles": _quantiles(value, w),
+    }
+
+
+def _quantiles(values: np.ndarray, w: np.ndarray | None) -> dict[str, float]:
+    """``values``' quantiles at :data:`metrics.QUANTILE_LEVELS`, keyed ``"0.05"`` etc."""
+    levels = list(metrics.QUANTILE_LEVELS)
+    return {f"{q:g}": float(v) for q, v in zip(levels, W.quantile(values, levels, w),
+                                              strict=True)}
 
 
 def _clusters(ds, idx: list[int], streams_choice: str) -> np.ndarray | None:
@@ -194,12 +231,32 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str],
     the relative-s.e. one (a tilt puts many paths in the tail; their weights decide).
     """
     n = data["members"].shape[0]
-    T = len(labels)
-    warnings: list[str] = []
-    gap = data["solvency_gap"]
+    yearly = metrics.yearly_sums(data["shortfall"])
+    shortfall, warnings = _shortfall_table(yearly, labels, clusters, w)
+    if w is None:
+        warnings += _tail_count_warnings(yearly[:, 0], clusters)
+    cost_years = metrics.calendar_year_sums(data["cost_per_member"], labels)
+    return {
+        "paths": n,
+        "ruin_probability_by_horizon": _ruin_by_horizon(data["solvency_gap"], clusters, w),
+        "time_to_ruin": _time_to_ruin(data["solvency_gap"], labels, w),
+        "shortfall_one_year": shortfall,
+        "capital_995": shortfall["year 1"]["var_995"],
+        "cost_per_member_by_year_quantiles": {str(y): _quantiles(v, w)
+                                              for y, v in cost_years.items()},
+        "members_at_horizon_quantiles": _quantiles(data["members"][:, -1], w),
+        "warnings": warnings,
+    }
+
+
+def _ruin_by_horizon(gap: np.ndarray, clusters: np.ndarray | None,
+                     w: np.ndarray | None) -> dict[str, dict]:
+    """Ruin by 1, 4, 8 and 20 quarters (those inside the run) and by the run's end
+    (``"all"``): probability, s.e., exact 95 % interval and text."""
+    n, T = gap.shape
     by_q = W.ruin_by_quarter(gap, w)
-    horizons = {}
     ruined_by = np.maximum.accumulate(gap > 0, axis=-1)
+    horizons = {}
     for h in (*[h for h in RUIN_HORIZONS if h < T], T):
         p = float(by_q[h - 1])
         hit = ruined_by[:, h - 1]
@@ -213,12 +270,25 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str],
             "interval_95": list(metrics.clopper_pearson(p * n_eff, n_eff)),
             "text": metrics.proportion_text(p, n, None if clusters is None and w is None
                                             else n_eff)}
+    return horizons
+
+
+def _time_to_ruin(gap: np.ndarray, labels: list[str], w: np.ndarray | None) -> dict:
+    """Share of paths first ruined in each quarter (those where some are), and never."""
     first = metrics.first_ruin_quarter(gap)
     share = np.mean if w is None else (lambda hit: W.mean(hit, w))
-    time_to_ruin = {labels[t]: float(share(first == t)) for t in range(T)
+    time_to_ruin = {labels[t]: float(share(first == t)) for t in range(len(labels))
                     if np.any(first == t)}
     time_to_ruin["never"] = float(share(first < 0))
-    yearly = metrics.yearly_sums(data["shortfall"])
+    return time_to_ruin
+
+
+def _shortfall_table(yearly: np.ndarray, labels: list[str], clusters: np.ndarray | None,
+                     w: np.ndarray | None) -> tuple[dict[str, dict], list[str]]:
+    """VaR and TVaR of each projection year's shortfall at :data:`VAR_LEVELS` with their
+    s.e., and a warning for each VaR whose relative s.e. passes :data:`MAX_RELATIVE_SE`."""
+    n = yearly.shape[0]
+    warnings: list[str] = []
     shortfall = {}
     for y in range(yearly.shape[1]):
         x = yearly[:, y]
@@ -239,33 +309,24 @@ def risk_measures(data: dict[str, np.ndarray], labels: list[str],
                 warnings.append(f"year {y + 1}: VaR {alpha:.1%} has a relative s.e. of "
                                 f"{v_se / v:.0%}; more paths would narrow it")
         shortfall[f"year {y + 1}"] = row
-    for alpha in VAR_LEVELS if w is None else ():
+    return shortfall, warnings
+
+
+def _tail_count_warnings(first_year: np.ndarray, clusters: np.ndarray | None) -> list[str]:
+    """Plain paths: a warning for each level of :data:`VAR_LEVELS` with fewer than
+    :data:`MIN_TAIL_PATHS` effective paths beyond the first year's quantile."""
+    n = first_year.shape[0]
+    warnings = []
+    for alpha in VAR_LEVELS:
         # effective paths beyond the quantile: the first year's design effect of the tail
-        x = yearly[:, 0]
-        deff = metrics.design_effect(x > metrics.var(x, alpha), clusters)
+        deff = metrics.design_effect(first_year > metrics.var(first_year, alpha), clusters)
         tail = n * (1 - alpha) / max(deff, 1.0)
         if tail < MIN_TAIL_PATHS:
             unit = "paths" if clusters is None else "independent paths (common streams)"
             warnings.append(f"VaR/TVaR {alpha:.1%} rest on {tail:.1f} {unit} beyond the "
                             f"quantile in each year; use at least "
                             f"{int(np.ceil(MIN_TAIL_PATHS / (1 - alpha)))} independent paths")
-    levels = list(metrics.QUANTILE_LEVELS)
-
-    def qtable(values):
-        return {f"{q:g}": float(v) for q, v in zip(levels, W.quantile(values, levels, w),
-                                                  strict=True)}
-
-    cost_years = metrics.calendar_year_sums(data["cost_per_member"], labels)
-    return {
-        "paths": n,
-        "ruin_probability_by_horizon": horizons,
-        "time_to_ruin": time_to_ruin,
-        "shortfall_one_year": shortfall,
-        "capital_995": shortfall["year 1"]["var_995"],
-        "cost_per_member_by_year_quantiles": {str(y): qtable(v) for y, v in cost_years.items()},
-        "members_at_horizon_quantiles": qtable(data["members"][:, -1]),
-        "warnings": warnings,
-    }
+    return warnings
 
 
 def _market_share(ds, scenarios, idx, labels, w=None) -> dict:
@@ -281,22 +342,17 @@ def _market_share(ds, scenarios, idx, labels, w=None) -> dict:
             slot["contributions"].append(entry["contributions"])
             if entry["share"] is not None:
                 slot["share"].append(entry["share"])
-    levels = list(metrics.QUANTILE_LEVELS)
     out = {}
     for year, slot in sorted(per_year.items()):
-        paid = np.concatenate(slot["contributions"])
         row = {"quarters_projected": slot["quarters"],
                "premium_yuan": slot["premium"],
-               "contributions_yuan_quantiles": {f"{q:g}": float(v) for q, v in
-                                                zip(levels, W.quantile(paid, levels, w),
-                                                    strict=True)}}
+               "contributions_yuan_quantiles": _quantiles(np.concatenate(slot["contributions"]),
+                                                          w)}
         if slot["share"]:
             share = np.concatenate(slot["share"])
             # a pooled set whose premiums cover only some scenarios: no weight per share
             w_share = w if w is not None and w.size == share.size else None
-            row["share_quantiles"] = {f"{q:g}": float(v) for q, v in
-                                      zip(levels, W.quantile(share, levels, w_share),
-                                          strict=True)}
+            row["share_quantiles"] = _quantiles(share, w_share)
         else:
             row["share_quantiles"] = None
         out[str(year)] = row

@@ -156,25 +156,49 @@ def conflicts(disclosure) -> str:
 
 def study_page(scenario_set, summary, disclosure, premiums, policies, series, results_path,
                expense_ratios, fit_lines=()) -> str:
+    """The study document: the four answers, then development, advantages, risks,
+    sustainability and the recommendations, each section from its own function."""
     base = scenario_set.base
     name = summary["scenarios"][0]
     title = base.scenario.description or base.scenario.name
     plans = series.get("plans") or []
-    value = summary["platform_value"][name]
-    vq = value["quantiles"]
     by_year = sustainability_rows(summary, name, series)
-    full = [r for r in by_year if "quarters)" not in r[0]]
-    last_year = (full or by_year)[-1]
-    fee = base.sharing.fee_rate
-    fee_share = fee / (1 + fee)
     parts = [
+        *_head(title, scenario_set.file, plans, summary, results_path),
+        *_four_answers(summary, name, by_year),
+        f"<p>{opening(summary, name)}</p>",
+        *_development(series, disclosure, fit_lines),
+        *_advantages(premiums, expense_ratios, base.sharing.fee_rate),
+        *_risks(summary, name, series, disclosure),
+        "<h2>4. Sustainability: the four predictions by year</h2>",
+        _table(["year", "valid members at the year's end", "claims in the year",
+                "contributions, yuan", "share of health premiums"], by_year),
+        *_recommendations(policies, summary, name, plans),
+        *_closing(disclosure),
+    ]
+    return "\n".join(parts)
+
+
+def _head(title, scenario_file, plans, summary, results_path) -> list[str]:
+    return [
         f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
         f"{_esc(title)}: the study</title><style>{STYLE}</style></head><body>",
         f"<h1>{_esc(title)}: the study</h1>",
-        f"<p>Scenario file {_esc(scenario_set.file)}"
+        f"<p>Scenario file {_esc(scenario_file)}"
         + (f", a platform of {len(plans)} plans ({_esc(', '.join(plans))})" if plans else "")
         + f"; {summary['paths']:,} paths, seed {summary['seed']}; results "
         f"{_esc(os.path.basename(str(results_path)))}.</p>",
+    ]
+
+
+def _four_answers(summary, name, by_year) -> list[str]:
+    """Members, claims and market share in the last full year (or the last one), and the
+    platform's value."""
+    value = summary["platform_value"][name]
+    vq = value["quantiles"]
+    full = [r for r in by_year if "quarters)" not in r[0]]
+    last_year = (full or by_year)[-1]
+    return [
         "<h2>The four answers</h2><ol>",
         f"<li><b>Valid members</b> at the end of {_esc(last_year[0])}: {last_year[1]} "
         "(median, 90% interval).</li>",
@@ -184,7 +208,11 @@ def study_page(scenario_set, summary, disclosure, premiums, policies, series, re
         f"{readable(vq['0.5'])} (90%: {readable(vq['0.05'])} – {readable(vq['0.95'])}).</li>",
         f"<li><b>Market share</b> (contributions over China's commercial health-insurance "
         f"premiums) in {_esc(last_year[0])}: {last_year[4]}.</li></ol>",
-        f"<p>{opening(summary, name)}</p>",
+    ]
+
+
+def _development(series, disclosure, fit_lines) -> list[str]:
+    return [
         "<h2>1. Development</h2>",
         "<img alt=\"members, sharers and cost per member\" src=\""
         + development_figure(series, disclosure) + "\">",
@@ -194,6 +222,13 @@ def study_page(scenario_set, summary, disclosure, premiums, policies, series, re
             "stated error (sd_log), by source:</p><ul>"
             + "".join(f"<li>{_esc(line.strip())}</li>" for line in fit_lines) + "</ul>"]
           if fit_lines else []),
+    ]
+
+
+def _advantages(premiums, expense_ratios, fee) -> list[str]:
+    """What a member pays against an insurer's premium for the same cover."""
+    fee_share = fee / (1 + fee)
+    return [
         "<h2>2. Advantages in numbers</h2>",
         "<p>What a member pays in a year against an insurance premium for the same cover "
         "and ages: the insured-lives critical-illness table's expected claims for the plan's "
@@ -210,6 +245,11 @@ def study_page(scenario_set, summary, disclosure, premiums, policies, series, re
                  p["risk_premium"], *[p[f"premium_at_{int(100 * e)}pct_expenses"]
                                       for e in expense_ratios], p["cover"]]
                 for p in premiums]),
+    ]
+
+
+def _risks(summary, name, series, disclosure) -> list[str]:
+    return [
         "<h2>3. Risks in numbers</h2>",
         "<p>Ruin (a solvency gap in some quarter): "
         f"{_esc(summary['ruin_probability_text'][name])}. "
@@ -218,12 +258,13 @@ def study_page(scenario_set, summary, disclosure, premiums, policies, series, re
         f"{readable(max(summary['shortfall_var_995_by_year'][name]))} yuan in the worst year.</p>",
         f"<img alt=\"claims and the pool's risk mix\" src=\"{risk_figure(series)}\">",
         "<h3>Reserve adequacy</h3>", adequacy_section(disclosure, condensed=True),
-        "<h2>4. Sustainability: the four predictions by year</h2>",
-        _table(["year", "valid members at the year's end", "claims in the year",
-                "contributions, yuan", "share of health premiums"],
-               sustainability_rows(summary, name, series)),
-        "<h2>5. Recommendations, each tested</h2>",
     ]
+
+
+def _recommendations(policies, summary, name, plans) -> list[str]:
+    """Each tested policy: its question, answer and table; separate plans by age are set
+    against one pool with this run's medians (a row added to that policy's table)."""
+    parts = ["<h2>5. Recommendations, each tested</h2>"]
     for policy in policies:
         parts.append(f"<h3>{_esc(policy.title)}</h3><p>{_esc(policy.question)} Tested by "
                      f"<code>{_esc(os.path.join('scenarios', policy.scenario_file.name))}"
@@ -240,11 +281,14 @@ def study_page(scenario_set, summary, disclosure, premiums, policies, series, re
                          "numbers).</p>")
         if policy.rows:
             parts.append(_table(policy.header, policy.rows))
-    parts += ["<h3>Standardise disclosure</h3><p>What the platform should publish every "
-              "quarter, filled from this run (disclosure/quarterly_disclosure.csv), and "
-              "what it published against the model above.</p>",
-              quarterly_section(disclosure, condensed=True),
-              "<h3>Clarify positioning</h3><p>Section 2: what members pay against an "
-              "insurance premium for the same cover, and the fee against insurers' "
-              "expenses.</p>", "</body></html>"]
-    return "\n".join(parts)
+    return parts
+
+
+def _closing(disclosure) -> list[str]:
+    return ["<h3>Standardise disclosure</h3><p>What the platform should publish every "
+            "quarter, filled from this run (disclosure/quarterly_disclosure.csv), and "
+            "what it published against the model above.</p>",
+            quarterly_section(disclosure, condensed=True),
+            "<h3>Clarify positioning</h3><p>Section 2: what members pay against an "
+            "insurance premium for the same cover, and the fee against insurers' "
+            "expenses.</p>", "</body></html>"]

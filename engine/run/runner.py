@@ -25,8 +25,9 @@ from engine.errors import ResultsError
 from engine.random import streams
 from engine.run.journal import Journal, Manifest, text_digest
 from engine.run.lock import RunLock
+from engine.run.plans import run_chunks
 from engine.run.resolve import resolved_record
-from engine.run.simulate import plan_chunks, run_chunks
+from engine.run.simulate import plan_chunks
 from engine.space import DiskFull, disk_full_from
 from engine.store import ResultsWriter, check_output_path, engine_version, part_path
 
@@ -49,7 +50,7 @@ def scenario_with_tilt(scenario, tilt):
 def chosen_tilt(scenario, seed: int, backend: str, file: str):
     """The pilot's tilt for ``scenario``'s ``[tail] target`` and its record
     (:func:`engine.run.tail.choose_tilt`); a pilot that cannot choose is one line, exit 2."""
-    from engine.run.platform import build_run_inputs
+    from engine.run.plans import build_run_inputs
     from engine.run.tail import choose_tilt
 
     tail = scenario.tail
@@ -101,6 +102,17 @@ class RunRequest:
         """Say at once (stderr, even with ``quiet``) what the run is repairing."""
         self.warnings.append(line)
         print(f"warning: {line}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run computes, settled before anything is written: paths per scenario, the
+    root seed, paths per chunk and the quarters' labels."""
+
+    n_paths: int
+    seed: int
+    chunk: int
+    labels: tuple[str, ...]
 
 
 @dataclass
@@ -209,7 +221,7 @@ def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) ->
     if request.resume and journal.exists() and chunk is None:
         chunk = journal.manifest().chunk_paths
     chunk = min(chunk or DEFAULT_CHUNK[request.backend], n_paths)
-    labels = quarter_labels(base.start, base.quarters)
+    labels = tuple(quarter_labels(base.start, base.quarters))
     manifest = Manifest(
         scenario_sha256=text_digest(scenario_set.text), scenario_file=scenario_set.file,
         seed=seed, paths=n_paths, chunk_paths=chunk, quarters=len(labels),
@@ -256,7 +268,7 @@ def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) ->
                                   request.backend, skip, scenario_set.streams)
         try:
             return _run_into_files(request, scenario_set, out, journal, manifest, reuse,
-                                   chunks, n_paths, seed, chunk, labels, started)
+                                   chunks, RunPlan(n_paths, seed, chunk, labels), started)
         except OSError as exc:
             full = disk_full_from(exc, out)
             if full is None:
@@ -277,8 +289,28 @@ def _disk_filled(exc: DiskFull, out: Path, journal: Journal):
                            "space, then run again with --resume", has_got=False) from None
 
 
-def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks, n_paths,
-                    seed, chunk, labels, started) -> RunReport:
+def _results_writer(request: RunRequest, scenario_set, out: Path,
+                    plan: RunPlan) -> ResultsWriter:
+    """The results file's writer, with the run's provenance in its attributes."""
+    return ResultsWriter(out, scenario_set, plan.n_paths, plan.chunk, plan.seed,
+                         plan.labels, resolved_record(scenario_set),
+                         {"generator": streams.GENERATOR,
+                          "generator_version": streams.GENERATOR_VERSION,
+                          "backend": request.backend, "command": request.command,
+                          "quarters": len(plan.labels),
+                          "scheduler": request.scheduler or "single process",
+                          # common: scenario i's path p shares its noise with every
+                          # other scenario's path p (the summary clusters by path)
+                          "streams": scenario_set.streams,
+                          **({"tail_tilt": json.dumps(request.tail_record)}
+                             if request.tail_record else {})})
+
+
+def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks,
+                    plan: RunPlan, started) -> RunReport:
+    """Start the journal (unless resuming), replay the journaled chunks ``reuse`` into the
+    results file, then store each chunk ``chunks`` computes (journal, then file) and
+    rename the file into place."""
     base = scenario_set.base.scenario
     if not reuse:
         if journal.exists() and not request.resume:
@@ -286,25 +318,14 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
                                  "(use --resume to continue it)")
         journal.start(manifest)
 
-    writer = ResultsWriter(out, scenario_set, n_paths, chunk, seed, labels,
-                           resolved_record(scenario_set),
-                           {"generator": streams.GENERATOR,
-                            "generator_version": streams.GENERATOR_VERSION,
-                            "backend": request.backend, "command": request.command,
-                            "quarters": len(labels),
-                            "scheduler": request.scheduler or "single process",
-                            # common: scenario i's path p shares its noise with every
-                            # other scenario's path p (the summary clusters by path)
-                            "streams": scenario_set.streams,
-                            **({"tail_tilt": json.dumps(request.tail_record)}
-                               if request.tail_record else {})})
+    writer = _results_writer(request, scenario_set, out, plan)
     from tqdm import tqdm
 
-    total = n_paths * len(scenario_set.scenarios)
+    total = plan.n_paths * len(scenario_set.scenarios)
     bar = tqdm(total=total, unit="path", disable=request.quiet, dynamic_ncols=True,
                desc=base.name, file=sys.stderr)
-    plan = {(c.scenario, c.index): c for c in plan_chunks(len(scenario_set.scenarios),
-                                                          n_paths, chunk)}
+    by_key = {(c.scenario, c.index): c for c in plan_chunks(len(scenario_set.scenarios),
+                                                            plan.n_paths, plan.chunk)}
     reused = 0
     ran = 0
 
@@ -319,7 +340,7 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
     pending: deque = deque()
     try:
         for key in sorted(reuse):
-            c = plan[key]
+            c = by_key[key]
             writer.write(c.scenario, c.index, c.start, journal.load(*key))
             bar.update(c.count)
             reused += 1
@@ -340,8 +361,8 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
         writer.close_partial(mark=not isinstance(exc, (DiskFull, OSError)))
         raise
     journal.discard()
-    return RunReport(out, len(scenario_set.scenarios), n_paths, len(labels), ran, reused,
-                     time.perf_counter() - started)
+    return RunReport(out, len(scenario_set.scenarios), plan.n_paths, len(plan.labels), ran,
+                     reused, time.perf_counter() - started)
 
 
 def default_output(scenario: str) -> Path:

@@ -48,14 +48,14 @@ from scipy import optimize
 
 from engine.config.scenario import scenario_set_from_dict
 from engine.errors import InputError
-from engine.run.platform import build_run_inputs, expected_paths
+from engine.run.plans import build_run_inputs, expected_paths
 from engine.studies.observations import (
     Observation,
     fitted_only,
     model_values,
     read_observations,
 )
-from engine.variables import WEIGHT
+from engine.studies.verdicts import Verdict, conflict_lines
 
 PRIOR_SD = 1.0
 FD_STEP = 1e-3
@@ -92,11 +92,6 @@ class Fit:
     @property
     def standard_errors(self) -> np.ndarray:
         return np.sqrt(np.diag(self.covariance))
-
-
-def relative_error(model: float, observed: float) -> float:
-    """``(model − observed) / observed`` (NaN for an observed 0)."""
-    return (model - observed) / observed if observed else float("nan")
 
 
 def parameters_for(raw: dict) -> list[Parameter]:
@@ -302,10 +297,6 @@ def parameter_draws(fit_result: Fit, draws: int, seed: int) -> np.ndarray:
     return rng.multivariate_normal(fit_result.theta, fit_result.covariance, size=draws)
 
 
-TABLE_KEYS = ("incidence.table", "mortality.table", "population.initial_age_mix",
-              "growth.joiner_age_mix")
-
-
 def fitted_document(fit_result: Fit, draws: int, seed: int, base_dir: Path | None = None,
                     out_dir: Path | None = None) -> dict:
     """The fitted scenario: the point estimate, plus a ``zip`` sweep over parameter draws
@@ -315,19 +306,15 @@ def fitted_document(fit_result: Fit, draws: int, seed: int, base_dir: Path | Non
     the fitted set costs about what a run of the base does. CSV tables named relative to
     the base scenario are renamed relative to ``out_dir``.
     """
-    from engine.config import tables
+    from engine.config.loading import rebase_table_refs
 
     raw = copy.deepcopy(fit_result.raw)
     name = raw["scenario"]["name"]
     raw["scenario"]["name"] = f"{name}_fitted"
     if draws > 0:
         raw["scenario"]["paths"] = -(-int(raw["scenario"].get("paths", 1000)) // draws)
-    builtin = {**tables.INCIDENCE_TABLES, **tables.MORTALITY_TABLES, **tables.MIX_TABLES}
-    for key in TABLE_KEYS:
-        ref = _get(raw, key)
-        if ref and ref not in builtin and base_dir is not None and out_dir is not None:
-            path = Path(ref) if Path(ref).is_absolute() else (base_dir / ref).resolve()
-            _set(raw, key, os.path.relpath(path, out_dir.resolve()))
+    if base_dir is not None and out_dir is not None:
+        rebase_table_refs(raw, base_dir, out_dir)
     if draws > 0:
         thetas = parameter_draws(fit_result, draws, seed)
         # each draw its own noise: parameter and process uncertainty both sampled, and
@@ -378,167 +365,10 @@ def report_table(fit_result: Fit) -> str:
     return "\n".join(lines)
 
 
-MISS_Z = 2.0       # a figure the fit does not meet: |z| > 2 on its own stated error
-CONFLICT_Z = 1.5   # figures that pull the fit apart: |z| > 1.5 on opposite sides
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """How far the fit lands from one published figure: ``z = (log(1 + m) − log(1 + y)) /
-    sd_log`` (the objective's own residual)."""
-
-    observation: Observation
-    fitted: float
-
-    @property
-    def error(self) -> float:
-        return relative_error(self.fitted, self.observation.value)
-
-    @property
-    def z(self) -> float:
-        return float((math.log1p(max(self.fitted, 0.0)) - math.log1p(self.observation.value))
-                     / self.observation.sd_log)
-
-    @property
-    def met(self) -> bool:
-        return abs(self.z) <= MISS_Z
-
-
 def verdicts(fit_result: Fit) -> list[Verdict]:
     return [Verdict(o, float(m)) for o, m in zip(fit_result.used, fit_result.fitted_values,
                                                   strict=True)]
 
-
-def conflict_lines(rows: list[Verdict]) -> list[str]:
-    """Per source, how far the fit lands; then the sources that pull the fit in opposite
-    directions (``|z| > CONFLICT_Z``, the model above one and below another): the fit is a
-    compromise between them and no parameter set of this model meets them together."""
-    lines = ["by source (mean |z|; figures not met have |z| > 2):"]
-    sources: dict[str, list[Verdict]] = {}
-    for v in rows:
-        sources.setdefault(v.observation.source, []).append(v)
-    for source, vs in sources.items():
-        missed = [v for v in vs if not v.met]
-        mean = sum(abs(v.z) for v in vs) / len(vs)
-        state = ("met" if not missed else "NOT MET: " + ", ".join(
-            f"row {v.observation.row} {v.observation.metric} "
-            f"({'model above' if v.z > 0 else 'model below'}, {v.error:+.0%})" for v in missed))
-        lines.append(f"  {source}: {len(vs)} figure(s), mean |z| {mean:.2f}, {state}")
-    above = [v for v in rows if v.z > CONFLICT_Z]
-    below = [v for v in rows if v.z < -CONFLICT_Z]
-    if above and below:
-        def names(vs):
-            return "; ".join(f"row {v.observation.row} {v.observation.metric} "
-                             f"{v.observation.date}" for v in vs)
-        lines.append(f"sources in conflict (|z| > {CONFLICT_Z:g} on opposite sides): the fit "
-                     f"lands above {names(above)} and below {names(below)}; it is a "
-                     "compromise the stated errors (sd_log) weigh, and this model cannot "
-                     "meet them together")
-    elif above or below:
-        lines.append("pulled one way only (a different model, not a compromise between "
-                     "sources, would be needed to meet them): "
-                     + "; ".join(f"row {v.observation.row} {v.observation.metric}"
-                                 for v in above + below))
-    else:
-        lines.append(f"no two figures pull the fit apart (every |z| ≤ {CONFLICT_Z:g})")
-    return lines
-
-
-# ---------------------------------------------------------------------------- backtest
-
-@dataclass
-class BacktestRow:
-    observation: Observation
-    quantiles: dict[float, float]
-    effective_paths: float | None = None    # Kish's, when a [tail] tilt weighs the paths
-
-    @property
-    def median(self) -> float:
-        return self.quantiles[0.5]
-
-    @property
-    def error(self) -> float:
-        return relative_error(self.median, self.observation.value)
-
-    @property
-    def in_50(self) -> bool:
-        return self.quantiles[0.25] <= self.observation.value <= self.quantiles[0.75]
-
-    @property
-    def in_90(self) -> bool:
-        return self.quantiles[0.05] <= self.observation.value <= self.quantiles[0.95]
-
-
-BACKTEST_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
-def forecast_values(fit_result: Fit, observations: list[Observation], scenario_path: Path,
-                    draws: int, paths: int, seed: int
-                    ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Model values of ``observations`` over ``draws`` parameter sets × ``paths`` paths each
-    (parameter and process uncertainty together): ``(draws · paths, n_observations)``, and
-    the paths' weights (None when no ``[tail]`` tilts them).
-
-    A ``[tail]`` tilt (importance sampling) applies to every parameter draw: its likelihood
-    ratios are of the drivers' standard draws, so one tilt, chosen by the pilot on the
-    fitted parameters when ``[tail] target`` asks, serves every draw's own law."""
-    from engine.run.runner import chosen_tilt, scenario_with_tilt
-    from engine.run.simulate import scenario_seeds, simulate_paths
-
-    model = Model(fit_result.base_raw, str(scenario_path), scenario_path.resolve().parent,
-                  fit_result.parameters, observations)
-    thetas = parameter_draws(fit_result, draws, seed) if draws else fit_result.theta[None]
-    fitted = model.scenario(fit_result.theta)
-    tilt = (chosen_tilt(fitted, seed, "numba", str(scenario_path))[0]
-            if fitted.tail.target is not None else None)
-    blocks, weights = [], []
-    # each parameter draw on its own streams, as in the fitted set (independent paths)
-    for theta, draw_seed in zip(thetas, scenario_seeds(seed, len(thetas), "independent"),
-                                strict=True):
-        scenario = model.scenario(theta)
-        if tilt is not None:
-            scenario = scenario_with_tilt(scenario, tilt)
-        out = simulate_paths(build_run_inputs(scenario), draw_seed, 0, paths)
-        blocks.append(values_of(observations, out, scenario, model.initial))
-        weights.append(out[WEIGHT])
-    w = np.concatenate(weights)
-    return np.concatenate(blocks, axis=0), (None if np.all(w == 1.0) else w)
-
-
-def backtest(fit_result: Fit, later: list[Observation], scenario_path: Path, draws: int,
-             paths: int, seed: int) -> list[BacktestRow]:
-    """Each later observation against the fitted forecast's quantiles (lower quantiles;
-    weighted, self-normalised, when a ``[tail]`` tilts the paths)."""
-    from engine.analysis import weighted as W
-
-    if not later:
-        return []
-    values, w = forecast_values(fit_result, later, scenario_path, draws, paths, seed)
-    q = W.quantile(values, list(BACKTEST_LEVELS), w, axis=0)
-    return [BacktestRow(o, {lvl: float(q[i, j]) for i, lvl in enumerate(BACKTEST_LEVELS)},
-                        None if w is None else W.effective_sample_size(w))
-            for j, o in enumerate(later)]
-
-
-def backtest_table(rows: list[BacktestRow], until: dt.date) -> str:
-    lines = [f"backtest: fitted on observations to {until}; later observations against the "
-             "forecast (parameter and process uncertainty)",
-             f"{'row':>4} {'date':<12} {'metric':<26} {'observed':>12} {'median':>12} "
-             f"{'error':>8} {'90% interval':>27} {'in 50%':>7} {'in 90%':>7}"]
-    for r in rows:
-        o = r.observation
-        lines.append(f"{o.row:>4} {o.date:<12} {o.metric:<26} {o.value:>12,.6g} "
-                     f"{r.median:>12,.6g} {r.error:>8.1%} {r.quantiles[0.05]:>12,.6g} – "
-                     f"{r.quantiles[0.95]:<12,.6g} {'yes' if r.in_50 else 'no':>7} "
-                     f"{'yes' if r.in_90 else 'no':>7}")
-    if rows:
-        lines.append(f"inside the 50% interval: {sum(r.in_50 for r in rows)}/{len(rows)}; "
-                     f"inside the 90% interval: {sum(r.in_90 for r in rows)}/{len(rows)}")
-        if rows[0].effective_paths is not None:
-            lines.append("the forecast's paths are weighted (a [tail] tilt): quantiles of "
-                         "the weighted paths, effective sample size "
-                         f"{rows[0].effective_paths:,.0f}")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- the command
@@ -564,6 +394,7 @@ def run_calibration(observations_path, scenario_path, out, until: dt.date | None
 
     from engine.report.plots import calibration_figure, plt
     from engine.store import check_output_path
+    from engine.studies.backtest import backtest, backtest_table
 
     scenario_path = Path(scenario_path)
     out = check_output_path(out)

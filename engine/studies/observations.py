@@ -118,8 +118,27 @@ def quarter_time(start_quarter: str, moment: dt.date) -> float:
     return k + (moment - q_start).days / (q_end - q_start).days
 
 
-def _sd_log(row: dict, label: str, where: str, problems: list) -> float | None:
-    """The row's ``sd_log`` (default :data:`DEFAULT_SD_LOG`), or None after a problem."""
+@dataclass(frozen=True)
+class _Reading:
+    """An observations file being read: its name as problems give it, and the scenario its
+    rows are placed on."""
+
+    label: str
+    start_quarter: str
+    quarters: int
+    plans: tuple[str, ...]
+
+
+class _RowProblem(Exception):
+    """A row's first problem: the row is left out and the problem reported with the rest."""
+
+    def __init__(self, reading: _Reading, where: str, column: str, what: str, got):
+        super().__init__(what)
+        self.problem = Problem(reading.label, f"{where}, column {column}", what, got)
+
+
+def _sd_log(row: dict, reading: _Reading, where: str) -> float:
+    """The row's ``sd_log`` (default :data:`DEFAULT_SD_LOG`)."""
     if not row.get("sd_log"):
         return DEFAULT_SD_LOG
     try:
@@ -128,9 +147,7 @@ def _sd_log(row: dict, label: str, where: str, problems: list) -> float | None:
             return sd
     except ValueError:
         pass
-    problems.append(Problem(label, f"{where}, column sd_log", "must be a number > 0",
-                            row["sd_log"]))
-    return None
+    raise _RowProblem(reading, where, "sd_log", "must be a number > 0", row["sd_log"])
 
 
 def read_observations(path: str | Path, start_quarter: str, quarters: int,
@@ -147,112 +164,140 @@ def read_observations(path: str | Path, start_quarter: str, quarters: int,
         does not have (``plans``: the platform's plan names).
     """
     table = read_csv(path, ("date", "metric", "value", "unit", "source"))
-    label = table.path
+    reading = _Reading(table.path, start_quarter, quarters, plans)
     problems: list[Problem] = []
     out: list[Observation] = []
     for number, row in table.rows:
-        where = f"row {number}"
-        metric = row["metric"]
-        if metric not in METRICS:
-            problems.append(Problem(label, f"{where}, column metric",
-                                    f"unknown metric (valid: {', '.join(METRICS)})", metric))
-            continue
         try:
-            value = float(row["value"])
-            if not math.isfinite(value):
-                raise ValueError
-        except ValueError:
-            problems.append(Problem(label, f"{where}, column value", "is not a number",
-                                    row["value"]))
-            continue
-        if value < 0:
-            problems.append(Problem(label, f"{where}, column value", "must be ≥ 0", value))
-            continue
-        plan = (row.get("plan") or "").strip()
-        if plan and plan not in plans:
-            have = ", ".join(plans) if plans else "the scenario has no plans"
-            problems.append(Problem(label, f"{where}, column plan",
-                                    f"no such plan ({have})", plan))
-            continue
-        sd = _sd_log(row, label, where, problems)
-        if sd is None:
-            continue
+            out.append(_observation(reading, number, row))
+        except _RowProblem as exc:
+            problems.append(exc.problem)
+    problems += _falling_cumulative(reading, out)
+    if problems:
+        raise TableError(problems)
+    return out
+
+
+def _observation(reading: _Reading, number: int, row: dict) -> Observation:
+    """Row ``number`` checked and placed on the scenario's time axis; raises
+    :class:`_RowProblem` at its first problem (metric, value, plan, sd_log, date, period,
+    then the run's span)."""
+    where = f"row {number}"
+    metric = _metric(row, reading, where)
+    value = _value(row, reading, where)
+    plan = _plan(row, reading, where)
+    sd = _sd_log(row, reading, where)
+    try:
+        first, after = date_span(row["date"])
+    except ValueError:
+        raise _RowProblem(reading, where, "date", "must be a day (2019-11-22), month "
+                          "(2019-06), quarter (2019Q2) or year", row["date"]) from None
+    note = (row.get("note") or "").strip()
+    if metric in RULES:
+        t = quarter_time(reading.start_quarter, first)
+        return Observation(number, metric, value, row["unit"], row["source"], row["date"],
+                           t, t, sd, after - dt.timedelta(days=1), plan, note)
+    if metric in STOCKS:
+        t0, t1, column, last_day = _stock_time(reading, row, first, after)
+    else:
+        t0, t1, column, last_day = _flow_time(reading, where, row, first, after)
+    _check_inside_run(reading, where, row, column, (t0, t1))
+    return Observation(number, metric, value, row["unit"], row["source"], row["date"],
+                       t0, t1, sd, last_day, plan, note)
+
+
+def _metric(row: dict, reading: _Reading, where: str) -> str:
+    metric = row["metric"]
+    if metric not in METRICS:
+        raise _RowProblem(reading, where, "metric",
+                          f"unknown metric (valid: {', '.join(METRICS)})", metric)
+    return metric
+
+
+def _value(row: dict, reading: _Reading, where: str) -> float:
+    """The row's value: a finite number ≥ 0."""
+    try:
+        value = float(row["value"])
+        if not math.isfinite(value):
+            raise ValueError
+    except ValueError:
+        raise _RowProblem(reading, where, "value", "is not a number", row["value"]) from None
+    if value < 0:
+        raise _RowProblem(reading, where, "value", "must be ≥ 0", value)
+    return value
+
+
+def _plan(row: dict, reading: _Reading, where: str) -> str:
+    """The row's plan (one of the scenario's), or "" for the platform's totals."""
+    plan = (row.get("plan") or "").strip()
+    if plan and plan not in reading.plans:
+        have = ", ".join(reading.plans) if reading.plans else "the scenario has no plans"
+        raise _RowProblem(reading, where, "plan", f"no such plan ({have})", plan)
+    return plan
+
+
+def _stock_time(reading: _Reading, row: dict, first: dt.date, after: dt.date
+                ) -> tuple[float, float, str, dt.date]:
+    """A stock's τ (twice), the column it comes from and its last day: a day means that
+    day; a month, quarter or year means its end."""
+    is_day = bool(_DAY.match(row["date"]))
+    t = quarter_time(reading.start_quarter, first if is_day else after)
+    return t, t, "date", first if is_day else after - dt.timedelta(days=1)
+
+
+def _flow_time(reading: _Reading, where: str, row: dict, first: dt.date, after: dt.date
+               ) -> tuple[float, float, str, dt.date]:
+    """A flow's τ at the start and the end of its period (``period_start``–``period_end``,
+    or the month, quarter or year of ``date``), the column that names it and its last
+    day."""
+    p_start, p_end = row.get("period_start", ""), row.get("period_end", "")
+    if bool(p_start) != bool(p_end):
+        raise _RowProblem(reading, where, "period_start",
+                          "give both period_start and period_end", p_start)
+    if p_start:
         try:
-            first, after = date_span(row["date"])
+            first, _ = date_span(p_start)
+            _, after = date_span(p_end)
         except ValueError:
-            problems.append(Problem(label, f"{where}, column date", "must be a day "
-                                    "(2019-11-22), month (2019-06), quarter (2019Q2) or year",
-                                    row["date"]))
-            continue
-        if metric in RULES:
-            t = quarter_time(start_quarter, first)
-            out.append(Observation(number, metric, value, row["unit"], row["source"],
-                                   row["date"], t, t, sd, after - dt.timedelta(days=1), plan,
-                                   (row.get("note") or "").strip()))
-            continue
-        if metric in STOCKS:
-            # A day means that day; a month, quarter or year means its end.
-            is_day = bool(_DAY.match(row["date"]))
-            moment = first if is_day else after
-            t0 = t1 = quarter_time(start_quarter, moment)
-            column = "date"
-            last_day = first if is_day else after - dt.timedelta(days=1)
-        else:
-            p_start, p_end = row.get("period_start", ""), row.get("period_end", "")
-            if bool(p_start) != bool(p_end):
-                problems.append(Problem(label, f"{where}, column period_start",
-                                        "give both period_start and period_end", p_start))
-                continue
-            if p_start:
-                try:
-                    first, _ = date_span(p_start)
-                    _, after = date_span(p_end)
-                except ValueError:
-                    problems.append(Problem(label, f"{where}, column period_start",
-                                            "periods must be days, months, quarters or "
-                                            "years", f"{p_start}..{p_end}"))
-                    continue
-                column = "period_end"
-                if after <= first:
-                    problems.append(Problem(label, f"{where}, column period_end",
-                                            "period ends before it starts",
-                                            f"{p_start}..{p_end}"))
-                    continue
-            elif _DAY.match(row["date"]):
-                problems.append(Problem(label, f"{where}, column date",
-                                        f"{metric} is a flow: give period_start and "
-                                        "period_end, or a month, quarter or year",
-                                        row["date"]))
-                continue
-            else:
-                column = "date"
-            t0 = quarter_time(start_quarter, first)
-            t1 = quarter_time(start_quarter, after)
-            last_day = after - dt.timedelta(days=1)
-        if t0 < 0:
-            problems.append(Problem(label, f"{where}, column {column}",
-                                    f"is before the scenario's start ({start_quarter})",
-                                    row["date"] if column == "date" else row[column]))
-            continue
-        if t1 > quarters + 1e-9:
-            problems.append(Problem(label, f"{where}, column {column}",
-                                    f"is after the scenario's last quarter ({quarters} "
-                                    f"quarters from {start_quarter})",
-                                    row["date"] if column == "date" else row[column]))
-            continue
-        out.append(Observation(number, metric, value, row["unit"], row["source"],
-                               row["date"], t0, t1, sd, last_day, plan,
-                               (row.get("note") or "").strip()))
+            raise _RowProblem(reading, where, "period_start", "periods must be days, months, "
+                              "quarters or years", f"{p_start}..{p_end}") from None
+        column = "period_end"
+        if after <= first:
+            raise _RowProblem(reading, where, "period_end", "period ends before it starts",
+                              f"{p_start}..{p_end}")
+    elif _DAY.match(row["date"]):
+        raise _RowProblem(reading, where, "date", f"{row['metric']} is a flow: give "
+                          "period_start and period_end, or a month, quarter or year",
+                          row["date"])
+    else:
+        column = "date"
+    return (quarter_time(reading.start_quarter, first),
+            quarter_time(reading.start_quarter, after), column, after - dt.timedelta(days=1))
+
+
+def _check_inside_run(reading: _Reading, where: str, row: dict, column: str,
+                      span: tuple[float, float]) -> None:
+    """The figure's τ from ``span[0]`` to ``span[1]`` must lie within the run."""
+    got = row["date"] if column == "date" else row[column]
+    if span[0] < 0:
+        raise _RowProblem(reading, where, column,
+                          f"is before the scenario's start ({reading.start_quarter})", got)
+    if span[1] > reading.quarters + 1e-9:
+        raise _RowProblem(reading, where, column, f"is after the scenario's last quarter "
+                          f"({reading.quarters} quarters from {reading.start_quarter})", got)
+
+
+def _falling_cumulative(reading: _Reading, out: list[Observation]) -> list[Problem]:
+    """A problem for each ``cumulative_aided`` figure below an earlier one."""
+    problems = []
     cumulative = sorted((o for o in out if o.metric == "cumulative_aided"),
                         key=lambda o: o.end)
     for before, after in zip(cumulative, cumulative[1:], strict=False):
         if after.value < before.value and after.end > before.end:
-            problems.append(Problem(label, f"row {after.row}, column value",
+            problems.append(Problem(reading.label, f"row {after.row}, column value",
                                     f"cumulative_aided falls from {before.value:g} (row "
                                     f"{before.row})", after.value))
-    if problems:
-        raise TableError(problems)
-    return out
+    return problems
 
 
 # ------------------------------------------------------------- the model's values
