@@ -26,7 +26,7 @@ import numpy as np
 from engine.model.inputs import ModelInputs, build_inputs
 from engine.model.mean_path import mean_paths
 from engine.model.tilt import CLAIM_STATS_KEY
-from engine.run.simulate import Chunk, plan_chunks, scenario_seeds, simulate_paths
+from engine.run.simulate import Chunk, plan_chunks, scenario_seeds, simulate_paths, with_moves
 from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT
 
 MOVES = ("moved_in", "moved_out")   # per-plan extras: members who moved between plans
@@ -133,12 +133,7 @@ def expected_paths(platform: PlatformInputs) -> dict[str, np.ndarray]:
         out = mean_paths(plan, ones, ones, moves_in=arrivals,
                          moves_out=aged if keep_aged_out else None)
         del out[CLAIM_STATS_KEY]
-        if arrivals is not None:
-            out["moved_in"] = arrivals.sum(axis=(2, 3))
-        if keep_aged_out:
-            out["aged_out_cells"] = aged
-            out["moved_out"] = aged.sum(axis=(2, 3))
-        return out
+        return with_moves(out, arrivals, aged if keep_aged_out else None)
 
     return {name: values[..., 0, :] for name, values in chain_plans(platform, run_plan).items()}
 

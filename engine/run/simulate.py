@@ -91,9 +91,17 @@ def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
         out[CLAIM_STATS_KEY] = claim_stats
     else:
         out[WEIGHT] = np.exp(log_w + log_w_levels)
+    return with_moves(out, arrivals, aged if keep_aged_out else None)
+
+
+def with_moves(out: dict[str, np.ndarray], arrivals: np.ndarray | None,
+               aged: np.ndarray | None) -> dict[str, np.ndarray]:
+    """A plan's results with the members who moved between plans: ``moved_in`` (from
+    ``arrivals``) and, where the plan's leavers move on, ``aged_out_cells`` and
+    ``moved_out`` (from ``aged``), both ``(P, T, R, Dn)`` by cell."""
     if arrivals is not None:
         out["moved_in"] = arrivals.sum(axis=(2, 3))
-    if keep_aged_out:
+    if aged is not None:
         out["aged_out_cells"] = aged
         out["moved_out"] = aged.sum(axis=(2, 3))
     return out
