@@ -1,5 +1,5 @@
 """What a results file says about its own scenarios: the resolved values its readers use,
-and the file's format version (DESIGN §4; issue 24).
+and the file's format version (DESIGN §4).
 
 Format policy
 -------------

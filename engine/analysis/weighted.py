@@ -101,7 +101,7 @@ def tvar_standard_error(x, alpha: float, w=None, batches: int = BATCHES) -> floa
 
 # --- the summary's statistics, plain when ``w`` is None -----------------------------------
 # With ``w=None`` each function is the plain estimator of engine.analysis.metrics, called as
-# it is, so a file without a tilt summarises to the same bits as before weights existed.
+# it is, so a file without a tilt summarises to the same bits as a plain run's estimators.
 
 def quantile(x, alpha, w=None, axis=0):
     """Lower quantile of the self-normalised weighted distribution

@@ -291,7 +291,7 @@ def _share_weight(ben, selected_hazard: np.ndarray, first_benefit: np.ndarray) -
 def tables_as_used(scenario) -> dict[str, np.ndarray]:
     """The scenario's tables as the model uses them, by sex (female, male) and age
     ``age_min..age_max`` (years): what a results file stores so that it can be read away
-    from the tables (issue 24).
+    from the tables.
 
     ``incidence_per_100k`` (before ``cancer_share_of_claims``, the group multipliers,
     selection and trend; after ``national_level_year``), ``death_q`` (quarterly probability

@@ -1,4 +1,4 @@
-"""The resolved values a results file carries (issue 24): everything its readers need,
+"""The resolved values a results file carries: everything its readers need,
 taken at run time from the validated scenarios, so that a file can be read away from its
 scenario's tables and by later engines.
 

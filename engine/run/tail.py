@@ -1,4 +1,4 @@
-"""Choosing a run's tilt: a pilot run and the cross-entropy method (issue 14).
+"""Choosing a run's tilt: a pilot run and the cross-entropy method.
 
 ``[tail] target`` names what the run is for: ``"shortfall"`` (the shortfall of projection
 year ``tail.year``, its VaR and TVaR at ``tail.level``) or ``"ruin"`` (a first gap by
@@ -79,9 +79,9 @@ def elite_paths(x: np.ndarray, w: np.ndarray, target: str, level: float
     """A round's threshold, elite and whether the elite is the target's own tail (module
     notes): the paths past ``γ``, the lesser of the target (VaR at ``level``; ruin: a value
     above 0) and the pilot's top :data:`PILOT_ELITE` share."""
-    # Not a reported figure but a step of the pilot's search, interpolated as it has been
-    # since 0.4.0: the lower rule changes which paths are elite and so the tilts chosen and
-    # every tilted run's numbers (the one exception to engine.analysis.weighted.quantile).
+    # Not a reported figure but a step of the pilot's search, interpolated: the lower rule
+    # would change which paths are elite, so the tilts chosen and every tilted run's numbers
+    # (the one exception to engine.analysis.weighted.quantile).
     top = float(np.quantile(x, 1.0 - PILOT_ELITE))  # pilot-threshold
     if target == "shortfall":
         at_level = W.var(x, level, w)
