@@ -77,21 +77,19 @@ def _raw(path: Path) -> dict:
 
 def _write_policy(raw: dict, scenario_path: Path, out_dir: Path, name: str,
                   sweep: dict | None, description: str) -> Path:
-    """A policy's scenario file: the study's scenario with table paths made absolute."""
+    """A policy's scenario file: the study's scenario, its CSV table paths rewritten for the
+    policy's folder (:func:`engine.config.loading.rebase_table_refs`)."""
+    from engine.config.loading import rebase_table_refs
+
     doc = copy.deepcopy(raw)
     doc.pop("sweep", None)
-    for dotted in ("incidence.table", "mortality.table", "population.initial_age_mix",
-                   "growth.joiner_age_mix"):
-        table, key = dotted.split(".")
-        ref = doc.get(table, {}).get(key)
-        if isinstance(ref, str) and ref.lower().endswith(".csv") and not Path(ref).is_absolute():
-            doc[table][key] = str((scenario_path.parent / ref).resolve())
+    folder = out_dir / "scenarios"
+    rebase_table_refs(doc, scenario_path.parent, folder)
     doc.setdefault("scenario", {})
     doc["scenario"]["name"] = f"{doc['scenario'].get('name', 'study')}_{name}"
     doc["scenario"]["description"] = description
     if sweep:
         doc["sweep"] = sweep
-    folder = out_dir / "scenarios"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"
     path.write_text(f"# Written by `mutualsim study` from {scenario_path}: {description}\n"
