@@ -7,6 +7,7 @@ the table ``docs/benchmarks.md`` shows); :func:`write_between_markers` puts it b
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from benchmarks.tail import TAIL_YEAR
@@ -15,166 +16,181 @@ MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 NAN = float("nan")
 
 
+def _row(measure: str, value: str) -> str:
+    """One row of the table: what is measured, then its value with units."""
+    return f"| {measure} | {value} |"
+
+
+def needs(key: str):
+    """A section of rows drawn only from a record that holds ``key`` (a record of a subset
+    of measurements, or from before a measurement existed, has none of its rows)."""
+    def wrap(rows_of):
+        @functools.wraps(rows_of)
+        def rows(r: dict) -> list[str]:
+            return rows_of(r) if key in r else []
+        return rows
+    return wrap
+
+
+@needs("cells_per_s")
 def _kernel_rows(r: dict) -> list[str]:
-    if "cells_per_s" not in r:
-        return []
     return [
-        f"| kernel, default scenario, all threads | {r['cells_per_s'] / 1e6:.1f} M cells/s, "
-        f"{r['paths_per_s']:.0f} paths/s ({r['cells_per_path']:,} cells per path) |",
-        f"| numpy reference, same scenario | {r['numpy_cells_per_s'] / 1e6:.2f} M cells/s, "
-        f"{r['numpy_paths_per_s']:.1f} paths/s |",
-        f"| kernel / reference | {r['kernel_vs_numpy_ratio']:.1f}× |"]
+        _row("kernel, default scenario, all threads",
+             f"{r['cells_per_s'] / 1e6:.1f} M cells/s, {r['paths_per_s']:.0f} paths/s "
+             f"({r['cells_per_path']:,} cells per path)"),
+        _row("numpy reference, same scenario",
+             f"{r['numpy_cells_per_s'] / 1e6:.2f} M cells/s, "
+             f"{r['numpy_paths_per_s']:.1f} paths/s"),
+        _row("kernel / reference", f"{r['kernel_vs_numpy_ratio']:.1f}×")]
 
 
+@needs("sampler_ns_per_draw")
 def _sampler_rows(r: dict) -> list[str]:
-    if "sampler_ns_per_draw" not in r:
-        return []
-    return [
-        f"| binomial, the scenario's own draws (ours / numpy) | "
-        f"{r['sampler_ns_per_draw']:.1f} / {r['numpy_sampler_ns_per_draw']:.1f} ns per draw |",
-        (f"| Poisson, the scenario's own draws (ours / numpy) | "
-         f"{r['poisson_ns_per_draw']:.1f} / {r['numpy_poisson_ns_per_draw']:.1f} ns per draw |"
-         if r.get("poisson_draws_recorded") else
-         "| Poisson, the scenario's own draws | none drawn (its joins are binomial within "
-         "the market; Poisson by regime below) |"),
-        *([f"| binomial, the same draws one at a time (the kernel before issue 15) | "
-           f"{r['one_at_a_time_ns_per_draw']:.1f} ns per draw |"]
-          if "one_at_a_time_ns_per_draw" in r else [])]   # (records before issue 15: none)
+    rows = [_row("binomial, the scenario's own draws (ours / numpy)",
+                 f"{r['sampler_ns_per_draw']:.1f} / {r['numpy_sampler_ns_per_draw']:.1f} ns "
+                 "per draw")]
+    if r.get("poisson_draws_recorded"):
+        rows.append(_row("Poisson, the scenario's own draws (ours / numpy)",
+                         f"{r['poisson_ns_per_draw']:.1f} / "
+                         f"{r['numpy_poisson_ns_per_draw']:.1f} ns per draw"))
+    else:
+        rows.append(_row("Poisson, the scenario's own draws", "none drawn (its joins are "
+                         "binomial within the market; Poisson by regime below)"))
+    if "one_at_a_time_ns_per_draw" in r:      # (records before issue 15: none)
+        rows.append(_row("binomial, the same draws one at a time (the kernel before issue "
+                         "15)", f"{r['one_at_a_time_ns_per_draw']:.1f} ns per draw"))
+    return rows
 
 
+@needs("philox_ns_per_block")
 def _philox_rows(r: dict) -> list[str]:
-    if "philox_ns_per_block" not in r:
-        return []
-    return [f"| Philox4x32-10 block, one at a time / a stage's together | "
-            f"{r['philox_ns_per_block']:.1f} / "
-            f"{r.get('philox_batch_ns_per_block', NAN):.1f} ns |"]
+    return [_row("Philox4x32-10 block, one at a time / a stage's together",
+                 f"{r['philox_ns_per_block']:.1f} / "
+                 f"{r.get('philox_batch_ns_per_block', NAN):.1f} ns")]
 
 
+@needs("kernel_cells_per_s_1thread")
 def _share_rows(r: dict) -> list[str]:
-    if "kernel_cells_per_s_1thread" not in r:
-        return []
-    return [f"| kernel, one thread / its draws alone | "
-            f"{r['kernel_cells_per_s_1thread'] / 1e6:.2f} / "
-            f"{r['sampler_bound_cells_per_s_1thread'] / 1e6:.2f} M cells/s |",
-            f"| share of kernel time outside the samplers | {r['share_outside_samplers']:.0%} |"]
+    return [_row("kernel, one thread / its draws alone",
+                 f"{r['kernel_cells_per_s_1thread'] / 1e6:.2f} / "
+                 f"{r['sampler_bound_cells_per_s_1thread'] / 1e6:.2f} M cells/s"),
+            _row("share of kernel time outside the samplers",
+                 f"{r['share_outside_samplers']:.0%}")]
 
 
 def _previous_rows(r: dict) -> list[str]:
     if "kernel_over_previous" in r:
         rev = r.get("previous_kernel_rev", "a5c48f7")   # records before issue 25: a5c48f7
-        return [f"| kernel today / previous kernel (git {rev}), same run: one thread, all "
-                f"threads | {r['kernel_over_previous_1thread']:.2f}× / "
-                f"{r['kernel_over_previous']:.2f}× |"]
+        return [_row(f"kernel today / previous kernel (git {rev}), same run: one thread, "
+                     "all threads", f"{r['kernel_over_previous_1thread']:.2f}× / "
+                     f"{r['kernel_over_previous']:.2f}×")]
     if "only" in r:
         return []
-    return ["| kernel today / a previous kernel | not measured (no `--previous REV`) |"]
+    return [_row("kernel today / a previous kernel", "not measured (no `--previous REV`)")]
 
 
+@needs("kernel_cells_per_s_1thread")
 def _yardstick_rows(r: dict) -> list[str]:
-    if "kernel_cells_per_s_1thread" not in r:
-        return []
-    return [f"| yardstick: kernel ns per cell (one thread) in numpy binomial draws | "
-            f"{1e9 / r['kernel_cells_per_s_1thread'] / r['numpy_sampler_ns_per_draw']:.2f} |"]
+    ns = 1e9 / r["kernel_cells_per_s_1thread"] / r["numpy_sampler_ns_per_draw"]
+    return [_row("yardstick: kernel ns per cell (one thread) in numpy binomial draws",
+                 f"{ns:.2f}")]
 
 
+@needs("run_seconds_numba")
 def _end_to_end_rows(r: dict) -> list[str]:
-    if "run_seconds_numba" not in r:
-        return []
-    return [f"| `mutualsim run`, default scenario, {r['run_paths']:,} paths: numba / numpy | "
-            f"{r['run_seconds_numba']:.1f} / {r['run_seconds_numpy']:.1f} s "
-            f"({r['run_numba_over_numpy']:.1f}×) |"]
+    return [_row(f"`mutualsim run`, default scenario, {r['run_paths']:,} paths: numba / "
+                 "numpy", f"{r['run_seconds_numba']:.1f} / {r['run_seconds_numpy']:.1f} s "
+                 f"({r['run_numba_over_numpy']:.1f}×)")]
 
 
 def _joined(values, fmt: str, sep: str = ", ") -> str:
     return sep.join(format(v, fmt) for v in values)
 
 
+@needs("scaling_ns_per_cell_by_paths")
 def _scaling_rows(r: dict) -> list[str]:
-    if "scaling_ns_per_cell_by_paths" not in r:
-        return []
     return [
-        "| ns per cell, whole run, by paths (10^3, 10^4, 10^5, 10^6; small plan, 20 "
-        "quarters) | " + _joined(r["scaling_ns_per_cell_by_paths"].values(), ".0f") + " |",
-        "| ns per cell, whole run, by quarters (20, 40, 80; 5·10^4 paths) | "
-        + _joined(r["scaling_ns_per_cell_by_quarters"].values(), ".0f") + " |",
-        "| ns per added cell, paths 10^4→10^5 / 10^5→10^6 | "
-        + _joined(r["scaling_marginal_ns_per_cell_paths"], ".0f", " / ")
-        + f" (deviation {r['scaling_deviation_paths']:.0%}) |",
-        "| ns per added cell, quarters 20→40 / 40→80 | "
-        + _joined(r["scaling_marginal_ns_per_cell_quarters"], ".0f", " / ")
-        + f" (deviation {r['scaling_deviation_quarters']:.0%}) |"]
+        _row("ns per cell, whole run, by paths (10^3, 10^4, 10^5, 10^6; small plan, 20 "
+             "quarters)", _joined(r["scaling_ns_per_cell_by_paths"].values(), ".0f")),
+        _row("ns per cell, whole run, by quarters (20, 40, 80; 5·10^4 paths)",
+             _joined(r["scaling_ns_per_cell_by_quarters"].values(), ".0f")),
+        _row("ns per added cell, paths 10^4→10^5 / 10^5→10^6",
+             _joined(r["scaling_marginal_ns_per_cell_paths"], ".0f", " / ")
+             + f" (deviation {r['scaling_deviation_paths']:.0%})"),
+        _row("ns per added cell, quarters 20→40 / 40→80",
+             _joined(r["scaling_marginal_ns_per_cell_quarters"], ".0f", " / ")
+             + f" (deviation {r['scaling_deviation_quarters']:.0%})")]
 
 
+@needs("kernel_ns_per_cell_by_quarters")
 def _kernel_scaling_rows(r: dict) -> list[str]:
-    if "kernel_ns_per_cell_by_quarters" not in r:
-        return []
     return [
-        "| kernel alone, ns per cell by quarters (20, 40, 80; 2·10^4 paths) | "
-        + _joined(r["kernel_ns_per_cell_by_quarters"].values(), ".1f")
-        + f" (spread {r['kernel_scaling_spread_quarters']:.0%}) |",
-        "| kernel alone, ns per cell by paths (10^3, 10^4, 10^5; 20 quarters) | "
-        + _joined(r["kernel_ns_per_cell_by_paths"].values(), ".1f")
-        + f" (spread 10^4–10^5 {r['kernel_scaling_spread_paths']:.0%}) |"]
+        _row("kernel alone, ns per cell by quarters (20, 40, 80; 2·10^4 paths)",
+             _joined(r["kernel_ns_per_cell_by_quarters"].values(), ".1f")
+             + f" (spread {r['kernel_scaling_spread_quarters']:.0%})"),
+        _row("kernel alone, ns per cell by paths (10^3, 10^4, 10^5; 20 quarters)",
+             _joined(r["kernel_ns_per_cell_by_paths"].values(), ".1f")
+             + f" (spread 10^4–10^5 {r['kernel_scaling_spread_paths']:.0%})")]
 
 
 def _memory_and_compile_rows(r: dict) -> list[str]:
     rows = []
     if "peak_rss_mb_1e4" in r:
-        rows.append(f"| peak memory at 10^4 / 10^6 paths | {r['peak_rss_mb_1e4']:.0f} / "
-                    f"{r['peak_rss_mb_1e6']:.0f} MB |")
+        rows.append(_row("peak memory at 10^4 / 10^6 paths",
+                         f"{r['peak_rss_mb_1e4']:.0f} / {r['peak_rss_mb_1e6']:.0f} MB"))
     if "compile_s_cold" in r:
-        rows.append(f"| compile, cold / cached | {r['compile_s_cold']:.1f} / "
-                    f"{r['compile_s_cached']:.2f} s |")
+        rows.append(_row("compile, cold / cached",
+                         f"{r['compile_s_cold']:.1f} / {r['compile_s_cached']:.2f} s"))
     return rows
 
 
+@needs("single_process_paths_per_s")
 def _cluster_rows(r: dict) -> list[str]:
-    if "single_process_paths_per_s" not in r:
-        return []
     return [
-        f"| Dask LocalCluster, 1 / 2 worker processes (default scenario, incl. start-up) | "
-        f"{r['cluster_1_worker_paths_per_s']:.0f} / {r['cluster_2_workers_paths_per_s']:.0f} "
-        f"paths/s, against {r['single_process_paths_per_s']:.0f} in one threaded process |",
-        f"| Dask: cluster start-up, overhead per block | {r['cluster_startup_s']:.1f} s, "
-        f"{r['cluster_overhead_s_per_block'] * 1e3:.1f} ms |",
-        f"| results file size | {r['result_bytes_per_path']:.0f} bytes per path |"]
+        _row("Dask LocalCluster, 1 / 2 worker processes (default scenario, incl. start-up)",
+             f"{r['cluster_1_worker_paths_per_s']:.0f} / "
+             f"{r['cluster_2_workers_paths_per_s']:.0f} paths/s, against "
+             f"{r['single_process_paths_per_s']:.0f} in one threaded process"),
+        _row("Dask: cluster start-up, overhead per block",
+             f"{r['cluster_startup_s']:.1f} s, {r['cluster_overhead_s_per_block'] * 1e3:.1f} ms"),
+        _row("results file size", f"{r['result_bytes_per_path']:.0f} bytes per path")]
 
 
+def _pair(values: dict, fmt: str, unit: str = "") -> str:
+    """VaR and TVaR 99.5 % of one figure, ``VaR / TVaR``, each followed by ``unit``."""
+    return f"{values['var_995']:{fmt}}{unit} / {values['tvar_995']:{fmt}}{unit}"
+
+
+@needs("tail_paths_plain")
 def _tail_rows(r: dict) -> list[str]:
-    if "tail_paths_plain" not in r:
-        return []
-    plain, tilted = r["tail_paths_plain"], r["tail_paths_is"]
-    reduction, seconds = r["tail_variance_reduction"], r["tail_seconds_ratio"]
-    spread = r["tail_is_reported_over_spread"]
+    runs, paths = r["tail_replications"]
     return [
-        f"| VaR / TVaR 99.5 %, year {TAIL_YEAR}'s shortfall: paths for ±2 % s.e., plain | "
-        f"{plain['var_995']:,.0f} / {plain['tvar_995']:,.0f} |",
-        f"| same, importance sampling (pilot not counted; s.e. from replications) | "
-        f"{tilted['var_995']:,.0f} / {tilted['tvar_995']:,.0f} |",
-        f"| variance reduction per path; time to ±2 % plain / IS (pilot counted) | "
-        f"{reduction['var_995']:.1f}× / {reduction['tvar_995']:.1f}×; "
-        f"{seconds['var_995']:.1f}× / {seconds['tvar_995']:.1f}× |",
-        f"| same, importance sampling: effective sample share; reported s.e. / spread of "
-        f"{r['tail_replications'][0]} runs of {r['tail_replications'][1]} paths | "
-        f"{r['tail_effective_sample_share']:.1%}; "
-        f"{spread['var_995']:.2f} / {spread['tvar_995']:.2f} |"]
+        _row(f"VaR / TVaR 99.5 %, year {TAIL_YEAR}'s shortfall: paths for ±2 % s.e., plain",
+             _pair(r["tail_paths_plain"], ",.0f")),
+        _row("same, importance sampling (pilot not counted; s.e. from replications)",
+             _pair(r["tail_paths_is"], ",.0f")),
+        _row("variance reduction per path; time to ±2 % plain / IS (pilot counted)",
+             _pair(r["tail_variance_reduction"], ".1f", "×") + "; "
+             + _pair(r["tail_seconds_ratio"], ".1f", "×")),
+        _row("same, importance sampling: effective sample share; reported s.e. / spread of "
+             f"{runs} runs of {paths} paths", f"{r['tail_effective_sample_share']:.1%}; "
+             + _pair(r["tail_is_reported_over_spread"], ".2f"))]
 
 
+@needs("tail_ruin_paths_plain")
 def _ruin_rows(r: dict) -> list[str]:
-    if "tail_ruin_paths_plain" not in r:
-        return []
     return [
-        f"| ruin by quarter 8 of a closed group (0.125 % exactly; plain / IS estimate) | "
-        f"{r['tail_ruin_probability_plain']:.3%} / {r['tail_ruin_probability_is']:.3%} |",
-        f"| same, paths for ±2 % s.e., plain / IS (claim counts tilted) | "
-        f"{r['tail_ruin_paths_plain']:,.0f} / {r['tail_ruin_paths_is']:,.0f} |",
-        f"| same, variance reduction per path; time to ±2 % plain / IS (pilot counted) | "
-        f"{r['tail_ruin_variance_reduction']:.0f}×; {r['tail_ruin_seconds_ratio']:.0f}× |"]
+        _row("ruin by quarter 8 of a closed group (0.125 % exactly; plain / IS estimate)",
+             f"{r['tail_ruin_probability_plain']:.3%} / {r['tail_ruin_probability_is']:.3%}"),
+        _row("same, paths for ±2 % s.e., plain / IS (claim counts tilted)",
+             f"{r['tail_ruin_paths_plain']:,.0f} / {r['tail_ruin_paths_is']:,.0f}"),
+        _row("same, variance reduction per path; time to ±2 % plain / IS (pilot counted)",
+             f"{r['tail_ruin_variance_reduction']:.0f}×; "
+             f"{r['tail_ruin_seconds_ratio']:.0f}×")]
 
 
+@needs("regimes")
 def _regime_rows(r: dict) -> list[str]:
-    if "regimes" not in r:
-        return []
     lines = ["", "Samplers by regime, ns per draw (ours / numpy):", "",
              "| regime | mean n·p or λ | ours | numpy |", "|---|---|---|---|"]
     for name, row in r["regimes"].items():
