@@ -105,16 +105,16 @@ def kernel_scaling(paths: int = 20_000, path_counts: tuple = PATHS[:3]) -> dict:
         t = best_of(lambda: simulate_paths(inputs, 1, 0, n_paths))
         return t / (n_paths * quarters * inputs.n_cells) * 1e9
 
-    by_q = {q: ns_per_cell(paths, q) for q in QUARTERS}
+    by_quarter = {q: ns_per_cell(paths, q) for q in QUARTERS}
     by_p = {p: ns_per_cell(p, 20) for p in path_counts}
 
     def spread(values):
         values = list(values)
         return max(values) / min(values) - 1
 
-    return {"kernel_ns_per_cell_by_quarters": {str(k): v for k, v in by_q.items()},
+    return {"kernel_ns_per_cell_by_quarters": {str(k): v for k, v in by_quarter.items()},
             "kernel_ns_per_cell_by_paths": {str(k): v for k, v in by_p.items()},
-            "kernel_scaling_spread_quarters": spread(by_q.values()),
+            "kernel_scaling_spread_quarters": spread(by_quarter.values()),
             "kernel_scaling_spread_paths": spread(list(by_p.values())[1:])}
 
 

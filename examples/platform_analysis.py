@@ -84,8 +84,8 @@ def analyse(name: str, observations: Path, scenario: Path, until: dt.date | None
     print("\n".join(format_market_share(summary, key)))
     print("\n(4) the risks in numbers")
     ruin = summary["ruin_probability"][key]
-    by_q = summary["ruin_probability_by_quarter"][key]
-    first = next((quarters[t] for t, p in enumerate(by_q) if p >= 0.5), "never")
+    by_quarter = summary["ruin_probability_by_quarter"][key]
+    first = next((quarters[t] for t, p in enumerate(by_quarter) if p >= 0.5), "never")
     gap = np.array(summary["mean"][key]["shortfall"]).cumsum()
     print(f"  probability of a solvency gap by the end: {ruin:.3f} (MC s.e. "
           f"{summary['ruin_probability_se'][key]:.3f}); half the paths are in a gap by: {first}")

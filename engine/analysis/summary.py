@@ -254,11 +254,11 @@ def _ruin_by_horizon(gap: np.ndarray, clusters: np.ndarray | None,
     """Ruin by 1, 4, 8 and 20 quarters (those inside the run) and by the run's end
     (``"all"``): probability, s.e., exact 95 % interval and text."""
     n, T = gap.shape
-    by_q = W.ruin_by_quarter(gap, w)
+    by_quarter = W.ruin_by_quarter(gap, w)
     ruined_by = np.maximum.accumulate(gap > 0, axis=-1)
     horizons = {}
     for h in (*[h for h in RUIN_HORIZONS if h < T], T):
-        p = float(by_q[h - 1])
+        p = float(by_quarter[h - 1])
         hit = ruined_by[:, h - 1]
         if w is None:
             n_eff = n / metrics.design_effect(hit, clusters)
@@ -412,13 +412,13 @@ def format_summary(summary: dict) -> str:
         mem = summary["members_quantiles"][name]
         clm = summary["claims_quantiles"][name]
         cpm = summary["cost_per_member_quantiles"][name]
-        ruin_q = summary["ruin_probability_by_quarter"][name]
+        ruin_by_quarter = summary["ruin_probability_by_quarter"][name]
         lines += ["", f"scenario {name}",
                   f"{'quarter':<8} {'members':>32} {'claims':>24} "
                   f"{'cost per member, yuan':>26} {'P(ruin)':>8}"]
         for t, q in enumerate(summary["quarters"]):
             lines.append(f"{q:<8} {_range(mem, t):>32} {_range(clm, t):>24} "
-                         f"{_range(cpm, t):>26} {ruin_q[t]:>8.3f}")
+                         f"{_range(cpm, t):>26} {ruin_by_quarter[t]:>8.3f}")
         se = summary["ruin_probability_se"][name]
         value = summary["platform_value"][name]
         eff = summary["effective_paths"][name]

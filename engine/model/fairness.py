@@ -73,9 +73,9 @@ def analyse(inputs: ModelInputs) -> list[FairnessRow]:
     eligible = _eligible_share(inputs.n_durations, W)                         # (Dn,)
     per_claim = ((1 - inputs.mild_share) * inputs.benefit_yuan
                  + inputs.mild_share * inputs.mild_yuan)                      # (T, A)
-    E = np.zeros((R, inputs.n_age_q))
-    B = np.zeros((R, inputs.n_age_q))
-    S_t = np.zeros((T, R, inputs.n_age_q))
+    E = np.zeros((R, inputs.n_age_quarters))
+    B = np.zeros((R, inputs.n_age_quarters))
+    S_t = np.zeros((T, R, inputs.n_age_quarters))
     for t in range(T):
         E += traces[t]["at_risk_of_diagnosis"][0].sum(axis=2)
         paid = (traces[t]["diagnosed"][0] * eligible).sum(axis=2)
@@ -125,7 +125,7 @@ def _eligible_share(n_durations: int, waiting: int) -> np.ndarray:
 
 def _lifetime(inputs: ModelInputs, cost, per_claim, weight, scale, eligible) -> dict:
     """Per joiner at the start, by (row, age-quarter at joining): undiscounted sums."""
-    T, A, D = inputs.quarters, inputs.n_age_q, inputs.n_durations - 1
+    T, A, D = inputs.quarters, inputs.n_age_quarters, inputs.n_durations - 1
     R = inputs.n_rows
     K = inputs.cost_window_quarters
     window = np.full(K, inputs.reference_cost_yuan_q)

@@ -1,9 +1,9 @@
 """A validated scenario → the arrays the quarter step reads (probabilities, amounts, mixes).
 
-Cells are ``(row, age_q, duration)``. A row is a (sex, risk group): ``row = sex · K + group``
+Cells are ``(row, age_quarter, duration)``. A row is a (sex, risk group): ``row = sex · K + group``
 with sex 0 = female, 1 = male and ``K`` groups (one unless ``[risk] groups`` lists several);
-``age_q`` counts quarters of
-age from ``4 · age_min`` (so ``age_q // 4`` is the age in completed years above ``age_min``);
+``age_quarter`` counts quarters of
+age from ``4 · age_min`` (so ``age_quarter // 4`` is the age in completed years above ``age_min``);
 duration counts quarters since joining, ``0..D`` with ``D`` holding everyone at or past it.
 Tracking age in quarters makes ageing exact and draw-free: each quarter every member moves
 one age-quarter on, and those past ``age_max`` leave (DESIGN §1 step 5).
@@ -40,6 +40,11 @@ class ModelInputs:
     Shapes: ``R = 2 K`` rows (sex, risk group), ``K`` groups, ``A`` age-quarters,
     ``Dn = D + 1`` durations, ``T`` quarters. Duration 0 holds only the quarter's joiners
     (``D ≥ 1``): they carry half a quarter of exposure to death and diagnosis.
+
+    Names: the suffix ``_q`` means *per quarter* and nothing else (a probability, hazard,
+    rate or amount in yuan per quarter: ``death_q``, ``innovation_q``,
+    ``reference_cost_yuan_q``); counts and indices of quarters are spelled out
+    (``n_age_quarters``, ``waiting_quarters``).
     """
 
     name: str
@@ -47,7 +52,7 @@ class ModelInputs:
     quarter_labels: tuple[str, ...]
     age_min: int
     age_max: int
-    n_age_q: int
+    n_age_quarters: int
     n_durations: int
     waiting_quarters: int
     group_names: tuple[str, ...]
@@ -119,7 +124,7 @@ class ModelInputs:
 
     @property
     def n_cells(self) -> int:
-        return self.n_rows * self.n_age_q * self.n_durations
+        return self.n_rows * self.n_age_quarters * self.n_durations
 
     # The claim-count tilt as the kernel's scalars (engine.model.tilt)
     @property
@@ -171,7 +176,7 @@ def build_inputs(scenario) -> ModelInputs:
                             scenario.benefits)
     age_min, age_max = pop.age_min, pop.age_max
     ages = np.arange(age_min, age_max + 1)
-    n_age_q = 4 * len(ages)
+    n_age_quarters = 4 * len(ages)
     dcap = scenario.duration_cap
     durations = np.arange(dcap + 1)
     T = scenario.scenario.quarters
@@ -191,8 +196,8 @@ def build_inputs(scenario) -> ModelInputs:
     initial = _initial_members(pop, dcap, np.repeat(used["initial_age_mix"], 4, axis=1)[row_sex]
                                * share[row_group][:, None])
     q_death = np.repeat(used["death_q"], 4, axis=1)[row_sex]
-    abs_age_q = 4 * age_min + np.arange(n_age_q)
-    cell_id = _cell_ids(row_group, row_sex, abs_age_q, durations, scenario.plan_own_cells
+    abs_age_quarters = 4 * age_min + np.arange(n_age_quarters)
+    cell_id = _cell_ids(row_group, row_sex, abs_age_quarters, durations, scenario.plan_own_cells
                         and scenario.plan_index)
     group_keys = {key: np.array([g[key] for g in groups]) for key in GROUP_KEYS}
     return ModelInputs(
@@ -203,7 +208,7 @@ def build_inputs(scenario) -> ModelInputs:
         quarters=T,
         age_min=age_min,
         age_max=age_max,
-        n_age_q=n_age_q,
+        n_age_quarters=n_age_quarters,
         n_durations=dcap + 1,
         waiting_quarters=ben.waiting_quarters,
         group_names=tuple(g["name"] for g in groups),
@@ -369,14 +374,14 @@ def _systematic(inc) -> SystematicRisk:
         shock_catch_up=float(inc.shock_catch_up))
 
 
-def _cell_ids(row_group, row_sex, abs_age_q, durations, plan: int = 0) -> np.ndarray:
+def _cell_ids(row_group, row_sex, abs_age_quarters, durations, plan: int = 0) -> np.ndarray:
     """Stream cell keys ``(R, A, Dn)``: group above sex above age-quarter above duration,
     so that group 0's cells keep the keys cells had before risk groups. Plans whose ages
     may overlap are separate products: plan ``j`` adds ``j · 2**24`` (above a cell's 21
     bits), so its draws are its own."""
     return ((plan << 24) | (row_group[:, None, None] << (SEX_BITS + AGE_Q_BITS + DURATION_BITS))
             | (row_sex[:, None, None] << (AGE_Q_BITS + DURATION_BITS))
-            | (abs_age_q[None, :, None] << DURATION_BITS)
+            | (abs_age_quarters[None, :, None] << DURATION_BITS)
             | durations[None, None, :]).astype(np.uint32)
 
 

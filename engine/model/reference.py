@@ -125,8 +125,8 @@ def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
         pending_aid_yuan=np.zeros((len(inputs.payment_pattern) - 1, n_paths)),
         pending_claims=np.zeros((len(inputs.payment_pattern) - 1, n_paths)),
         cell_window_yuan=np.full((n_paths, inputs.cost_window_quarters, inputs.n_rows,
-                                  inputs.n_age_q), inputs.reference_cost_yuan_q),
-        cell_paid_this_year_yuan=np.zeros((n_paths, inputs.n_rows, inputs.n_age_q)),
+                                  inputs.n_age_quarters), inputs.reference_cost_yuan_q),
+        cell_paid_this_year_yuan=np.zeros((n_paths, inputs.n_rows, inputs.n_age_quarters)),
         balance_yuan=np.full((n_paths, inputs.n_durations), inputs.deposit_yuan),
         last_charge_yuan=np.zeros(n_paths),
         claim_stats=np.zeros((n_paths, len(CLAIM_STATS))),
@@ -277,7 +277,7 @@ def _split_joins(inputs, total, cost_prev, t, draws, paths):
         nodes[:, 2 * inner] = left
         nodes[:, 2 * inner + 1] = n - left
         level *= 2
-    A = inputs.n_age_q
+    A = inputs.n_age_quarters
     by_sex_age = nodes[:, L:L + 2 * A].reshape(len(paths), 2, A)
     K = inputs.n_groups
     out = np.zeros((len(paths), 2 * K, A), dtype=total.dtype)

@@ -73,8 +73,8 @@ def yearly_log_levels(risk: SystematicRisk, seed: int, paths: np.ndarray,
     innovation_sd = sd * np.sqrt(1.0 - rho * rho)
     for y in range(years):
         eps = samplers.normal(streams.Stream(seed, y, streams.Kind.INCIDENCE_LEVEL), paths, 0)
-        first_q = 4 * y if year_starts is None else int(year_starts[y])
-        eps, lw = shifted_normal(eps, tilt.level_shift_at(y, first_q))
+        first_quarter = 4 * y if year_starts is None else int(year_starts[y])
+        eps, lw = shifted_normal(eps, tilt.level_shift_at(y, first_quarter))
         log_w += lw
         if drivers is not None:
             drivers.setdefault("level", np.zeros((len(paths), years)))[:, y] = eps

@@ -129,10 +129,10 @@ def write_plots(ds, out_dir: str | Path, pooled: bool = False) -> list[Path]:
             worst = int(np.argmax([W.var(yearly[:, y], 0.995, weights)
                                    for y in range(yearly.shape[1])]))
             if worst != 0:
-                first_q = quarters[4 * worst]
+                first_quarter = quarters[4 * worst]
                 fig = shortfall_histogram(
                     yearly[:, worst], f"{name}: shortfall over projection year {worst + 1} "
-                    f"(from {first_q}), the year with the largest VaR", weights=weights)
+                    f"(from {first_quarter}), the year with the largest VaR", weights=weights)
                 path = out / f"{slug}_shortfall_year{worst + 1}.png"
                 fig.savefig(path, dpi=110)
                 plt.close(fig)

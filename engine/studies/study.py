@@ -239,9 +239,9 @@ def policies(scenario_path: Path, scenario_set, out_dir: Path, paths: int,
 def worst_year(ruin_by_quarter) -> float:
     """The largest probability of a first gap within one projection year: the increase of
     the cumulative ruin probability over each run of four quarters."""
-    by_q = list(ruin_by_quarter)
-    return max(by_q[min(t + 3, len(by_q) - 1)] - (by_q[t - 1] if t else 0.0)
-               for t in range(0, len(by_q), 4))
+    by_quarter = list(ruin_by_quarter)
+    return max(by_quarter[min(t + 3, len(by_quarter) - 1)] - (by_quarter[t - 1] if t else 0.0)
+               for t in range(0, len(by_quarter), 4))
 
 
 BISECTIONS = 3   # runs that narrow the loading between the grid's last miss and first hit

@@ -23,7 +23,7 @@ def test_allocation_is_exact_and_close(total, shares):
 def test_shapes_durations_and_cells(tmp_path):
     inp = inputs_of(tmp_path, scenario_dict(incidence__selection=[0.5, 0.8, 1.0],
                                             benefits__waiting_quarters=2))
-    assert inp.n_age_q == 5 * 4 and inp.n_durations == 9  # D = max(2, 4 * (3 - 1)) = 8
+    assert inp.n_age_quarters == 5 * 4 and inp.n_durations == 9  # D = max(2, 4 * (3 - 1)) = 8
     assert len(np.unique(inp.cell_id)) == inp.cell_id.size
     assert inp.initial_members.sum() == 20000
     assert inp.initial_members[:, :, :-1].sum() == 0      # initial members sit at D
