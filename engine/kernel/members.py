@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import njit
 
-from engine.kernel.records import FLT, INT, STAGE
+from engine.kernel.records import FLT, INT, ROUTE, STAGE, STAGE_ROUTE, STAGE_SLOT
 from engine.model.growth import (
     expected_joins,
     group_tilt,
@@ -71,11 +71,12 @@ def perceived_cost(window):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma):
+def joins(t, i, c0, par, tab, keys, st, scr, out, join_gamma):
     """1. Joins: the quarter's total within the market (``Binomial(R, λ/R)``, or Poisson
     without a market potential), split over (sex, age) cells by the binary tree of the
     joiners' mix and over risk groups by their tilt (:mod:`engine.model.growth`);
     deposits."""
+    cost_prev = perceived_cost(st.cost_window)
     N = st.members
     S, A, Dn = N.shape
     start_total = 0
@@ -171,9 +172,10 @@ def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def prepare_lapses(par, tab, st, scr, cost_prev):
+def prepare_lapses(par, tab, st, scr):
     """4. (before the draws) Lapse probabilities of the quarter: per row and duration, or
-    (age-rated sharing) the cost ratio per cell (:mod:`engine.model.lapse`)."""
+    (age-rated sharing) the cost ratio per cell (:mod:`engine.model.lapse`), from the cost
+    perceived at the quarter's start (the window is not updated before the sharing)."""
     R, A, Dn = st.members.shape
     if charges_by_cell(par.sharing_rule):
         # each cell reacts to what its members paid
@@ -186,6 +188,7 @@ def prepare_lapses(par, tab, st, scr, cost_prev):
                 scr.lapse_ratio_cells[r, a] = cost_ratio(total / K, par.reference_cost_yuan_q,
                                                          tab.lapse_exponent[r])
     else:
+        cost_prev = perceived_cost(st.cost_window)
         for r in range(R):
             ratio = cost_ratio(cost_prev, par.reference_cost_yuan_q, tab.lapse_exponent[r])
             scr.lapse_q[r, 0] = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
@@ -195,9 +198,11 @@ def prepare_lapses(par, tab, st, scr, cost_prev):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def pool_incidence(t, i, group_incidence, st, out):
-    """4. (after the draws) The pool's incidence multiplier ``Σ N_r m_r / Σ N_r`` (1 when
-    nobody is left): the anti-selection the risk groups produce."""
+def pool_incidence(t, i, group_incidence, st, out, level_t):
+    """4. (after the draws) The pool's incidence: the systematic level ``Λ`` of the quarter
+    (``level_t``) and the multiplier ``Σ N_r m_r / Σ N_r`` (1 when nobody is left), the
+    anti-selection the risk groups produce."""
+    out.floats[FLT.incidence_level, i, t] = level_t
     R, A, Dn = st.members.shape
     weighted = 0.0
     total = 0
@@ -212,20 +217,22 @@ def pool_incidence(t, i, group_incidence, st, out):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def apply_stage(stage, t, i, par, tab, st, scr, out, count, level_t):
+def apply_stage(stage, t, i, par, tab, st, scr, out, count):
     """2.–4. (after the draws) A stage's ``count`` draws ``scr.draws.x`` applied to their
-    cells (``scr.draw_cell``), in the order :func:`gather_stage` gathered them; the claim
-    tilt's sums added to the path's; the stage's output. Returns, for mild claims, the aid
-    of the severe ones (yuan; 0 for the other stages).
+    cells (``scr.draw_cell``) by the decrement's route (:class:`engine.model.events.Route`),
+    in the order :func:`gather_stage` gathered them; the claim tilt's sums added to the
+    path's; the count added to the stage's output variable. Returns, for mild claims, the
+    aid of the severe ones (yuan; 0 for the other routes).
 
     Diagnoses past the waiting period go to ``scr.claims_cells``, those in the quarter it
     ends to ``scr.boundary_cells`` (half of them are claims: the eligible stage); the others
     drawn are counted in the stage's output.
     """
-    tilting = _tilting(stage, t, par)
+    route = STAGE_ROUTE[stage]
+    tilting = _tilting(route, t, par)
     N = st.members
-    W = par.waiting_quarters
-    first_claim_d = W + 1 if W > 0 else 0
+    waiting = par.waiting_quarters
+    first_claim_d = waiting + 1 if waiting > 0 else 0
     cd = scr.draws
     drawn = 0
     severe_yuan = 0.0
@@ -247,18 +254,18 @@ def apply_stage(stage, t, i, par, tab, st, scr, out, count, level_t):
             tilted_aid = tilted_aid + b * x
             tilted_mean = tilted_mean + n * b * p
             tilted_var = tilted_var + n * b * b * p * (1.0 - p)
-        if stage == STAGE.mild:
+        if route == ROUTE.mild:
             drawn += x
             severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
             continue
-        if stage == STAGE.eligible:
+        if route == ROUTE.eligible:
             scr.claims_cells[s, a] += x
             drawn += n - x
             continue
         N[s, a, d] = n - x
-        if stage != STAGE.diagnoses or d < W:
+        if route != ROUTE.diagnose or d < waiting:
             drawn += x
-        elif d == W and W > 0:
+        elif d == waiting and waiting > 0:
             scr.boundary_cells[s, a] = x
         else:
             scr.claims_cells[s, a] += x
@@ -268,57 +275,50 @@ def apply_stage(stage, t, i, par, tab, st, scr, out, count, level_t):
         out.claim_stats[i, 1] += tilted_aid
         out.claim_stats[i, 2] += tilted_mean
         out.claim_stats[i, 3] += tilted_var
-    if stage == STAGE.suspensions:
-        out.ints[INT.suspended, i, t] = drawn
-    elif stage == STAGE.deaths:
-        out.ints[INT.deaths, i, t] = drawn
-    elif stage == STAGE.diagnoses:
-        out.ints[INT.diagnosed_in_waiting, i, t] = drawn
-        out.floats[FLT.incidence_level, i, t] = level_t
-    elif stage == STAGE.eligible:
-        out.ints[INT.diagnosed_in_waiting, i, t] += drawn
-    elif stage == STAGE.mild:
-        out.ints[INT.mild_claims, i, t] = drawn
-    else:
-        out.ints[INT.lapses, i, t] = drawn
+    # added, not set: two stages may count into one variable (diagnosed_in_waiting)
+    out.ints[STAGE_SLOT[stage], i, t] += drawn
     return severe_yuan
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def _tilting(stage, t, par):
+def _tilting(route, t, par):
     """Whether the claim-count tilt (:mod:`engine.model.tilt`) applies to the stage's draws:
     diagnoses, in the quarters it covers."""
-    return (stage == STAGE.diagnoses and par.claims_tilted
+    return (route == ROUTE.diagnose and par.claims_tilted
             and par.claim_tilt_first <= t < par.claim_tilt_stop)
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
 def gather_stage(stage, t, par, tab, st, scr, level_t):
-    """2.–4. (before the draws) One decrement (suspensions, deaths, diagnoses, the eligible
-    share of the diagnoses in the quarter waiting ends, mild claims or lapses): every cell
-    with members, its trials, probability and counter word written to ``scr.draws`` and its
-    (row, age, duration) to ``scr.draw_cell``. Returns how many cells.
+    """2.–4. (before the draws) One decrement of :data:`engine.model.events.DECREMENTS`:
+    every cell its route draws from (members, the diagnoses in the quarter waiting ends,
+    or the claims) that is not empty, with its trials, probability and counter word written
+    to ``scr.draws`` and its (row, age, duration) to ``scr.draw_cell``. Returns how many
+    cells.
 
-    The probabilities are written out here, with scalar rules only: a call per cell that
-    passes the records counts references to each of their arrays (measured: six times
-    slower). The draws are made by the caller (:mod:`engine.kernel.path`), not here: the
-    samplers' code is then compiled into one function fewer (about a second of cold
-    compile).
+    The probabilities are written out here, one branch per decrement, with scalar rules
+    only: a call per cell that passes the records counts references to each of their
+    arrays (measured: six times slower). The draws are made by the caller
+    (:mod:`engine.kernel.path`), not here: the samplers' code is then compiled into one
+    function fewer (about a second of cold compile).
     """
     N = st.members
     S, A, Dn = N.shape
-    per_cell = stage == STAGE.mild or stage == STAGE.eligible
+    route = STAGE_ROUTE[stage]
+    per_cell = route == ROUTE.mild or route == ROUTE.eligible
     durations = 1 if per_cell else Dn
-    W = par.waiting_quarters
-    if stage == STAGE.diagnoses:
+    waiting = par.waiting_quarters
+    if route == ROUTE.diagnose:
         for s in range(S):
             for a in range(A):
                 scr.claims_cells[s, a] = 0
                 scr.boundary_cells[s, a] = 0
+    if stage == STAGE.lapses:
+        prepare_lapses(par, tab, st, scr)
     hazard_scale = tab.hazard_factor[t]
     # the claim-count tilt (engine.model.tilt): cells whose diagnoses are claims
-    tilting = _tilting(stage, t, par)
-    first_claim_d = W + 1 if W > 0 else 0
+    tilting = _tilting(route, t, par)
+    first_claim_d = waiting + 1 if waiting > 0 else 0
     cd = scr.draws
     count = np.int64(0)   # not a literal 0: the callees are compiled for int64 only
     for s in range(S):
@@ -326,27 +326,27 @@ def gather_stage(stage, t, par, tab, st, scr, level_t):
             for d in range(durations):
                 # (read here, not by a helper per cell: a call that takes arrays counts
                 # references to them on each call, measured 3x slower for the kernel)
-                if stage == STAGE.mild:
+                if route == ROUTE.mild:
                     n = scr.claims_cells[s, a]
-                elif stage == STAGE.eligible:
+                elif route == ROUTE.eligible:
                     n = scr.boundary_cells[s, a]
                 else:
                     n = N[s, a, d]
                 if n == 0:
                     continue
-                key_d = d
-                if stage == STAGE.mild:
-                    p = par.mild_share
-                elif stage == STAGE.eligible:
-                    p = 0.5
-                    key_d = W
-                elif stage == STAGE.suspensions:
+                # the decrement's probability (engine.model.events: Decrement.probability)
+                if stage == STAGE.suspensions:
                     p = suspension_probability(scr.short[d], par.topup_probability)
                 elif stage == STAGE.deaths:
                     p = tab.death_q_joiners[s, a] if d == 0 else tab.death_q[s, a]
                 elif stage == STAGE.diagnoses:
                     p = prob_from_hazard(tab.diagnosis_hazard_q[s, a, d] * hazard_scale
                                          * level_t)
+                elif stage == STAGE.eligible:
+                    p = 0.5
+                elif stage == STAGE.mild:
+                    p = par.mild_share
+                # lapses (the last branch: a new decrement's probability goes above)
                 elif d == 0:
                     p = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
                 elif charges_by_cell(par.sharing_rule):
@@ -362,7 +362,8 @@ def gather_stage(stage, t, par, tab, st, scr, level_t):
                     scr.draw_norm[count] = 1.0
                 cd.n[count] = n
                 cd.p[count] = p
-                cd.cell[count] = tab.cell_id[s, a, key_d]
+                # the diagnoses in the quarter waiting ends draw on their duration's cell
+                cd.cell[count] = tab.cell_id[s, a, waiting if route == ROUTE.eligible else d]
                 scr.draw_cell[count, 0] = s
                 scr.draw_cell[count, 1] = a
                 scr.draw_cell[count, 2] = d

@@ -25,24 +25,22 @@ from engine.kernel.members import (
     apply_stage,
     gather_stage,
     joins,
-    perceived_cost,
     pool_incidence,
-    prepare_lapses,
     start_path,
     top_ups,
 )
 from engine.kernel.money import aid_due, count_sharers, share
-from engine.kernel.records import STAGE
+from engine.kernel.records import STAGE, STAGE_SKIP
+from engine.model.events import skipped
 from engine.random.cells import binomial_cells
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, incidence_level,
-                          moves, st, scr, out):
+def simulate_paths_serial(first, stop, path_start, par, tab, keys, drivers, st, scr, out):
     """Rows ``first .. stop − 1`` of the outputs (paths ``path_start + row``), one after
-    another on one thread's ``State`` and ``Scratch``; releases the GIL. ``moves`` is
-    ``(arrivals, aged_cells)``, each ``(P, T, R, Dn)``: members moving in from and out to
-    other plans of a platform (no rows: none).
+    another on one thread's ``State`` and ``Scratch``; releases the GIL. ``drivers``
+    (``records.Drivers``) holds each path's systematic multipliers and the members moving
+    in from and out to other plans of a platform.
 
     The path loop and the quarter loop are one function: a separate path function costs
     another round of linking and optimising every step (about 3 s of cold compile).
@@ -51,31 +49,24 @@ def simulate_paths_serial(first, stop, path_start, par, tab, keys, join_gamma, i
         start_path(par, tab.initial_members, st)
         c0 = np.uint64(path_start + i)
         for t in range(tab.hazard_factor.size):
-            cost_prev = perceived_cost(st.cost_window)
-            joins(t, i, c0, par, tab, keys, st, scr, out, cost_prev, join_gamma)
-            # 2.-4. decrements in the order of engine.model.events.DECREMENTS
+            level_t = drivers.incidence_level[i, t]
+            joins(t, i, c0, par, tab, keys, st, scr, out, drivers.join_gamma)
+            # 2.-4. the decrements of engine.model.events.DECREMENTS, in order
             severe_yuan = 0.0
             for stage in range(len(STAGE)):
-                if stage == STAGE.suspensions and not par.prepaid:
+                if skipped(STAGE_SKIP[stage], par.prepaid, par.waiting_quarters):
                     continue
-                if stage == STAGE.eligible and par.waiting_quarters == 0:
-                    continue
-                if stage == STAGE.lapses:
-                    prepare_lapses(par, tab, st, scr, cost_prev)
                 # the stage's cells drawn together (engine.random.cells), called here
                 # rather than in a step so that one step fewer compiles the samplers
-                count = gather_stage(stage, t, par, tab, st, scr, incidence_level[i, t])
+                count = gather_stage(stage, t, par, tab, st, scr, level_t)
                 binomial_cells(count, scr.draws, keys.k0, keys.k1, c0,
                                np.uint64(keys.decrements[stage, t]))
-                severe = apply_stage(stage, t, i, par, tab, st, scr, out, count,
-                                     incidence_level[i, t])
-                if stage == STAGE.mild:
-                    severe_yuan = severe
-            pool_incidence(t, i, tab.group_incidence, st, out)
+                severe_yuan += apply_stage(stage, t, i, par, tab, st, scr, out, count)
+            pool_incidence(t, i, tab.group_incidence, st, out, level_t)
             top_ups(par, st, scr)
             due = aid_due(t, i, par, st, scr, out, severe_yuan, tab.benefit_factor[t],
                           tab.payment_pattern)
             count_sharers(t, i, par, st, scr, out)
             share(t, i, par, st, scr, out, due, tab.year_starts[t], tab.platform_funds[t],
                   tab.share_weight)
-            age_and_close(t, i, par, st, out, moves[0], moves[1])
+            age_and_close(t, i, par, st, out, drivers.arrivals, drivers.aged_cells)

@@ -7,6 +7,7 @@ addressed by index constants. Four records travel through the steps:
 ``Params``   scalars and enums of the scenario (copied from ``ModelInputs`` by name)
 ``Tables``   arrays of the scenario (probabilities, amounts, mixes, quarter flags)
 ``Keys``     the stream key and each quarter's counter word per kind of draw
+``Drivers``  per path and quarter, what the plan takes from outside its own draws
 ``State``    one path's state, carried from quarter to quarter (preallocated per thread;
              one-element arrays hold the scalars so that steps can update them)
 ``Scratch``  one path's work arrays within a quarter
@@ -20,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from engine.model.events import DECREMENTS
+from engine.model.events import DECREMENTS, Route
 from engine.model.inputs import ModelInputs
 from engine.model.tilt import CLAIM_STATS
 from engine.random import streams
@@ -31,7 +32,12 @@ INT_VARIABLES = tuple(v.name for v in VARIABLES if v.dtype is np.int64)
 FLOAT_VARIABLES = tuple(v.name for v in VARIABLES if v.dtype is np.float64)
 INT = namedtuple("IntSlots", INT_VARIABLES)(*range(len(INT_VARIABLES)))
 FLT = namedtuple("FloatSlots", FLOAT_VARIABLES)(*range(len(FLOAT_VARIABLES)))
-STAGE = namedtuple("Stages", [k.name.lower() for k in DECREMENTS])(*range(len(DECREMENTS)))
+STAGE = namedtuple("Stages", [d.kind.name.lower() for d in DECREMENTS])(*range(len(DECREMENTS)))
+ROUTE = namedtuple("Routes", [r.name.lower() for r in Route])(*(int(r) for r in Route))
+# the decrement table (engine.model.events) as constants the compiled stages index
+STAGE_ROUTE = tuple(int(d.route) for d in DECREMENTS)
+STAGE_SKIP = tuple(int(d.skip) for d in DECREMENTS)
+STAGE_SLOT = tuple(INT_VARIABLES.index(d.output) for d in DECREMENTS)
 
 
 class Params(NamedTuple):
@@ -107,6 +113,14 @@ class Keys(NamedTuple):
     join_cell: np.int64             # added to the cells of join draws: a plan's own streams
 
 
+class Drivers(NamedTuple):
+    join_gamma: np.ndarray         # (P, T) the joins' mixing multipliers
+    incidence_level: np.ndarray    # (P, T) the systematic incidence level Λ
+    arrivals: np.ndarray           # (P, T, R, Dn) int64 members moving in from a younger
+                                   # plan (no rows: none)
+    aged_cells: np.ndarray         # (P, T, R, Dn) receives who aged out (no rows: not kept)
+
+
 class State(NamedTuple):
     members: np.ndarray            # (R, A, Dn) int64 (rows: sex · K + group)
     cost_window: np.ndarray        # (K,) what a sharer paid in the last K quarters
@@ -169,7 +183,7 @@ def keys_of(inputs: ModelInputs, seed: int) -> Keys:
 
     return Keys(np.uint64(k0), np.uint64(k1), words(streams.Kind.JOINS_TOTAL),
                 words(streams.Kind.JOINS), words(streams.Kind.JOINS_GROUP),
-                np.array([words(kind) for kind in DECREMENTS], dtype=np.int64),
+                np.array([words(d.kind) for d in DECREMENTS], dtype=np.int64),
                 np.int64(inputs.join_cell))
 
 

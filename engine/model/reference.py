@@ -63,14 +63,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.model import growth, lapse, payment, prepaid, sharing
-from engine.model.elementwise import c_exp, c_log
+from engine.model import growth, payment, prepaid, sharing
+from engine.model.decrements import draw_decrements
 from engine.model.inputs import ModelInputs
-from engine.model.tilt import CLAIM_STATS, CLAIM_TILT_UNIT_YUAN, claim_tilted_probability
-from engine.model.units import prob_from_hazard
+from engine.model.tilt import CLAIM_STATS
 from engine.random import samplers, streams
-
-CLAIM_UNIT = 1.0 / CLAIM_TILT_UNIT_YUAN
 
 
 class KeyedDraws:
@@ -142,15 +139,6 @@ def perceived_cost(state: State) -> np.ndarray:
     return total / window.shape[1]
 
 
-def lapse_probabilities(inputs: ModelInputs, cost_prev_yuan: np.ndarray) -> np.ndarray:
-    """``ℓ[p, r, d] = min(1, ℓ0[d] + ℓc[d] (c_p / c_ref)^(η σ_r))``, ``ℓ_base[0]`` at ``d = 0``
-    (:mod:`engine.model.lapse`)."""
-    ratio = lapse.cost_ratio(cost_prev_yuan[:, None], inputs.reference_cost_yuan_q,
-                             inputs.lapse_exponent[None, :])                  # (P, R)
-    out = lapse.lapse_probability(inputs.lapse_fixed_q[None, None, :],
-                                  inputs.lapse_cost_q[None, None, :], ratio[:, :, None])
-    out[:, :, 0] = lapse.joiners_lapse(inputs.lapse_fixed_q[0], inputs.lapse_cost_q[0])
-    return out
 
 
 def report_claims(inputs: ModelInputs, state: State, aid, claims):
@@ -172,19 +160,6 @@ def shift_balances(inputs: ModelInputs, state: State, counts) -> None:
     b[:, 0] = inputs.deposit_yuan
 
 
-def cell_lapse_probabilities(inputs: ModelInputs, state: State) -> np.ndarray:
-    """Age-rated sharing: ``ℓ[p, r, a, d]`` as :func:`lapse_probabilities` with ``c`` what
-    the cell's members paid on average over the window (summed in a fixed order)."""
-    window = state.cell_window_yuan
-    total = np.zeros(window.shape[:1] + window.shape[2:])
-    for j in range(window.shape[1]):
-        total = total + window[:, j]
-    ratio = lapse.cost_ratio(total / window.shape[1], inputs.reference_cost_yuan_q,
-                             inputs.lapse_exponent[None, :, None])            # (P, R, A)
-    out = lapse.lapse_probability(inputs.lapse_fixed_q[None, None, None, :],
-                                  inputs.lapse_cost_q[None, None, None, :], ratio[..., None])
-    out[..., 0] = lapse.joiners_lapse(inputs.lapse_fixed_q[0], inputs.lapse_cost_q[0])
-    return out
 
 
 def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.ndarray,
@@ -207,9 +182,11 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     col: dict[str, np.ndarray] = {}
     cost_prev = perceived_cost(state)
     _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col)
-    _suspensions(inputs, state, t, draws, paths, col)
-    _deaths_and_diagnoses(inputs, state, t, draws, paths, incidence_level, col, trace)
-    _lapses(inputs, state, t, draws, paths, cost_prev, col)
+    claims, mild = draw_decrements(inputs, state, t, draws, paths, incidence_level,
+                                   cost_prev, col, trace)
+    _aid(inputs, state, t, claims, mild, col)
+    col["antiselection_factor"] = pool_incidence(inputs, state.members)
+    col["incidence_level"] = incidence_level + np.zeros(len(paths))
     first = inputs.waiting_quarters if inputs.sharers_eligible_only else 0
     sharer_cells = state.members[:, :, :, first:].sum(axis=3)             # (P, S, A)
     col["sharers"] = sharer_cells.sum(axis=(1, 2))
@@ -221,10 +198,19 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
         out[name][:, t] = values
 
 
-def _cells(inputs: ModelInputs, paths: np.ndarray):
-    """Stream cells and path counters shaped for (P, S, A, Dn) and (P, S, A) draws."""
-    return (inputs.cell_id[None], paths[:, None, None, None], inputs.cell_id[None, :, :, 0],
-            paths[:, None, None])
+
+
+def _aid(inputs, state, t, claims, mild, col) -> None:
+    """3. Aid incurred by the quarter's claims and mild claims per (path, row, age), and
+    what falls due (:func:`report_claims`)."""
+    # Summed cell by cell in (row, age) order, as the kernel does, so that amounts with
+    # fractions of a yuan agree to the last bit too (cumsum adds sequentially).
+    severe = ((claims - mild) * inputs.benefit_yuan[t][None, None, :]).reshape(len(claims), -1)
+    aid = ((np.cumsum(severe, axis=1)[:, -1] + mild.sum(axis=(1, 2)) * inputs.mild_yuan)
+           * inputs.benefit_factor[t])
+    col["claims"] = claims.sum(axis=(1, 2))
+    col["aid"] = aid
+    col["aid_reported"], col["claims_reported"] = report_claims(inputs, state, aid, col["claims"])
 
 
 def _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col) -> None:
@@ -309,110 +295,12 @@ def _split_joins(inputs, total, cost_prev, t, draws, paths):
     return out
 
 
-def _suspensions(inputs, state, t, draws, paths, col) -> None:
-    """1b. Pre-paid: a cohort whose balance cannot cover last quarter's charge tops up
-    (probability ``topup_probability``) or is suspended and leaves."""
-    N = state.members
-    col["suspended"] = np.zeros(len(paths), dtype=N.dtype)
-    if not inputs.prepaid:
-        return
-    cell, p_col, _, _ = _cells(inputs, paths)
-    short = prepaid.is_short(state.balance_yuan, state.last_charge_yuan[:, None])   # (P, Dn)
-    p_susp = prepaid.suspension_probability(short, inputs.topup_probability)
-    suspended_cells = draws.binomial(N, p_susp[:, None, None, :], t, streams.Kind.SUSPENSIONS,
-                                     p_col, cell)
-    N -= suspended_cells
-    col["suspended"] = suspended_cells.sum(axis=(1, 2, 3))
-    state.balance_yuan = np.where(short, prepaid.topped_up(
-        state.balance_yuan, state.last_charge_yuan[:, None], inputs.topup_yuan),
-        state.balance_yuan)
 
 
-def _deaths_and_diagnoses(inputs, state, t, draws, paths, level, col, trace) -> None:
-    """2.–3. Deaths, diagnoses (claims past the waiting period, half of them in the quarter
-    it ends), mild claims, aid."""
-    N = state.members
-    cell, p_col, cell_sa, p_sa = _cells(inputs, paths)
-    q_death = np.concatenate([inputs.death_q_joiners[:, :, None],
-                              np.broadcast_to(inputs.death_q[:, :, None],
-                                              inputs.death_q.shape + (inputs.n_durations - 1,))],
-                             axis=2)
-    deaths_cells = draws.binomial(N, q_death[None], t, streams.Kind.DEATHS, p_col, cell)
-    N -= deaths_cells
-    if trace is not None:
-        trace["at_risk_of_diagnosis"] = N.copy()
-    hazard = (inputs.diagnosis_hazard_q[None] * inputs.hazard_factor[t]
-              * level[:, None, None, None])
-    if inputs.tilt.claims_tilted_at(t) and draws.keyed:
-        # (the expected path is the model's own: a tilt changes how paths are drawn)
-        diagnosed = _tilted_diagnoses(inputs, state, t, draws, prob_from_hazard(hazard), N,
-                                      p_col, cell)
-    else:
-        diagnosed = draws.binomial(N, prob_from_hazard(hazard), t, streams.Kind.DIAGNOSES,
-                                   p_col, cell)
-    if trace is not None:
-        trace["diagnosed"] = np.array(diagnosed, dtype=np.float64)
-    N -= diagnosed
-    waiting = inputs.waiting_quarters
-    claims_sa = diagnosed[:, :, :, waiting + (waiting > 0):].sum(axis=3)
-    in_waiting = diagnosed[:, :, :, :waiting].sum(axis=(1, 2, 3))
-    if waiting > 0:
-        boundary = diagnosed[:, :, :, waiting]
-        eligible = draws.binomial(boundary, 0.5, t, streams.Kind.ELIGIBLE, p_sa,
-                                  inputs.cell_id[None, :, :, waiting])
-        claims_sa = claims_sa + eligible
-        in_waiting = in_waiting + (boundary - eligible).sum(axis=(1, 2))
-    mild_sa = draws.binomial(claims_sa, inputs.mild_share, t, streams.Kind.MILD, p_sa, cell_sa)
-    # Summed cell by cell in (row, age) order, as the kernel does, so that amounts with
-    # fractions of a yuan agree to the last bit too (cumsum adds sequentially).
-    severe = ((claims_sa - mild_sa) * inputs.benefit_yuan[t][None, None, :]).reshape(len(paths), -1)
-    aid = ((np.cumsum(severe, axis=1)[:, -1] + mild_sa.sum(axis=(1, 2)) * inputs.mild_yuan)
-           * inputs.benefit_factor[t])
-    claims = claims_sa.sum(axis=(1, 2))
-    col["aid_reported"], col["claims_reported"] = report_claims(inputs, state, aid, claims)
-    col.update(deaths=deaths_cells.sum(axis=(1, 2, 3)), claims=claims, aid=aid,
-               diagnosed_in_waiting=in_waiting, mild_claims=mild_sa.sum(axis=(1, 2)),
-               incidence_level=level + np.zeros(len(paths)))
 
 
-def _tilted_diagnoses(inputs, state, t, draws, p, N, p_col, cell):
-    """3. Diagnoses with the claim counts tilted (:mod:`engine.model.tilt`): cells at
-    claim durations drawn with ``p'``; each path's ``log w`` and cross-entropy statistics
-    added to ``state.claim_stats``, summed cell by cell in (row, age, duration) order and
-    then onto the path's, as the kernel does."""
-    waiting = inputs.waiting_quarters
-    claim_d = np.arange(inputs.n_durations) >= (waiting + 1 if waiting > 0 else 0)  # (Dn,)
-    b = inputs.benefit_yuan[t] * inputs.benefit_factor[t] * CLAIM_UNIT           # (A,)
-    theta_c = inputs.claim_tilt * b
-    b = np.broadcast_to(b[None, None, :, None], p.shape)
-    if inputs.claim_tilt != 0.0:
-        tilted, norm = claim_tilted_probability(p, c_exp(theta_c)[None, None, :, None])
-        p = np.where(claim_d, tilted, p)
-        log_norm = c_log(np.where(claim_d, norm, 1.0))
-    else:
-        log_norm = np.zeros(p.shape)
-    diagnosed = draws.binomial(N, p, t, streams.Kind.DIAGNOSES, p_col, cell)
-    theta_c = np.broadcast_to(theta_c[None, None, :, None], p.shape)
-    terms = (-theta_c * diagnosed + N * log_norm, b * diagnosed, N * b * p,
-             N * b * b * p * (1.0 - p))
-    for j, term in enumerate(terms):
-        by_cell = np.where(claim_d, term, 0.0).reshape(len(N), -1)
-        state.claim_stats[:, j] += np.cumsum(by_cell, axis=1)[:, -1]
-    return diagnosed
 
 
-def _lapses(inputs, state, t, draws, paths, cost_prev, col) -> None:
-    """4. Lapses (:mod:`engine.model.lapse`); the pool's incidence multiplier after them."""
-    N = state.members
-    cell, p_col, _, _ = _cells(inputs, paths)
-    if sharing.charges_by_cell(inputs.sharing_rule):
-        lapse_cells = cell_lapse_probabilities(inputs, state)            # (P, R, A, Dn)
-    else:
-        lapse_cells = lapse_probabilities(inputs, cost_prev)[:, :, None, :]  # (P, R, 1, Dn)
-    lapses_cells = draws.binomial(N, lapse_cells, t, streams.Kind.LAPSES, p_col, cell)
-    N -= lapses_cells
-    col["lapses"] = lapses_cells.sum(axis=(1, 2, 3))
-    col["antiselection_factor"] = pool_incidence(inputs, N)
 
 
 def pool_incidence(inputs: ModelInputs, members: np.ndarray) -> np.ndarray:
@@ -432,16 +320,16 @@ def _share(inputs, state, t, sharer_cells, col) -> None:
     if inputs.year_starts[t]:
         state.paid_this_year_yuan = np.zeros(n_paths)
         state.cell_paid_this_year_yuan = np.zeros_like(state.cell_paid_this_year_yuan)
-    rules = dict(fee_rate=inputs.fee_rate, cap_per_quarter_yuan=inputs.cap_per_quarter_yuan,
-                 cap_per_year_yuan=inputs.cap_per_year_yuan,
-                 shortfall_rule=inputs.shortfall_rule, loading_yuan_q=inputs.loading_yuan_q,
-                 reserve_growth_q=inputs.reserve_growth_q,
-                 platform_funds=bool(inputs.platform_funds[t]))
+    terms = sharing.SharingTerms(
+        fee_rate=inputs.fee_rate, cap_per_quarter_yuan=inputs.cap_per_quarter_yuan,
+        cap_per_year_yuan=inputs.cap_per_year_yuan, shortfall_rule=inputs.shortfall_rule,
+        loading_yuan_q=inputs.loading_yuan_q, reserve_growth_q=inputs.reserve_growth_q,
+        platform_funds=bool(inputs.platform_funds[t]))
     K = inputs.cost_window_quarters
     if inputs.sharing_rule == sharing.SharingRule.AGE_RATED:
         money = sharing.share_costs_age_rated(
             col["aid_reported"], sharer_cells, inputs.share_weight,
-            state.cell_paid_this_year_yuan, state.reserve_yuan, **rules)
+            state.cell_paid_this_year_yuan, state.reserve_yuan, terms)
         state.cell_window_yuan[:, t % K] = money["charged_cells"]
         state.cell_paid_this_year_yuan = money["paid_this_year_cells"]
         # What a cell has paid moves on with its members' age (the youngest cell keeps its
@@ -451,7 +339,7 @@ def _share(inputs, state, t, sharer_cells, col) -> None:
         state.cell_paid_this_year_yuan[:, :, 0] = 0.0
     else:
         money = sharing.share_costs(col["aid_reported"], col["sharers"],
-                                    state.paid_this_year_yuan, state.reserve_yuan, **rules)
+                                    state.paid_this_year_yuan, state.reserve_yuan, terms)
         state.paid_this_year_yuan = money["paid_this_year"]
     state.reserve_yuan = money["reserve"]
     state.cost_window_yuan[:, t % K] = money["cost_per_member"]

@@ -32,6 +32,7 @@ path.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
@@ -164,40 +165,54 @@ def _money(aid, shortfall, loading_total, reserve_yuan, fee_rate, shortfall_rule
             "solvency_gap": solvency_gap(reserve)}
 
 
-def share_costs(aid_yuan, sharers, paid_this_year_yuan, reserve_yuan, *, fee_rate: float,
-                cap_per_quarter_yuan: float, cap_per_year_yuan: float, shortfall_rule: int,
-                loading_yuan_q: float, reserve_growth_q: float,
-                platform_funds: bool = False) -> dict:
-    """One quarter's equal sharing for each path; returns per-path arrays (yuan).
+@dataclass(frozen=True)
+class SharingTerms:
+    """The terms of a quarter's sharing (module notes).
 
-    ``platform_funds``: members pay nothing this quarter (no share, no loading) and the
-    platform pays the aid and fee (a closing platform's last periods).
+    ``fee_rate`` ``f`` (share of the aid); caps per sharer ``cap_per_quarter_yuan`` and
+    ``cap_per_year_yuan`` (yuan); ``shortfall_rule`` (:class:`ShortfallRule`); the reserve
+    loading ``loading_yuan_q`` (yuan per sharer per quarter) and ``reserve_growth_q``
+    ``(1 + i)^(1/4)`` (per quarter); ``platform_funds``: members pay nothing this quarter
+    (no share, no loading) and the platform pays the aid and fee (a closing platform's last
+    periods).
+    """
+
+    fee_rate: float
+    cap_per_quarter_yuan: float
+    cap_per_year_yuan: float
+    shortfall_rule: int
+    loading_yuan_q: float
+    reserve_growth_q: float
+    platform_funds: bool = False
+
+
+def share_costs(aid_yuan, sharers, paid_this_year_yuan, reserve_yuan,
+                terms: SharingTerms) -> dict:
+    """One quarter's equal sharing for each path under ``terms``; returns per-path arrays
+    (yuan).
 
     Keys: ``required_cost_per_member``, ``cost_per_member`` (charged + loading),
     ``shortfall``, ``aid_paid``, ``platform_funding``, ``fee_revenue``, ``reserve`` (end of
     quarter), ``solvency_gap`` and ``paid_this_year`` (updated).
     """
-    cap_q, rule, loading = terms_of_the_quarter(platform_funds, cap_per_quarter_yuan,
-                                                shortfall_rule, loading_yuan_q)
+    cap_q, rule, loading = _terms_of_the_quarter(terms)
     aid = np.asarray(aid_yuan, dtype=np.float64)
     sharers_f = np.asarray(sharers, dtype=np.float64)
-    required_total = aid * (1.0 + fee_rate)
-    allowed = allowed_per_sharer(cap_q, cap_per_year_yuan, paid_this_year_yuan)
+    required_total = aid * (1.0 + terms.fee_rate)
+    allowed = allowed_per_sharer(cap_q, terms.cap_per_year_yuan, paid_this_year_yuan)
     required, charged, shortfall = charge_equally(required_total, sharers_f, allowed)
     return {
         "required_cost_per_member": required,
         "cost_per_member": charged + select(sharers_f > 0.0, loading, 0.0),
         "paid_this_year": paid_this_year_yuan + charged,
-        **_money(aid, shortfall, loading * sharers_f, reserve_yuan, fee_rate, rule,
-                 reserve_growth_q),
+        **_money(aid, shortfall, loading * sharers_f, reserve_yuan, terms.fee_rate, rule,
+                 terms.reserve_growth_q),
     }
 
 
 def share_costs_age_rated(aid_yuan, sharer_cells, weight, paid_this_year_cells, reserve_yuan,
-                          *, fee_rate: float, cap_per_quarter_yuan: float,
-                          cap_per_year_yuan: float, shortfall_rule: int, loading_yuan_q: float,
-                          reserve_growth_q: float, platform_funds: bool = False) -> dict:
-    """Age-rated sharing for each path: shares in proportion to ``w[s, a]``.
+                          terms: SharingTerms) -> dict:
+    """Age-rated sharing for each path under ``terms``: shares in proportion to ``w[s, a]``.
 
     Notes
     -----
@@ -209,17 +224,16 @@ def share_costs_age_rated(aid_yuan, sharer_cells, weight, paid_this_year_cells, 
     it is met as in :func:`share_costs`. Returns the keys of :func:`share_costs` (money per
     member is the average over sharers) plus ``charged_cells`` ``(P, S, A)``.
     """
-    cap_q, rule, loading = terms_of_the_quarter(platform_funds, cap_per_quarter_yuan,
-                                                shortfall_rule, loading_yuan_q)
+    cap_q, rule, loading = _terms_of_the_quarter(terms)
     aid = np.asarray(aid_yuan, dtype=np.float64)
     n_paths = aid.shape[0]
     S = np.asarray(sharer_cells, dtype=np.float64)
     # summed cell by cell in (sex, age) order, as the kernel's loop does
     total_weight = np.cumsum((S * weight[None]).reshape(n_paths, -1), axis=1)[:, -1]
     sharers_f = S.reshape(n_paths, -1).sum(axis=1)
-    required_total = aid * (1.0 + fee_rate)
+    required_total = aid * (1.0 + terms.fee_rate)
     unit = charge_per_weight(required_total, total_weight)
-    allowed = allowed_per_sharer(cap_q, cap_per_year_yuan, paid_this_year_cells)
+    allowed = allowed_per_sharer(cap_q, terms.cap_per_year_yuan, paid_this_year_cells)
     charged, binds_cell = charge_cell(unit[:, None, None] * weight[None], allowed, S)
     binds = (binds_cell.reshape(n_paths, -1).any(axis=1)
              | ((total_weight <= 0.0) & (required_total > 0.0)))
@@ -232,6 +246,11 @@ def share_costs_age_rated(aid_yuan, sharer_cells, weight, paid_this_year_cells, 
         + select(has, loading, 0.0),
         "paid_this_year_cells": paid_this_year_cells + charged,
         "charged_cells": charged + select(has, loading, 0.0)[:, None, None],
-        **_money(aid, shortfall, loading * sharers_f, reserve_yuan, fee_rate, rule,
-                 reserve_growth_q),
+        **_money(aid, shortfall, loading * sharers_f, reserve_yuan, terms.fee_rate, rule,
+                 terms.reserve_growth_q),
     }
+
+
+def _terms_of_the_quarter(terms: SharingTerms):
+    return terms_of_the_quarter(terms.platform_funds, terms.cap_per_quarter_yuan,
+                                terms.shortfall_rule, terms.loading_yuan_q)

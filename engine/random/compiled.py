@@ -141,13 +141,13 @@ def binomial_given(n, p, u0, v0, first, k0, k1, c0, c1, c2):
         x = _inversion(no_event_probability(nf, r), (nf + 1.0) * s, s, nf * r, nf * r * q + 1.0,
                        0.0, nf, flip, (k0, k1, c0, c1, c2), u0)
         return n - x if flip else x
-    return _btrs(n, nf, r, flip, u0, v0, first, k0, k1, c0, c1, c2)
+    return _btrs(n, nf, r, flip, u0, v0, first, (k0, k1, c0, c1, c2))
 
 
 @njit(cache=True)
-def _btrs(n, nf, r, flip, u0, v0, first, k0, k1, c0, c1, c2):
+def _btrs(n, nf, r, flip, u0, v0, first, key):
     """BTRS for ``n·r ≥ 10``, ``r ≤ 1/2`` (mirrored when ``flip``), block 0 given, from
-    block ``first`` on."""
+    block ``first`` on; ``key`` as :func:`_inversion`'s."""
     _, _, b, a, c, v_r, alpha, lpq, m = btrs_constants(nf, r)
     h = 0.0
     have_h = False  # h is needed only when the squeeze fails: compute it then, once
@@ -155,7 +155,7 @@ def _btrs(n, nf, r, flip, u0, v0, first, k0, k1, c0, c1, c2):
     u, v = u0, v0
     while True:
         if attempt > 0:
-            u, v = uniforms(k0, k1, c0, c1, c2, attempt)
+            u, v = uniforms(key[0], key[1], key[2], key[3], key[4], attempt)
         attempt += np.uint64(1)
         us, k = candidate(u, a, b, c, 0.0)
         if k < 0.0 or k > nf:

@@ -138,8 +138,9 @@ def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.
     count, T = multipliers.shape
     out = records.outputs_of(count, T)
     fixed = (start, records.params_of(inputs), records.tables_of(inputs),
-             records.keys_of(inputs, seed), np.ascontiguousarray(multipliers),
-             np.ascontiguousarray(levels), (arrivals, aged_cells))
+             records.keys_of(inputs, seed),
+             records.Drivers(np.ascontiguousarray(multipliers), np.ascontiguousarray(levels),
+                             arrivals, aged_cells))
     threads = min(numba.get_num_threads(), count)
     if threads <= 1:
         simulate_paths_serial(0, count, *fixed, *records.work_of(inputs), out)

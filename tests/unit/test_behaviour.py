@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from engine.config.scenario import scenario_set_from_dict
 from engine.model import units
+from engine.model.decrements import lapse_probabilities
 from engine.model.inputs import build_inputs
 from engine.model.mean_path import MeanDraws, expected_path
-from engine.model.reference import initial_state, lapse_probabilities, step_quarter
+from engine.model.reference import initial_state, step_quarter
 from engine.run.simulate import simulate_paths
 from engine.variables import VARIABLES
 from tests.conftest import constant_table, inputs_of, scenario_dict, write_csv

@@ -1,10 +1,5 @@
 """The shape the README promises for ``engine/``: no function longer than 80 lines or with
-more than 10 parameters, no module over 500 lines, checked on the source's syntax tree.
-
-Five compiled functions of the kernel and its samplers still take 11-12 parameters (numba
-passes each array separately; bundling them into records is the next step of issue 25 and
-must hold the kernel's speed): they are listed by name, so that no other function joins
-them and each leaves the list when it is fixed."""
+more than 10 parameters, no module over 500 lines, checked on the source's syntax tree."""
 
 import ast
 from pathlib import Path
@@ -13,13 +8,6 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 MAX_LINES = 80
 MAX_PARAMETERS = 10
 MAX_MODULE_LINES = 500
-WIDE_KERNEL_FUNCTIONS = {          # (module, function): parameters today
-    ("engine/kernel/members.py", "joins"): 11,
-    ("engine/kernel/path.py", "simulate_paths_serial"): 12,
-    ("engine/model/sharing.py", "share_costs"): 11,
-    ("engine/model/sharing.py", "share_costs_age_rated"): 12,
-    ("engine/random/compiled.py", "_btrs"): 12,
-}
 
 
 def functions():
@@ -43,12 +31,9 @@ def test_no_function_is_longer_than_80_lines():
 
 
 def test_no_function_has_more_than_10_parameters():
-    wide = {(path.as_posix(), node.name): parameters(node) for path, node in functions()
-            if parameters(node) > MAX_PARAMETERS}
-    unlisted = {k: v for k, v in wide.items() if WIDE_KERNEL_FUNCTIONS.get(k, 0) < v}
-    assert not unlisted, f"functions over 10 parameters: {unlisted}"
-    fixed = set(WIDE_KERNEL_FUNCTIONS) - set(wide)
-    assert not fixed, f"no longer over 10 parameters, take them off the list: {fixed}"
+    wide = [f"{path}:{node.lineno} {node.name} ({parameters(node)} parameters)"
+            for path, node in functions() if parameters(node) > MAX_PARAMETERS]
+    assert not wide, "functions over 10 parameters:\n" + "\n".join(wide)
 
 
 def test_no_module_is_longer_than_500_lines():

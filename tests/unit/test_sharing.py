@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.model.sharing import ShortfallRule, share_costs
+from engine.model.sharing import SharingTerms, ShortfallRule, share_costs
 
 RESERVE, HAIRCUT, PLATFORM = ShortfallRule
 
@@ -16,7 +16,7 @@ def share(aid=AID, sharers=SHARERS, paid=0.0, reserve=0.0, **kw):
                   shortfall_rule=RESERVE, loading_yuan_q=0.0, reserve_growth_q=1.0)
     params.update(kw)
     out = share_costs(np.array([aid]), np.array([sharers]), np.array([paid]),
-                      np.array([reserve]), **params)
+                      np.array([reserve]), SharingTerms(**params))
     return {k: float(v[0]) for k, v in out.items()}
 
 
@@ -85,13 +85,14 @@ def test_age_rated_shares_follow_the_weights():
     common = dict(fee_rate=0.0, cap_per_year_yuan=np.inf, shortfall_rule=RESERVE,
                   loading_yuan_q=0.0, reserve_growth_q=1.0)
     out = share_costs_age_rated(np.array([400_000.0]), sharers, weight, np.zeros((1, 1, 2)),
-                                np.array([0.0]), cap_per_quarter_yuan=np.inf, **common)
+                                np.array([0.0]),
+                                SharingTerms(cap_per_quarter_yuan=np.inf, **common))
     assert out["charged_cells"][0, 0].tolist() == [10_000.0, 30_000.0]   # unit 400000/40
     assert out["shortfall"][0] == 0.0
     assert out["cost_per_member"][0] == pytest.approx(20_000.0)          # the average
     capped = share_costs_age_rated(np.array([400_000.0]), sharers, weight,
                                    np.zeros((1, 1, 2)), np.array([0.0]),
-                                   cap_per_quarter_yuan=20_000.0, **common)
+                                   SharingTerms(cap_per_quarter_yuan=20_000.0, **common))
     assert capped["charged_cells"][0, 0].tolist() == [10_000.0, 20_000.0]
     assert capped["shortfall"][0] == pytest.approx(100_000.0)
     assert capped["reserve"][0] == pytest.approx(-100_000.0)
@@ -111,7 +112,7 @@ def test_age_rated_charges_per_cell_against_a_hand_computation():
     common = dict(fee_rate=0.1, cap_per_year_yuan=40.0, shortfall_rule=RESERVE,
                   loading_yuan_q=0.0, reserve_growth_q=1.0)
     out = share_costs_age_rated(np.array([1000.0]), sharers, weight, paid, np.array([0.0]),
-                                cap_per_quarter_yuan=30.0, **common)
+                                SharingTerms(cap_per_quarter_yuan=30.0, **common))
     assert np.allclose(out["charged_cells"][0], [[11.0, 22.0], [30.0, 30.0]])
     assert np.isclose(out["shortfall"][0], 1100.0 - 930.0)
     assert np.isclose(out["cost_per_member"][0], 930.0 / 40.0)
@@ -119,8 +120,8 @@ def test_age_rated_charges_per_cell_against_a_hand_computation():
     # without caps every cell pays what it is asked and the cells' charges add up to the
     # aid plus fee
     free = share_costs_age_rated(np.array([1000.0]), sharers, weight, paid, np.array([0.0]),
-                                 cap_per_quarter_yuan=np.inf,
-                                 **{**common, "cap_per_year_yuan": np.inf})
+                                 SharingTerms(cap_per_quarter_yuan=np.inf,
+                                              **{**common, "cap_per_year_yuan": np.inf}))
     assert np.allclose(free["charged_cells"][0], [[11.0, 22.0], [33.0, 44.0]])
     assert np.isclose((free["charged_cells"][0] * sharers[0]).sum(), 1100.0)
     assert free["shortfall"][0] == 0.0
