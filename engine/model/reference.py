@@ -15,6 +15,10 @@ mixing multiplier ``G[p, t]`` are drawn for the whole path before it starts.
    market potential), split over (sex, age-quarter) cells by the binary tree of the
    joiners' mix ``π`` and then over risk groups by ``share_k exp(−β_k (c / c_ref − 1))``.
    Joiners enter at duration 0, which holds nobody else (``D ≥ 1``).
+2.–4. **The decrements**, in the order of the table :data:`engine.model.events.DECREMENTS`
+(each row names its stream, whom it draws from, its output and its probability; drawn by
+:mod:`engine.model.decrements`); today pre-paid suspensions (below), then:
+
 2. **Deaths.** ``Binomial(N, qd[s, a])``; at ``d = 0`` (joiners, half a quarter of
    exposure) ``1 − √(1 − qd)``.
 3. **Diagnoses.** ``Binomial(N, 1 − exp(−h[r, a, d] · g_t · Λ_t))`` where ``h`` is the
@@ -52,9 +56,10 @@ whose average balance cannot cover last quarter's charge tops up (probability
 leave (``suspended``); sharers' balances then pay each quarter's charge, and balances move on
 with their cohorts.
 
-Roll-forward identity (tested): ``members_end = members_start + joins − suspended − deaths −
-claims − diagnosed_in_waiting − lapses − aged_out − closed_out``. Joins are zero from
-``growth.stop_joins_from`` and from the closure quarter.
+Roll-forward identity (tested): ``members_end = members_start + joins − Σ leaving −
+aged_out − closed_out``, the sum over the counts of members leaving by a decrement
+(:data:`engine.model.events.LEAVING`: today suspended, deaths, claims, diagnosed_in_waiting
+and lapses). Joins are zero from ``growth.stop_joins_from`` and from the closure quarter.
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@
 import numpy as np
 
 from engine.kernel.records import INT_VARIABLES, STAGE, STAGE_SLOT
-from engine.model import reference
-from engine.model.events import DECREMENTS, LEAVING, Route, Skip, skipped
+from engine.model.events import DECREMENTS, Route, Skip, skipped
 from engine.random import streams
 
 
@@ -30,12 +29,6 @@ def test_members_leave_only_by_routes_that_take_them_out():
             assert d.leaving == (), d       # they split claims, nobody leaves
         else:
             assert d.leaving, d
-
-
-def test_the_documented_roll_forward_names_every_leaving_count():
-    roll = reference.__doc__.split("Roll-forward identity")[1]
-    for name in LEAVING:
-        assert name in roll, name
 
 
 def test_skip_rules():
