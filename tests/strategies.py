@@ -90,7 +90,8 @@ def risk_groups(draw, max_groups: int = 3):
     shares[-1] = 1.0 - sum(shares[:-1])
     raw = [draw(st.floats(0.0, 5.0)) for _ in range(k)]
     mean = sum(s * m for s, m in zip(shares, raw, strict=True))
-    mults = [m / mean for m in raw] if mean > 0 else [1.0] * k
+    # (a mean of subnormal numbers does not rescale to 1: treat it as all zero)
+    mults = [m / mean for m in raw] if mean > 1e-6 else [1.0] * k
     groups = [{"name": f"g{j}", "population_share": shares[j], "incidence": mults[j],
                "lapse_sensitivity": draw(st.floats(0.0, 3.0)),
                "join_sensitivity": draw(st.floats(0.0, 3.0))} for j in range(k)]
