@@ -45,6 +45,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("closed_out", np.int64, "persons", "members who left when the plan closed"),
     Variable("suspended", np.int64, "persons",
              "pre-paid members suspended for not topping up their balance (they leave)"),
+    Variable("claims_below_cap", np.int64, "persons",
+             "claims paid a payout level below the full amount (benefits.payout_levels)"),
     Variable("sharers", np.int64, "persons", "members who shared the quarter's cost"),
     Variable("required_cost_per_member", np.float64, "yuan per member",
              "aid plus fee divided by sharers, before caps", "sharers"),

@@ -71,11 +71,22 @@ def scenarios(draw, feedback: bool = True):
         "benefits": {"waiting_quarters": draw(st.integers(0, 3)), "amount_by_age": bands,
                      "mild_share": draw(st.floats(0, 1)), "mild_amount": 50000.0,
                      "inflation_per_year": draw(st.floats(-0.2, 0.2)),
-                     "payment_pattern": pattern},
+                     "payment_pattern": pattern, "payout_levels": draw(payout_levels())},
         "sharing": sharing,
         "reserve": {"initial": draw(st.floats(0, 1e6)),
                     "loading_per_member_quarter": draw(st.floats(0, 5))},
     }
+
+
+@st.composite
+def payout_levels(draw, max_levels: int = 3):
+    """``benefits.payout_levels``: none, or 1-3 levels whose probabilities sum to at most 1
+    (sometimes exactly 1: no claim at the full amount)."""
+    k = draw(st.integers(0, max_levels))
+    raw = [draw(st.floats(0.0, 1.0)) for _ in range(k)]
+    total = max(1.0, sum(raw)) if not draw(st.booleans()) else (sum(raw) or 1.0)
+    return [{"share_of_cap": draw(st.floats(0.01, 1.0)), "probability": x / total}
+            for x in raw]
 
 
 @st.composite

@@ -273,5 +273,37 @@ def _groups_consistent(groups: list[dict], key: str, problems: Problems) -> bool
     return True
 
 
+MAX_PAYOUT_LEVELS = 8   # a level's draws are keyed in the duration bits of a cell (6 bits)
+
+
+def _check_payout_levels(v: Any, key: str, problems: Problems):
+    """``[{share_of_cap, probability}, ...]``: shares in (0, 1], probabilities in [0, 1]
+    summing to at most 1, at most :data:`MAX_PAYOUT_LEVELS` levels."""
+    if not isinstance(v, list):
+        problems.add(key, "must be a list of {share_of_cap, probability}", v)
+        return None
+    if len(v) > MAX_PAYOUT_LEVELS:
+        problems.add(key, f"at most {MAX_PAYOUT_LEVELS} levels", len(v))
+        return None
+    out = []
+    for where, level in _tables_of(v, key, problems, ("share_of_cap", "probability"),
+                                   "{share_of_cap = 0.5, probability = 0.3}"):
+        share = check_number(Key("float", "", lo=0.0, lo_open=True, hi=1.0),
+                             level.get("share_of_cap"), f"{where}.share_of_cap", problems,
+                             integer=False)
+        p = check_number(Key("float", "", lo=0.0, hi=1.0), level.get("probability"),
+                         f"{where}.probability", problems, integer=False)
+        if None not in (share, p):
+            out.append({"share_of_cap": share, "probability": p})
+    if len(out) != len(v):
+        return None
+    total = math.fsum(level["probability"] for level in out)
+    if total > 1.0 + 1e-12:
+        problems.add(f"{key}.probability", "probabilities must sum to at most 1",
+                     f"{total:.12g}")
+        return None
+    return out
+
+
 _LIST_CHECKS = {"bands": _check_bands, "shocks": _check_shocks, "groups": _check_groups,
-                "changes": _check_changes}
+                "changes": _check_changes, "payout_levels": _check_payout_levels}

@@ -39,6 +39,7 @@ KIND_TYPES: dict[str, type] = {
     "shocks": list[dict[str, float | int | str]], "year_table": dict[str, float],
     "groups": list[dict[str, float | str]],
     "changes": list[dict[str, Any]],
+    "payout_levels": list[dict[str, float]],
 }
 
 

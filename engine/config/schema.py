@@ -152,6 +152,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
                              "amount], ...] covering age_min..age_max."),
         "mild_share": _prob("Share of claims that are mild (paid mild_amount).", 0.0),
         "mild_amount": _nonneg("Aid per mild claim, yuan.", 0.0),
+        "payout_levels": Key("payout_levels", "Payouts below the full amount: [{share_of_cap "
+                             "= 0.5, probability = 0.3}, ...]: of the claims that are not "
+                             "mild, each is paid share_of_cap (0-1) of its age's amount "
+                             "with that probability, and the full amount otherwise "
+                             "(probabilities sum to at most 1; at most 8 levels). [] (the "
+                             "default): every claim is paid the full amount.", []),
         "inflation_per_year": Key("float", "Benefit amounts grow by (1 + i)^(t/4).", 0.0,
                                   lo=-1.0, lo_open=True),
         "changes": Key("changes", "Dated rule changes: [{from = \"2020Q3\", amount_by_age = "

@@ -217,12 +217,13 @@ def pool_incidence(t, i, group_incidence, st, out, level_t):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def apply_stage(stage, t, i, par, tab, st, scr, out, count):
+def apply_stage(stage, k, t, i, par, tab, st, scr, out, count):
     """2.–4. (after the draws) A stage's ``count`` draws ``scr.draws.x`` applied to their
     cells (``scr.draw_cell``) by the decrement's route (:class:`engine.model.events.Route`),
     in the order :func:`gather_stage` gathered them; the claim tilt's sums added to the
-    path's; the count added to the stage's output variable. Returns, for mild claims, the
-    aid of the severe ones (yuan; 0 for the other routes).
+    path's; the count added to the stage's output variable. Returns the aid of the severe
+    claims (yuan): for mild claims, the severe ones' at the full benefit; for payout level
+    ``k``, what its claims are paid less than that, ``Σ x (ℓ_k − b)``; 0 for the others.
 
     Diagnoses past the waiting period go to ``scr.claims_cells``, those in the quarter it
     ends to ``scr.boundary_cells`` (half of them are claims: the eligible stage); the others
@@ -257,6 +258,12 @@ def apply_stage(stage, t, i, par, tab, st, scr, out, count):
         if route == ROUTE.mild:
             drawn += x
             severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
+            scr.severe_cells[s, a] = n - x
+            continue
+        if route == ROUTE.payout:
+            drawn += x
+            severe_yuan += float(x) * (tab.payout_level_yuan[t, a, k] - tab.benefit_yuan[t, a])
+            scr.severe_cells[s, a] = n - x
             continue
         if route == ROUTE.eligible:
             scr.claims_cells[s, a] += x
@@ -289,12 +296,27 @@ def _tilting(route, t, par):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def gather_stage(stage, t, par, tab, st, scr, level_t):
-    """2.–4. (before the draws) One decrement of :data:`engine.model.events.DECREMENTS`:
-    every cell its route draws from (members, the diagnoses in the quarter waiting ends,
-    or the claims) that is not empty, with its trials, probability and counter word written
-    to ``scr.draws`` and its (row, age, duration) to ``scr.draw_cell``. Returns how many
-    cells.
+def _prepare_stage(stage, route, par, tab, st, scr):
+    """What a stage needs before its cells: diagnoses start the quarter's claims from 0,
+    lapses their probabilities (:func:`prepare_lapses`)."""
+    if route == ROUTE.diagnose:
+        S, A = scr.claims_cells.shape
+        for s in range(S):
+            for a in range(A):
+                scr.claims_cells[s, a] = 0
+                scr.boundary_cells[s, a] = 0
+                scr.severe_cells[s, a] = 0
+    if stage == STAGE.lapses:
+        prepare_lapses(par, tab, st, scr)
+
+
+@njit(error_model="numpy", no_cpython_wrapper=True)
+def gather_stage(stage, k, t, par, tab, st, scr, level_t):
+    """2.–4. (before the draws) One decrement of :data:`engine.model.events.DECREMENTS`
+    (``k``: its repetition, the payout level): every non-empty cell its route draws from
+    (members, diagnoses in the quarter waiting ends, claims, severe claims), its trials,
+    probability and counter word to ``scr.draws``, its (row, age, duration) to
+    ``scr.draw_cell``. Returns how many cells.
 
     The probabilities are written out here, one branch per decrement, with scalar rules
     only: a call per cell that passes the records counts references to each of their
@@ -305,16 +327,10 @@ def gather_stage(stage, t, par, tab, st, scr, level_t):
     N = st.members
     S, A, Dn = N.shape
     route = STAGE_ROUTE[stage]
-    per_cell = route == ROUTE.mild or route == ROUTE.eligible
+    per_cell = route == ROUTE.mild or route == ROUTE.eligible or route == ROUTE.payout
     durations = 1 if per_cell else Dn
     waiting = par.waiting_quarters
-    if route == ROUTE.diagnose:
-        for s in range(S):
-            for a in range(A):
-                scr.claims_cells[s, a] = 0
-                scr.boundary_cells[s, a] = 0
-    if stage == STAGE.lapses:
-        prepare_lapses(par, tab, st, scr)
+    _prepare_stage(stage, route, par, tab, st, scr)
     hazard_scale = tab.hazard_factor[t]
     # the claim-count tilt (engine.model.tilt): cells whose diagnoses are claims
     tilting = _tilting(route, t, par)
@@ -330,6 +346,8 @@ def gather_stage(stage, t, par, tab, st, scr, level_t):
                     n = scr.claims_cells[s, a]
                 elif route == ROUTE.eligible:
                     n = scr.boundary_cells[s, a]
+                elif route == ROUTE.payout:
+                    n = scr.severe_cells[s, a]
                 else:
                     n = N[s, a, d]
                 if n == 0:
@@ -346,6 +364,8 @@ def gather_stage(stage, t, par, tab, st, scr, level_t):
                     p = 0.5
                 elif stage == STAGE.mild:
                     p = par.mild_share
+                elif stage == STAGE.payout_level:
+                    p = tab.payout_level_p[k]
                 # lapses (the last branch: a new decrement's probability goes above)
                 elif d == 0:
                     p = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
@@ -362,8 +382,10 @@ def gather_stage(stage, t, par, tab, st, scr, level_t):
                     scr.draw_norm[count] = 1.0
                 cd.n[count] = n
                 cd.p[count] = p
-                # the diagnoses in the quarter waiting ends draw on their duration's cell
-                cd.cell[count] = tab.cell_id[s, a, waiting if route == ROUTE.eligible else d]
+                # the diagnoses in the quarter waiting ends draw on their duration's cell,
+                # payout level k on the cell's duration bits (engine.model.events.repeats)
+                cd.cell[count] = (tab.cell_id[s, a, waiting] if route == ROUTE.eligible
+                                  else tab.cell_id[s, a, d] + k)
                 scr.draw_cell[count, 0] = s
                 scr.draw_cell[count, 1] = a
                 scr.draw_cell[count, 2] = d

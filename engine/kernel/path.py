@@ -30,8 +30,8 @@ from engine.kernel.members import (
     top_ups,
 )
 from engine.kernel.money import aid_due, count_sharers, share
-from engine.kernel.records import STAGE, STAGE_SKIP
-from engine.model.events import skipped
+from engine.kernel.records import STAGE, STAGE_ROUTE, STAGE_SKIP
+from engine.model.events import repeats, skipped
 from engine.random.cells import binomial_cells
 
 
@@ -56,12 +56,13 @@ def simulate_paths_serial(first, stop, path_start, par, tab, keys, drivers, st, 
             for stage in range(len(STAGE)):
                 if skipped(STAGE_SKIP[stage], par.prepaid, par.waiting_quarters):
                     continue
-                # the stage's cells drawn together (engine.random.cells), called here
-                # rather than in a step so that one step fewer compiles the samplers
-                count = gather_stage(stage, t, par, tab, st, scr, level_t)
-                binomial_cells(count, scr.draws, keys.k0, keys.k1, c0,
-                               np.uint64(keys.decrements[stage, t]))
-                severe_yuan += apply_stage(stage, t, i, par, tab, st, scr, out, count)
+                for k in range(repeats(STAGE_ROUTE[stage], par.n_payout_levels)):
+                    # the stage's cells drawn together (engine.random.cells), called here
+                    # rather than in a step so that one step fewer compiles the samplers
+                    count = gather_stage(stage, k, t, par, tab, st, scr, level_t)
+                    binomial_cells(count, scr.draws, keys.k0, keys.k1, c0,
+                                   np.uint64(keys.decrements[stage, t]))
+                    severe_yuan += apply_stage(stage, k, t, i, par, tab, st, scr, out, count)
             pool_incidence(t, i, tab.group_incidence, st, out, level_t)
             top_ups(par, st, scr)
             due = aid_due(t, i, par, st, scr, out, severe_yuan, tab.benefit_factor[t],

@@ -54,6 +54,7 @@ class Params(NamedTuple):
     waiting_quarters: int
     mild_share: float
     mild_yuan: float
+    n_payout_levels: int
     sharers_eligible_only: bool
     sharing_rule: int
     fee_rate: float
@@ -89,6 +90,8 @@ class Tables(NamedTuple):
     group_share: np.ndarray
     group_join_sensitivity: np.ndarray
     benefit_yuan: np.ndarray
+    payout_level_yuan: np.ndarray
+    payout_level_p: np.ndarray
     join_split_p: np.ndarray
     initial_members: np.ndarray
     joins_series: np.ndarray
@@ -138,6 +141,7 @@ class State(NamedTuple):
 class Scratch(NamedTuple):
     claims_cells: np.ndarray       # (R, A) int64 claims of the quarter
     boundary_cells: np.ndarray     # (R, A) int64 diagnoses in the quarter waiting ends
+    severe_cells: np.ndarray       # (R, A) int64 severe claims not yet given a payout level
     lapse_q: np.ndarray            # (R, Dn) lapse probability by row and duration
     lapse_ratio_cells: np.ndarray  # (R, A) age-rated: (c / c_ref)^(η σ) per cell
     sharer_cells: np.ndarray       # (R, A) sharers per cell
@@ -197,6 +201,7 @@ def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:
                   np.empty((R, A)), np.empty(Dn), np.zeros(pending), np.zeros(pending),
                   np.empty(1, np.int64), np.empty(1), np.empty(1), np.empty(1))
     scratch = Scratch(np.empty((R, A), np.int64), np.zeros((R, A), np.int64),
+                      np.zeros((R, A), np.int64),
                       np.empty((R, Dn)), np.empty((R, A)), np.empty((R, A)), np.empty((R, A)),
                       np.zeros(Dn, np.bool_), np.zeros(2 * len(inputs.join_split_p), np.int64),
                       np.empty(G), np.empty(G),

@@ -25,14 +25,16 @@ CLAIM_UNIT = 1.0 / CLAIM_TILT_UNIT_YUAN
 
 def draw_decrements(inputs: ModelInputs, state, t: int, draws, paths: np.ndarray,
                     level: np.ndarray, cost_prev: np.ndarray, col: dict,
-                    trace: dict | None) -> tuple[np.ndarray, np.ndarray]:
+                    trace: dict | None) -> tuple[np.ndarray, np.ndarray, list]:
     """2.–4. Every decrement of the quarter, in the table's order: members leave
     ``state.members``, each decrement's count is added to ``col[output]``. Returns the
-    quarter's claims and mild claims per (path, row, age)."""
+    quarter's claims and mild claims per (path, row, age), and per payout level what its
+    claims are paid less than the full benefit, ``x (ℓ_k − b)`` per (path, row, age)."""
     N = state.members
     cell, p_col, cell_sa, p_sa = cells_of(inputs, paths)
     waiting = inputs.waiting_quarters
     claims = boundary = mild = None
+    below_cap = []
     for dec in DECREMENTS:
         col.setdefault(dec.output, np.zeros(len(paths), dtype=N.dtype))
         if skipped(dec.skip, inputs.prepaid, waiting):
@@ -47,6 +49,10 @@ def draw_decrements(inputs: ModelInputs, state, t: int, draws, paths: np.ndarray
         if dec.route == Route.MILD:
             mild = draws.binomial(claims, p, t, dec.kind, p_sa, cell_sa)
             col[dec.output] = col[dec.output] + mild.sum(axis=(1, 2))
+            continue
+        if dec.route == Route.PAYOUT:
+            below_cap = _payout_levels(inputs, t, draws, dec, p, claims - mild, p_sa, cell_sa,
+                                       col)
             continue
         if dec.route == Route.DIAGNOSE and trace is not None:
             trace["at_risk_of_diagnosis"] = N.copy()
@@ -66,7 +72,22 @@ def draw_decrements(inputs: ModelInputs, state, t: int, draws, paths: np.ndarray
         col[dec.output] = col[dec.output] + x[:, :, :, :waiting].sum(axis=(1, 2, 3))
     if inputs.prepaid:
         _top_up(inputs, state)
-    return claims, mild
+    return claims, mild, below_cap
+
+
+def _payout_levels(inputs, t, draws, dec, rho, severe, p_sa, cell_sa, col) -> list:
+    """The chain of binomials over the severe claims (:mod:`engine.model.payout`): level
+    ``k`` draws ``Binomial(left, ρ_k)`` on the cells' duration bits ``k``; each level's
+    count is added to ``col[output]``. Returns each level's ``x (ℓ_k − b)``."""
+    b = inputs.benefit_yuan[t][None, None, :]
+    left = severe
+    below_cap = []
+    for k in range(inputs.n_payout_levels):
+        x = draws.binomial(left, rho[k], t, dec.kind, p_sa, cell_sa + k)
+        left = left - x
+        col[dec.output] = col[dec.output] + x.sum(axis=(1, 2))
+        below_cap.append(x * (inputs.payout_level_yuan[t][None, None, :, k] - b))
+    return below_cap
 
 
 def decrement_probability(kind: streams.Kind, inputs: ModelInputs, state, t: int,
@@ -88,6 +109,8 @@ def decrement_probability(kind: streams.Kind, inputs: ModelInputs, state, t: int
         return 0.5
     if kind == streams.Kind.MILD:
         return inputs.mild_share
+    if kind == streams.Kind.PAYOUT_LEVEL:
+        return inputs.payout_level_p                          # (K,): one level at a time
     if kind == streams.Kind.LAPSES:
         if sharing.charges_by_cell(inputs.sharing_rule):
             return cell_lapse_probabilities(inputs, state)                # (P, R, A, Dn)

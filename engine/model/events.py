@@ -42,6 +42,10 @@ class Route(IntEnum):
     MILD = 3
     """The quarter's claims, per (row, age): the drawn are mild claims, counted in
     ``output``; the others are severe and paid the age's benefit."""
+    PAYOUT = 4
+    """The severe claims, per (row, age), once per payout level (:mod:`engine.model.payout`,
+    a chain of binomials): the drawn are paid the level's amount instead of the full
+    benefit and counted in ``output``."""
 
 
 class Skip(IntEnum):
@@ -73,6 +77,9 @@ DECREMENTS: tuple[Decrement, ...] = (
     Decrement(Kind.ELIGIBLE, Route.ELIGIBLE, "diagnosed_in_waiting", (), Skip.WITHOUT_WAITING,
               "1/2: a diagnosis in the quarter the waiting period ends falls after it"),
     Decrement(Kind.MILD, Route.MILD, "mild_claims", (), Skip.NEVER, "mild_share"),
+    Decrement(Kind.PAYOUT_LEVEL, Route.PAYOUT, "claims_below_cap", (), Skip.NEVER,
+              "payout_level_p[k]: level k's probability given the levels before it "
+              "(payout.conditional_probabilities); drawn once per level, none without levels"),
     Decrement(Kind.LAPSES, Route.LEAVE, "lapses", ("lapses",), Skip.NEVER,
               "lapse.lapse_probability(lapse_fixed_q[d], lapse_cost_q[d], (c / c_ref)^(η σ)) "
               "(lapse.joiners_lapse at duration 0)"),
@@ -80,6 +87,14 @@ DECREMENTS: tuple[Decrement, ...] = (
 
 LEAVING: tuple[str, ...] = tuple(dict.fromkeys(v for d in DECREMENTS for v in d.leaving))
 """The variables that count members leaving by a decrement (the roll-forward's terms)."""
+
+
+@register_jitable
+def repeats(route, n_payout_levels):
+    """How many times a stage of ``route`` is drawn in a quarter: once per payout level for
+    :attr:`Route.PAYOUT` (its draws keyed by the level in the cell's duration bits), else
+    once."""
+    return n_payout_levels if route == Route.PAYOUT else 1
 
 
 @register_jitable

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.model import lapse
+from engine.model import lapse, payout
 from engine.model.inputs import ModelInputs
 from engine.model.mean_path import mean_paths
 from engine.model.units import prob_from_hazard
@@ -71,8 +71,9 @@ def analyse(inputs: ModelInputs) -> list[FairnessRow]:
     W = inputs.waiting_quarters
     R = inputs.n_rows
     eligible = _eligible_share(inputs.n_durations, W)                         # (Dn,)
-    per_claim = ((1 - inputs.mild_share) * inputs.benefit_yuan
-                 + inputs.mild_share * inputs.mild_yuan)                      # (T, A)
+    per_claim = payout.expected_aid_per_claim(                              # (T, A)
+        inputs.benefit_yuan, inputs.mild_share, inputs.mild_yuan, inputs.payout_level_yuan,
+        inputs.payout_probabilities)
     E = np.zeros((R, inputs.n_age_quarters))
     B = np.zeros((R, inputs.n_age_quarters))
     S_t = np.zeros((T, R, inputs.n_age_quarters))

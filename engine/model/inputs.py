@@ -20,7 +20,7 @@ from engine.config.lookup import scenario_tables
 from engine.config.schema import GROUP_KEYS
 from engine.model import growth as growth_rules
 from engine.model import lapse as lapse_rules
-from engine.model import units
+from engine.model import payout, units
 from engine.model.growth import GrowthModel
 from engine.model.sharing import SharingRule, ShortfallRule
 from engine.model.systematic import SystematicRisk
@@ -75,6 +75,9 @@ class ModelInputs:
                                        # diagnosis (benefits.changes date the rows)
     mild_yuan: float
     mild_share: float
+    payout_level_yuan: np.ndarray      # (T, A, K) payout of each level ℓ_k (engine.model.payout)
+    payout_level_p: np.ndarray         # (K,) its conditional probability ρ_k in the chain
+    payout_probabilities: np.ndarray   # (K,) π_k: a not-mild claim's probability of level k
     join_mix: np.ndarray               # (2, A) joiners' (sex, age-quarter) shares π, sum 1
     join_split_p: np.ndarray           # (L,) tree over the (sex, age-quarter) joiner mix π
                                        # (engine.model.growth.split_tree; leaf s·A + a)
@@ -140,12 +143,17 @@ class ModelInputs:
         return self.tilt.claim_first_quarter
 
     @property
+    def n_payout_levels(self) -> int:
+        return len(self.payout_level_p)
+
+    @property
     def claim_tilt_stop(self) -> int:
         return self.quarters if self.tilt.quarters is None else self.tilt.quarters
 
 
 PER_QUARTER = ("hazard_factor", "year_of_quarter", "benefit_yuan", "joins_series",
-               "year_starts", "joins_open", "benefit_factor", "platform_funds")
+               "year_starts", "joins_open", "benefit_factor", "platform_funds",
+               "payout_level_yuan")
 
 
 def first_quarters(inputs: ModelInputs, quarters: int) -> ModelInputs:
@@ -229,6 +237,7 @@ def build_inputs(scenario) -> ModelInputs:
         benefit_yuan=np.repeat(benefit_t, 4, axis=1),
         mild_yuan=float(ben.mild_amount or 0.0),
         mild_share=float(ben.mild_share),
+        **payout.level_inputs(np.repeat(benefit_t, 4, axis=1), ben.payout_levels or []),
         initial_members=initial,
         lapse_cost_elasticity=float(lapse.cost_elasticity),
         reference_cost_yuan_q=float(lapse.reference_cost or 1.0),
@@ -286,10 +295,16 @@ def _share_weight(ben, selected_hazard: np.ndarray, first_benefit: np.ndarray) -
 
     Age-rated sharing charges each member in proportion to the aid a member of that age
     and sex is expected to receive per quarter, once fully selected: h[s, a, D] times the
-    aid per claim (mild claims at the mild amount). The platform does not know the groups.
+    aid per claim (mild claims at the mild amount, payout levels at theirs:
+    :func:`engine.model.payout.expected_aid_per_claim`). The platform does not know the
+    groups.
     """
-    per_claim = ((1.0 - ben.mild_share) * np.repeat(first_benefit, 4)
-                 + ben.mild_share * float(ben.mild_amount or 0.0))
+    levels = ben.payout_levels or []
+    benefit = np.repeat(first_benefit, 4)
+    per_claim = payout.expected_aid_per_claim(
+        benefit, ben.mild_share, float(ben.mild_amount or 0.0),
+        payout.level_amounts_yuan(benefit, [lv["share_of_cap"] for lv in levels]),
+        [lv["probability"] for lv in levels])
     return selected_hazard * per_claim[None, :]
 
 

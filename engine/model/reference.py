@@ -187,9 +187,9 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     col: dict[str, np.ndarray] = {}
     cost_prev = perceived_cost(state)
     _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col)
-    claims, mild = draw_decrements(inputs, state, t, draws, paths, incidence_level,
-                                   cost_prev, col, trace)
-    _aid(inputs, state, t, claims, mild, col)
+    claims, mild, below_cap = draw_decrements(inputs, state, t, draws, paths, incidence_level,
+                                              cost_prev, col, trace)
+    _aid(inputs, state, t, claims, mild, below_cap, col)
     col["antiselection_factor"] = pool_incidence(inputs, state.members)
     col["incidence_level"] = incidence_level + np.zeros(len(paths))
     first = inputs.waiting_quarters if inputs.sharers_eligible_only else 0
@@ -205,14 +205,19 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
 
 
 
-def _aid(inputs, state, t, claims, mild, col) -> None:
-    """3. Aid incurred by the quarter's claims and mild claims per (path, row, age), and
-    what falls due (:func:`report_claims`)."""
-    # Summed cell by cell in (row, age) order, as the kernel does, so that amounts with
-    # fractions of a yuan agree to the last bit too (cumsum adds sequentially).
-    severe = ((claims - mild) * inputs.benefit_yuan[t][None, None, :]).reshape(len(claims), -1)
-    aid = ((np.cumsum(severe, axis=1)[:, -1] + mild.sum(axis=(1, 2)) * inputs.mild_yuan)
-           * inputs.benefit_factor[t])
+def _aid(inputs, state, t, claims, mild, below_cap, col) -> None:
+    """3. Aid incurred by the quarter's claims, mild claims and claims at a payout level
+    (``below_cap``: each level's ``x (ℓ_k − b)``) per (path, row, age), and what falls due
+    (:func:`report_claims`)."""
+    # Summed cell by cell in (row, age) order, then level by level, as the kernel does, so
+    # that amounts with fractions of a yuan agree to the last bit too (cumsum adds
+    # sequentially).
+    n_paths = len(claims)
+    severe = ((claims - mild) * inputs.benefit_yuan[t][None, None, :]).reshape(n_paths, -1)
+    severe_yuan = np.cumsum(severe, axis=1)[:, -1]
+    for level in below_cap:
+        severe_yuan = severe_yuan + np.cumsum(level.reshape(n_paths, -1), axis=1)[:, -1]
+    aid = (severe_yuan + mild.sum(axis=(1, 2)) * inputs.mild_yuan) * inputs.benefit_factor[t]
     col["claims"] = claims.sum(axis=(1, 2))
     col["aid"] = aid
     col["aid_reported"], col["claims_reported"] = report_claims(inputs, state, aid, col["claims"])

@@ -65,6 +65,7 @@ class Kind(IntEnum):
     INCIDENCE_SHOCK = 12
     JOINS_GROUP = 13
     SCENARIO = 14
+    PAYOUT_LEVEL = 15
 
 
 PHILOX_M0 = 0xD2511F53

@@ -310,3 +310,20 @@ def test_a_top_up_below_one_fen_is_refused(tmp_path, prepaid, key):
     one_problem(tmp_path, data, key, "at least 0.01 yuan")
     data["prepaid"] = {"deposit": 9.0, "topup_amount": 0.0}
     assert load(tmp_path, data).base.prepaid.topup_amount == 0.0
+
+
+@pytest.mark.parametrize("levels,key,fragment", [
+    ([{"share_of_cap": 0.5, "probability": 0.7}, {"share_of_cap": 0.2, "probability": 0.4}],
+     "benefits.payout_levels.probability", "sum to at most 1"),
+    ([{"share_of_cap": 0.0, "probability": 0.1}], "benefits.payout_levels[0].share_of_cap", "0"),
+    ([{"share_of_cap": 1.5, "probability": 0.1}], "benefits.payout_levels[0].share_of_cap",
+     "1.5"),
+    ([{"share_of_cap": 0.5, "probability": -0.1}], "benefits.payout_levels[0].probability",
+     "-0.1"),
+    ([{"share_of_cap": 0.5, "chance": 0.1}], "benefits.payout_levels[0].chance", "unknown key"),
+    ([{"share_of_cap": 0.5, "probability": 0.01}] * 9, "benefits.payout_levels", "at most 8"),
+    (0.5, "benefits.payout_levels", "must be a list"),
+])
+def test_payout_levels_are_checked(tmp_path, levels, key, fragment):
+    lines = problems_of(tmp_path, scenario_dict(benefits__payout_levels=levels))
+    assert any(f": {key}: " in line and fragment in line for line in lines), lines
