@@ -14,6 +14,7 @@ two runs on the same common random numbers) plus::
     name = "adults"
     ages = [18, 50]
     launch = "2019Q1"            # optional: no joins before this quarter
+    enrolled_with = { plan = "adults", per_joiner = 0.3 }   # optional (see below)
     benefits = { amount_by_age = [[18, 50, 400000]], changes = [...] }
     sharing = { fee_rate = 0.1 } # any table but scenario, risk and market
 
@@ -26,6 +27,15 @@ members') age mix share of the plan's ages against the platform's ages,
 
 so that with the same innovation and imitation the plans' Bass curves add up to the
 platform's when their costs agree (a plan may set its own ``growth.market_potential``).
+
+A plan whose members are enrolled by another plan's members (children by their parents)
+says so with ``enrolled_with = { plan = "adults", per_joiner = r }``: its market potential
+is ``r`` persons per person of that plan's market, ``M_j = r · M_k`` with ``M_k`` from the
+age mix as above, in place of its own ages' share of the mix (an internet users' mix
+counts the parents who join, not the children they enrol). ``r`` is the plan's persons per
+joiner of plan ``k`` over the platform's life; the plans' Bass curves keep their own
+imitation (word of mouth among their members), so the ratio of joins holds in the
+market's size, not quarter by quarter.
 What a platform shares across its plans is fixed at the platform: the systematic incidence
 level, the joins' over-dispersion multiplier, the risk groups and the joiners' age mix; a
 plan may not set them. Plan ``j`` keys its join draws with its index (its joiners are its
@@ -42,7 +52,8 @@ from typing import Any
 from engine.errors import Problem, Problems
 
 PLATFORM_KEYS = {"age_out": ("leave", "next_plan"), "ages_may_overlap": (False, True)}
-PLAN_OWN_KEYS = ("name", "ages", "launch")
+PLAN_OWN_KEYS = ("name", "ages", "launch", "enrolled_with")
+MAX_PER_JOINER = 10.0   # persons enrolled per joiner of the other plan: a typo guard
 FIXED_AT_PLATFORM = {
     "scenario": "the run's calendar, paths and seed are the platform's",
     "risk": "risk groups are the platform's population",
@@ -90,6 +101,7 @@ def split_platform(raw: dict, problems: Problems) -> tuple[dict, list[dict], dic
         checked = _plan(j, plan, names, problems)
         if checked is not None:
             plans.append(checked)
+    _check_enrolled_with(plans, problems)
     if not options["ages_may_overlap"]:
         ordered = sorted(plans, key=lambda p: p["ages"])
         for first, second in zip(ordered, ordered[1:], strict=False):
@@ -166,7 +178,31 @@ def _plan(j: int, plan: Any, names: set[str], problems: Problems) -> dict | None
     if not ok:
         return None
     return {"name": name, "ages": (ages[0], ages[1]), "launch": plan.get("launch"),
-            "tables": tables}
+            "enrolled_with": plan.get("enrolled_with"), "tables": tables}
+
+
+def _check_enrolled_with(plans: list[dict], problems: Problems) -> None:
+    """Each ``enrolled_with`` names another plan, which is not itself enrolled by a
+    third, and gives ``0 < per_joiner ≤ MAX_PER_JOINER``."""
+    names = {p["name"]: p for p in plans}
+    for plan in plans:
+        value = plan["enrolled_with"]
+        if value is None:
+            continue
+        key = f"plans.{plan['name']}.enrolled_with"
+        if not (isinstance(value, dict) and set(value) == {"plan", "per_joiner"}):
+            problems.add(key, "must be { plan = NAME, per_joiner = r }", value)
+            continue
+        other, ratio = value["plan"], value["per_joiner"]
+        if other not in names or other == plan["name"]:
+            problems.add(f"{key}.plan", "must name another plan of this platform", other)
+        elif names[other]["enrolled_with"] is not None:
+            problems.add(f"{key}.plan", "names a plan that is itself enrolled by another",
+                         other)
+        if (isinstance(ratio, bool) or not isinstance(ratio, (int, float))
+                or not 0 < ratio <= MAX_PER_JOINER):
+            problems.add(f"{key}.per_joiner", f"must be a number in (0, {MAX_PER_JOINER:g}]",
+                         ratio)
 
 
 def plan_document(raw: dict, plan: dict, market_share: float, initial_share: float

@@ -239,11 +239,15 @@ def _with_plans(scenario: Scenario | None, raw: dict, plans: list[dict], options
     if scenario is None or not plans:
         return scenario
     pop = scenario.population
+    markets = {plan["name"]: age_mix_share(scenario, "growth.joiner_age_mix",
+                                           scenario.growth.joiner_age_mix, *plan["ages"])
+               for plan in plans}
     out = []
     for j, plan in enumerate(plans):
         lo, hi = plan["ages"]
-        market = age_mix_share(scenario, "growth.joiner_age_mix", scenario.growth.joiner_age_mix,
-                               lo, hi)
+        market = markets[plan["name"]]
+        if plan.get("enrolled_with"):
+            market = plan["enrolled_with"]["per_joiner"] * markets[plan["enrolled_with"]["plan"]]
         initial = age_mix_share(scenario, "population.initial_age_mix", pop.initial_age_mix,
                                 lo, hi)
         document = platform.plan_document(raw, plan, market, initial)

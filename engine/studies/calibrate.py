@@ -11,7 +11,18 @@ imitation q              ``growth.imitation`` (Bass, logistic)    log
 incidence level s        ``incidence.selection`` (every entry × s)  log
 lapse level              ``lapse.base_quarterly`` (logit) or every entry of
                          ``lapse.by_duration`` × e^θ (capped at 1)
+share paid below cap     ``benefits.payout_levels``: the levels'  logit
+                         total probability, their shape kept
 =======================  ======================================  ===========
+
+The share of claims paid below the cap is fitted only where the scenario gives
+``benefits.payout_levels`` (their total probability above 0): the levels' shares of the cap
+and their relative probabilities are the scenario's (a judgement the figures cannot
+inform), and one number, the total probability, moves (not fitted where a plan gives its
+own levels: the fitted set's sweep sets the platform's). What identifies it is the mean
+payout per case, the published aid amount over the published cases of the same period;
+with one such pair of figures it is identified only as far as those two figures' stated
+errors allow (the fit's interval says how far), and the levels' shape not at all.
 
 Growth parameters are fitted only for the Bass (M, p, q) and logistic (M, q) models.
 
@@ -59,6 +70,7 @@ from engine.studies.verdicts import Verdict, conflict_lines
 
 PRIOR_SD = 1.0
 FD_STEP = 1e-3
+HESSIAN_STEPS = (1e-2, 3e-2, 1e-1)   # on the fitting scale; the first is the long-standing one
 
 
 class FitError(InputError):
@@ -71,7 +83,7 @@ class Parameter:
 
     name: str
     key: str
-    scale: str           # "log", "logit", "log_multiplier"
+    scale: str           # "log", "logit", "log_multiplier", "logit_total"
 
 
 @dataclass
@@ -112,7 +124,24 @@ def parameters_for(raw: dict) -> list[Parameter]:
                              "log_multiplier"))
     else:
         out.append(Parameter("base quarterly lapse", "lapse.base_quarterly", "logit"))
+    own_levels = any("payout_levels" in plan.get("benefits", {})
+                     for plan in raw.get("plans", []) if isinstance(plan, dict))
+    if _below_cap_total(raw.get("benefits", {}).get("payout_levels")) > 0 and not own_levels:
+        out.append(Parameter("share of claims paid below the cap", "benefits.payout_levels",
+                             "logit_total"))
     return out
+
+
+def _below_cap_total(levels) -> float:
+    """The total probability of a ``payout_levels`` list (0 where absent)."""
+    return float(sum(level["probability"] for level in levels or []))
+
+
+def _scaled_levels(levels: list[dict], total: float) -> list[dict]:
+    """``levels`` with their probabilities rescaled to sum to ``total``, shape kept."""
+    now = _below_cap_total(levels)
+    return [{**level, "probability": float(level["probability"] * total / now)}
+            for level in levels]
 
 
 def _get(raw: dict, dotted: str):
@@ -136,6 +165,9 @@ def initial_theta(raw: dict, parameters: list[Parameter]) -> np.ndarray:
         value = _get(raw, p.key)
         if p.scale == "log_multiplier":
             theta.append(0.0)
+        elif p.scale == "logit_total":
+            x = min(max(_below_cap_total(value), 1e-6), 1 - 1e-6)
+            theta.append(math.log(x / (1 - x)))
         elif p.scale == "logit":
             x = value if value not in (None, 0.0) else _DEFAULT_START[p.key]
             x = min(max(x, 1e-6), 1 - 1e-6)
@@ -154,6 +186,9 @@ def apply_theta(base_raw: dict, parameters: list[Parameter], theta) -> dict:
             _set(raw, p.key, float(math.exp(t)))
         elif p.scale == "logit":
             _set(raw, p.key, float(1.0 / (1.0 + math.exp(-t))))
+        elif p.scale == "logit_total":
+            total = 1.0 / (1.0 + math.exp(-t))
+            _set(raw, p.key, _scaled_levels(_get(base_raw, p.key), total))
         else:
             base = _get(base_raw, p.key) or [1.0]
             factor = math.exp(t)
@@ -279,8 +314,14 @@ def fit(observations_path: str | Path, scenario_path: str | Path,
     if not result.success:
         raise FitError.one(str(observations_path), "calibrate",
                            f"the fit did not converge ({result.message})", has_got=False)
-    H = hessian(f, result.x)
-    eigenvalues = np.linalg.eigvalsh(H)
+    # The expected path has kinks (a pre-paid member tops up when the balance runs out,
+    # a cap binds): at a small step a central difference measures the kink, not the
+    # curvature. Take the smallest step at which the curvature is positive definite.
+    for step in HESSIAN_STEPS:
+        H = hessian(f, result.x, step)
+        eigenvalues = np.linalg.eigvalsh(H)
+        if np.all(eigenvalues > 0):
+            break
     if not np.all(eigenvalues > 0):
         raise FitError.one(str(observations_path), "calibrate", "the fit's curvature is not "
                            "positive definite (a parameter is not identified)",
@@ -336,7 +377,7 @@ def natural_values(fit_result: Fit, theta) -> list:
     for p, t in zip(fit_result.parameters, theta, strict=True):
         if p.scale == "log":
             out.append(math.exp(t))
-        elif p.scale == "logit":
+        elif p.scale in ("logit", "logit_total"):
             out.append(1.0 / (1.0 + math.exp(-t)))
         else:
             out.append(math.exp(t))

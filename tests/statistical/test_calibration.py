@@ -32,9 +32,9 @@ def plan(market=2.0e6, innovation=0.3, imitation=1.2, level=1.0, lapse=0.03):
     }
 
 
-def synthetic_observations(tmp_path, noise_sd=0.05, seed=3):
+def synthetic_observations(tmp_path, noise_sd=0.05, seed=3, truth_doc=None, aid_rows=False):
     """One simulated path, read on sparse irregular dates, with multiplicative noise."""
-    truth = load_scenario_set(write_toml(tmp_path / "truth.toml", plan())).base
+    truth = load_scenario_set(write_toml(tmp_path / "truth.toml", truth_doc or plan())).base
     out = simulate_paths(build_inputs(truth), 99, 0, 1)
     rng = np.random.default_rng(seed)  # test data only
     start = dt.date(2018, 1, 1)
@@ -49,6 +49,10 @@ def synthetic_observations(tmp_path, noise_sd=0.05, seed=3):
                      "synthetic,,,0.08")
     lines += ["2019,aided_in_period,1,persons,synthetic,,,0.08",
               "2020,aided_in_period,1,persons,synthetic,,,0.08"]
+    if aid_rows:
+        lines += ["2019,aid_amount_in_period,1,yuan,synthetic,,,0.08",
+                  "2020,aid_amount_in_period,1,yuan,synthetic,,,0.08",
+                  "2021,aid_amount_in_period,1,yuan,synthetic,,,0.08"]
     header = "date,metric,value,unit,source,period_start,period_end,sd_log"
     path = tmp_path / "obs.csv"
     path.write_text(header + "\n" + "\n".join(lines) + "\n")
@@ -140,3 +144,42 @@ def test_until_before_any_observation(tmp_path, until, capsys):
     assert cli.main(["calibrate", str(obs), "--scenario", str(base), "--out",
                      str(tmp_path / "f.toml"), "--until", until]) == 2
     assert "no observations on or before" in capsys.readouterr().err
+
+
+LEVELS = [{"share_of_cap": 0.2, "probability": 0.1}, {"share_of_cap": 0.6, "probability": 0.3}]
+
+
+def with_levels(doc: dict, total: float) -> dict:
+    doc["benefits"]["payout_levels"] = [{**lv, "probability": lv["probability"] * total / 0.4}
+                                        for lv in LEVELS]
+    return doc
+
+
+def test_the_share_paid_below_the_cap_moves_the_levels_total_and_keeps_their_shape():
+    raw = with_levels(plan(), 0.4)
+    parameters = calibrate.parameters_for(raw)
+    assert parameters[-1].key == "benefits.payout_levels"
+    theta = calibrate.initial_theta(raw, parameters)
+    assert theta[-1] == pytest.approx(math.log(0.4 / 0.6))
+    theta[-1] = math.log(0.7 / 0.3)
+    levels = calibrate.apply_theta(raw, parameters, theta)["benefits"]["payout_levels"]
+    assert [lv["share_of_cap"] for lv in levels] == [0.2, 0.6]
+    assert [lv["probability"] for lv in levels] == pytest.approx([0.175, 0.525])
+    # without levels (or with a plan's own) the share is not fitted
+    assert calibrate.parameters_for(plan())[-1].key != "benefits.payout_levels"
+
+
+def test_calibration_recovers_the_share_paid_below_the_cap(tmp_path):
+    """Claims and aid amounts of one path whose claims are paid below the cap with total
+    probability 0.5: the fit from a base at 0.05 lands within 4 standard errors of 0.5 (and
+    the start is more than 5 away), the mean payout per case informing it. The prior, centred
+    on the base, pulls by about (θ0 − θ)/(1 + 1/se²): a third of a standard error here."""
+    truth = with_levels(plan(), 0.5)
+    obs = synthetic_observations(tmp_path, truth_doc=truth, aid_rows=True)
+    base = write_toml(tmp_path / "base.toml", with_levels(plan(), 0.05))
+    result = calibrate.fit(obs, base)
+    k = [p.key for p in result.parameters].index("benefits.payout_levels")
+    se = result.standard_errors[k]
+    true, start = math.log(0.5 / 0.5), math.log(0.05 / 0.95)
+    assert abs(start - true) > 5 * se, se
+    assert abs(result.theta[k] - true) < 4 * se, (result.theta[k], se)

@@ -173,7 +173,31 @@ def test_the_market_is_split_by_the_joiners_age_mix(tmp_path):
     assert sum(p.population.initial_members for p in scenario.plans) == 20000
 
 
+def test_a_plan_enrolled_with_another_takes_its_market_times_the_ratio(tmp_path):
+    from engine.config.lookup import age_mix_share
+    plans = [{**TWO_PLANS[0], "enrolled_with": {"plan": "old", "per_joiner": 0.3}},
+             TWO_PLANS[1]]
+    scenario, _ = run_platform(tmp_path, platform_dict(plans), paths=1)
+    young, old = scenario.plans
+    old_share = age_mix_share(scenario, "growth.joiner_age_mix",
+                              scenario.growth.joiner_age_mix, 35, 39)
+    assert old.growth.market_potential == pytest.approx(2e6 * old_share, rel=1e-12)
+    assert young.growth.market_potential == pytest.approx(0.3 * 2e6 * old_share, rel=1e-12)
+    # the market alone moves: initial members are still split by the initial age mix
+    alone, _ = run_platform(tmp_path, platform_dict(TWO_PLANS), paths=1)
+    assert young.population.initial_members == alone.plans[0].population.initial_members
+
+
 @pytest.mark.parametrize(("plans", "key", "got"), [
+    ([{"name": "a", "ages": [30, 34], "enrolled_with": {"plan": "c", "per_joiner": 0.3}},
+      {"name": "b", "ages": [35, 39]}], "plans.a.enrolled_with.plan", "c"),
+    ([{"name": "a", "ages": [30, 34], "enrolled_with": {"plan": "b", "per_joiner": 0}},
+      {"name": "b", "ages": [35, 39]}], "plans.a.enrolled_with.per_joiner", "0"),
+    ([{"name": "a", "ages": [30, 32], "enrolled_with": {"plan": "b", "per_joiner": 0.2}},
+      {"name": "b", "ages": [33, 35], "enrolled_with": {"plan": "c", "per_joiner": 0.2}},
+      {"name": "c", "ages": [36, 39]}], "plans.a.enrolled_with.plan", "b"),
+    ([{"name": "a", "ages": [30, 34], "enrolled_with": "b"},
+      {"name": "b", "ages": [35, 39]}], "plans.a.enrolled_with", "b"),
     ([{"name": "a", "ages": [30, 35]}, {"name": "b", "ages": [35, 39]}], "plans.b.ages",
      "[35, 39]"),
     ([{"name": "a", "ages": [30, 39], "risk": {"groups": []}}], "plans.a.risk", "groups"),
