@@ -28,6 +28,12 @@ LISTED = json.loads((FIXTURES / "fixtures.json").read_text(encoding="utf-8"))
 NAMES = sorted(LISTED)
 
 
+def format_of(name: str) -> int:
+    """The results format an engine wrote: 2 from 0.6.0 (resolved values stored), else 1."""
+    version = tuple(int(x) for x in LISTED[name]["engine_version"].split("."))
+    return 2 if version >= (0, 6, 0) else 1
+
+
 def run(*args) -> int:
     return cli.main([str(a) for a in args])
 
@@ -67,11 +73,14 @@ def plain_platform_value(a: dict, i: int, valuation: dict, fee_rate: float) -> n
 def test_the_fixtures_are_listed_with_the_commit_that_wrote_them():
     assert len(NAMES) >= 5
     versions = {LISTED[n]["engine_version"] for n in NAMES}
-    assert {"0.1.0", "0.2.0", "0.3.0", "0.4.2", "0.5.0"} <= versions
+    assert {"0.1.0", "0.2.0", "0.3.0", "0.4.2", "0.5.0", "0.7.0"} <= versions
     for name in NAMES:
         a = arrays(FIXTURES / name)
         assert a["attrs"]["engine_version"] == LISTED[name]["engine_version"]
-        assert "format_version" not in a["attrs"]          # every one is format 1
+        if format_of(name) == 1:
+            assert "format_version" not in a["attrs"]
+        else:
+            assert int(np.ravel(a["attrs"]["format_version"])[0]) == format_of(name)
         assert len(LISTED[name]["commit"]) >= 7
 
 
@@ -83,7 +92,8 @@ def test_summary_of_every_earlier_engine_equals_a_plain_recomputation(name, caps
     doc = tomllib.loads(text)
     assert run("summary", path, "--json") == 0
     s = json.loads(capsys.readouterr().out)
-    assert s["engine_version"] == LISTED[name]["engine_version"] and s["format_version"] == 1
+    assert s["engine_version"] == LISTED[name]["engine_version"]
+    assert s["format_version"] == format_of(name)
     assert f"engine {LISTED[name]['engine_version']}" in s["written_by"]
     names = [n.decode() if isinstance(n, bytes) else str(n) for n in a["scenario"]]
     assert s["scenarios"] == names
@@ -128,14 +138,16 @@ def test_every_reader_reads_every_earlier_engine_and_says_which_wrote_it(name, t
                                                                         capsys):
     path = FIXTURES / name
     version = LISTED[name]["engine_version"]
-    said = f"engine {version} (results format 1"
+    said = f"engine {version} (results format {format_of(name)}"
     assert run("summary", path) == 0
     assert said in capsys.readouterr().out
     page = tmp_path / "report.html"
     assert run("report", path, "--out", page) == 0
     assert said in capsys.readouterr().out
     html = page.read_text(encoding="utf-8")
-    assert said in html and "Fairness" in html and "not stored in this file" in html
+    assert said in html and "Fairness" in html
+    # format 1 stored no fairness table; format 2 stores the one its run computed
+    assert ("not stored in this file" in html) == (format_of(name) == 1)
     assert run("compare", path, "--out", tmp_path / "compare") == 0
     assert said in capsys.readouterr().out
     assert (tmp_path / "compare" / "compare.csv").is_file()
