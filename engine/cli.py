@@ -36,6 +36,16 @@ _positive_int = _int_at_least(1)
 _nonnegative_int = _int_at_least(0)
 
 
+def _quarter_end_date(text: str) -> str:
+    """A valuation date: a quarter's last day, ``YYYY-MM-DD``."""
+    from engine.studies.net_value import quarter_end, quarter_of_date
+    try:
+        return quarter_end(quarter_of_date(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a quarter's last day like 2019-12-31 "
+                                         f"(got {text!r})") from None
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -129,6 +139,10 @@ def _study_arguments(stud: argparse.ArgumentParser) -> None:
     stud.add_argument("--out", required=True, help="folder for the document and its runs")
     stud.add_argument("--paths", type=_positive_int,
                       help="paths per run (default: the file's, at most 400)")
+    stud.add_argument("--valuation-date", type=_quarter_end_date,
+                      help="date of the net value, a quarter's last day (default: the end of "
+                      "the calibration data a fitted file names, else of the last figure's "
+                      "quarter)")
 
 
 def _plot_arguments(plot: argparse.ArgumentParser) -> None:
@@ -362,7 +376,8 @@ def cmd_disclose(args) -> int:
 def cmd_study(args) -> int:
     from engine.studies.study import run_study
 
-    target = run_study(args.scenario, args.observations, args.out, args.paths)
+    target = run_study(args.scenario, args.observations, args.out, args.paths,
+                       valuation_date=args.valuation_date)
     print(f"wrote {target}")
     return 0
 

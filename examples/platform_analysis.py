@@ -104,7 +104,9 @@ def analyse(name: str, observations: Path, scenario: Path, until: dt.date | None
     study_file = study_scenario or fitted
     print(f"\n== 5. the study document (`mutualsim study {study_file.name} "
           f"{observations.name}`)\n")
+    # the fitted file keeps no comments: the document lists the base scenario's
     document = run_study(study_file, observations, out / "study", paths=per_draw,
-                         policy_paths=max(per_draw, args.paths // 4))
+                         policy_paths=max(per_draw, args.paths // 4),
+                         assumptions_from=scenario if study_scenario is None else study_scenario)
     print(f"wrote {document}")
     return summary

@@ -109,6 +109,20 @@ def headless_screenshot(page: Path, shot: Path, what: str, height: int):
     return mpimg.imread(shot)[..., :3]
 
 
+def require_cjk_font(what: str) -> None:
+    """Skip, naming the package, where fontconfig lists no Chinese font: without one
+    Chromium draws e互助's name as empty boxes (Debian: apt-get install fonts-noto-cjk)."""
+    import shutil
+    import subprocess
+
+    fc_list = shutil.which("fc-list")
+    found = subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True,
+                           timeout=60).stdout.strip() if fc_list else ""
+    if not found:
+        pytest.skip("no Chinese font is installed (apt-get install fonts-noto-cjk): the "
+                    f"check that the {what} renders CJK text is skipped")
+
+
 def assert_one_line_error(proc, *fragments: str) -> None:
     """A command's bad input: exit status 2 and one line on stderr naming every fragment."""
     assert proc.returncode == 2, proc.stderr

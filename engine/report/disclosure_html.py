@@ -35,22 +35,31 @@ def _table(header: list[str], rows: list[list], flags: list[bool] | None = None)
 
 
 def ae_section(d) -> str:
-    """Published figures against the model's expectation, flags first in the text."""
+    """Published figures against the model's expectation, flags first in the text. Inside or
+    outside is :func:`engine.studies.verdicts.inside` (the word the list by source gives the
+    same figure)."""
     flagged = [r for r in d.actual_expected if not r.inside_90]
     intro = (f"<p>{len(d.actual_expected)} published figures against {d.paths_said} "
-             f"({html.escape(d.scenario)}): {len(d.actual_expected) - len(flagged)} inside the "
-             f"model's 90% interval, {len(flagged)} outside (shaded). A/E is the figure over "
-             "the model's mean; the percentile is where the figure falls among the paths.</p>")
+             f"({html.escape(d.scenario)}): {len(d.actual_expected) - len(flagged)} inside, "
+             f"{len(flagged)} outside (shaded). A figure is inside when it falls within the "
+             "model's 90% interval widened by the figure's own stated error (sd_log, its "
+             "90% range shown) in quadrature on the log scale, |z| ≤ 1.645; the list by "
+             "source below uses the same rule. A/E is the figure over the model's mean; the "
+             "percentile is where the figure falls among the paths.</p>")
     rows, flags = [], []
     for r in d.actual_expected:
         o = r.observation
-        rows.append([o.date, o.metric, o.plan or "platform", o.value, r.median,
+        lo, hi = r.figure_range
+        rows.append([o.date, o.metric, o.plan or "platform", o.value,
+                     f"{readable(lo)} – {readable(hi)}", r.median,
                      f"{readable(r.q25)} – {readable(r.q75)}",
                      f"{readable(r.q05)} – {readable(r.q95)}", f"{r.ae:.2f}",
-                     f"{100 * r.percentile:.0f}%", r.flag or "inside"])
+                     f"{100 * r.percentile:.0f}%", f"{r.verdict.z:+.2f}",
+                     r.flag or "inside"])
         flags.append(not r.inside_90)
-    table = _table(["date", "figure", "plan", "published", "model median", "50% interval",
-                    "90% interval", "A/E", "percentile", "flag"], rows, flags)
+    table = _table(["date", "figure", "plan", "published", "its 90% range (sd_log)",
+                    "model median", "50% interval", "90% interval", "A/E", "percentile",
+                    "z", "flag"], rows, flags)
     rules = ""
     if d.rules:
         def shown(metric, x):                     # a year reads as a year, not 2,014

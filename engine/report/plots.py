@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from engine.analysis import metrics
 from engine.analysis import weighted as W
@@ -19,6 +20,17 @@ from engine.variables import WEIGHT
 
 FAN_VARIABLES = ("members", "claims", "cost_per_member", "reserve")
 FAN_BANDS = ((0.05, 0.95), (0.25, 0.75))
+
+
+def amount_axis(ax, axis: str = "y") -> None:
+    """Ticks as a report writes amounts ("1.5 million", "300,000", "2.5"), so that an axis
+    never carries a scale factor or offset (matplotlib's ``1e6`` above the axis) that a
+    reader must multiply in; the axis itself stays linear."""
+    from engine.analysis.summary import format_amount
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(
+        lambda v, _pos: format_amount(0.0 if abs(v) < 1e-12 else v, words=True)))
 
 
 def fan_chart(values: np.ndarray, quarters, title: str, units: str,
@@ -36,6 +48,7 @@ def fan_chart(values: np.ndarray, quarters, title: str, units: str,
     ax.set_xticks(x[::step], [str(q) for q in quarters][::step], rotation=45, ha="right")
     ax.set_title(title)
     ax.set_ylabel(units)
+    amount_axis(ax)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
@@ -57,6 +70,7 @@ def shortfall_histogram(one_year_shortfall: np.ndarray, title: str,
     ax.set_title(f"{title}\n{share_zero:.1%} of paths have no shortfall")
     ax.set_xlabel("yuan")
     ax.set_ylabel("paths")
+    amount_axis(ax, "x")
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     return fig
@@ -171,6 +185,7 @@ def calibration_figure(labels, expected: dict, initial_members: float, observati
         ax.set_xticks(x_end[::step], [str(q) for q in labels][::step], rotation=45,
                       ha="right")
         ax.set_ylabel(ylabel)
+        amount_axis(ax)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title)
@@ -234,6 +249,7 @@ def overlay_medians(ds, var: str, max_labels: int = 12) -> Figure:
     da = ds[var]
     ax.set_title(f"{da.attrs.get('long_name', var)}: median by scenario", fontsize=10)
     ax.set_ylabel(da.attrs.get("units", ""))
+    amount_axis(ax)
     ax.grid(alpha=0.3)
     if len(names) <= max_labels:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,

@@ -44,7 +44,6 @@ def value_section(nv) -> list[str]:
     """The net value at the valuation date (a :class:`engine.studies.net_value.NetValue`):
     the basis, the costs with their sources, the sweep by terminal assumption, the
     revenue-only figure named as such and the central case's parts."""
-    from engine.studies.net_value import CLOSURE_WORDS, REVENUE_ONLY
 
     date, rates = nv.valuation_date, _rates(nv.discount_rates)
     basis = (f"Value at {date} of the cash flows after it: fee income less operating cost per "
@@ -57,11 +56,14 @@ def value_section(nv) -> list[str]:
              "5%–95% range of paths. Not counted: what members are worth to the operator's "
              "other business (cross-selling) and any solvency gap the operator might choose "
              "to fund.")
-    terminal = (f"<b>Terminal assumption.</b> (a) {_esc(CLOSURE_WORDS)}. (b) Going concern: "
+    terminal = (f"<b>Terminal assumption.</b> (a) {_esc(nv.closure_words)}. (b) Going concern: "
                 f"the last four quarters' net cash flow continues as a yearly perpetuity "
                 f"growing at {nv.growth_per_year:.0%} a year (a judgement), valued at the "
                 f"horizon's end as C(1 + g)/(r − g) and discounted to {date}; never below "
                 "zero, since an owner would close rather than fund a loss for ever.")
+    if not any(row["terminal"] == "going concern" for row in nv.rows):
+        terminal += (f" Not valued here: the discount rate ({_esc(rates)}) is not above "
+                     "the growth, so the perpetuity has no finite value.")
     anchor = []
     if nv.fee_per_member_quarter:
         anchor.append(f"In the year to {date} the fee earned "
@@ -76,7 +78,7 @@ def value_section(nv) -> list[str]:
     value_rows = [[case, yuan(entry["row"]["opex"]), yuan(entry["row"]["acquisition"]),
                    yuan(entry["row"]["handling"]), _span(entry.get("closure")),
                    _span(entry.get("going concern"))] for case, entry in by_case.items()]
-    value_rows.append([REVENUE_ONLY, yuan(0.0), yuan(0.0), yuan(0.0),
+    value_rows.append([nv.revenue_label, yuan(0.0), yuan(0.0), yuan(0.0),
                        _span(nv.revenue_only), "–"])
     c = nv.components
     parts = [["fee income", _span(c.get("fee"))],
@@ -136,10 +138,13 @@ def sector_section(share: dict, platform_label: str = "e互助") -> list[str]:
             *([_span(r["platform_contributions_yuan"]),
                _span(r["platform_share"], percent) if r["platform_share"] else "–"]
               if own else [])])
+    published = (_published(rows, share["published_peak_yuan"],
+                            share["published_peak_source"])
+                 if "published_peak_yuan" in share else "")
     return [
         f"<h3>Mutual aid's share of commercial health-insurance premiums, {first}–{last}</h3>",
         f"<p>{_esc(basis)}</p>",
-        *([f"<p>{_esc(published)}</p>"] if (published := _published(rows)) else []),
+        *([f"<p>{_esc(published)}</p>"] if published else []),
         _table(["year", "premiums compared (the year's, or its fraction)",
                 "sector contributions", "sector share of premiums",
                 *([f"{platform_label} contributions", f"{platform_label} share of premiums"]
@@ -147,25 +152,24 @@ def sector_section(share: dict, platform_label: str = "e互助") -> list[str]:
     ]
 
 
-def _published(rows: list[dict]) -> str:
-    """The industry's published peak size as a share of 2019's and 2020's premiums, beside
-    the modelled sector's contributions of those years."""
-    from engine.studies.sector_share import PUBLISHED_PEAK_SOURCE, PUBLISHED_PEAK_YUAN
-
+def _published(rows: list[dict], peak: float, peak_source: str) -> str:
+    """The industry's published peak size (``peak`` yuan a year, from ``peak_source``) as a
+    share of 2019's and 2020's premiums, beside the modelled sector's contributions of
+    those years."""
     years = [r for r in rows if r["year"] in (2019, 2020) and r["premium_yuan"]
              and not r["partial"]]
     if not years:
         return ""
     return (f"Read against the published figure: the industry's size at its peak, "
-            f"{yuan(PUBLISHED_PEAK_YUAN)} a year ({PUBLISHED_PEAK_SOURCE}), would be "
-            + " and ".join(f"{percent(PUBLISHED_PEAK_YUAN / r['premium_yuan'])} of "
+            f"{yuan(peak)} a year ({peak_source}), would be "
+            + " and ".join(f"{percent(peak / r['premium_yuan'])} of "
                            f"{r['year']}'s premiums (the modelled sector: "
                            f"{yuan(r['contributions_yuan']['0.5'])}, median, "
-                           f"{r['contributions_yuan']['0.5'] / PUBLISHED_PEAK_YUAN:.1f} "
+                           f"{r['contributions_yuan']['0.5'] / peak:.1f} "
                            "times the published size)" for r in years)
             + ". Where the two differ, the published figure is the firmer: read the "
             "modelled sector's share as "
-            + ("too high" if years[0]["contributions_yuan"]["0.5"] > PUBLISHED_PEAK_YUAN
+            + ("too high" if years[0]["contributions_yuan"]["0.5"] > peak
                else "a lower bound") + ".")
 
 

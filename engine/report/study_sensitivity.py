@@ -7,27 +7,35 @@ import html
 import math
 
 from engine.report.html import readable
-from engine.studies.assumption_sensitivity import ANSWER_WORDS, ANSWERS, SHOWN, Swing
+from engine.report.plain import _count, _pct
+
+SHOWN = 5          # assumptions in the table, those that move the answers most
+ANSWERS = ("members", "claims", "value", "share")
+ANSWER_WORDS = {"members": "valid members at the year's end (median, persons)",
+                "claims": "claims paid in the year (median, cases)",
+                "value": "platform value net of costs (median, yuan)",
+                "share": "share of health-insurance premiums in the year (median)"}
 
 
 def _number(key: str, x: float) -> str:
     if not math.isfinite(x):
         return "no premium figure"
     if key == "share":
-        return f"{x:.3%}"
+        return _pct(x)
     if key == "value":
         return f"{readable(x)} yuan"
-    return f"{x:,.0f}"
+    return _count(x)
 
 
 def _setting(x: float) -> str:
     return f"{x:g}" if x >= 1 or x == 0 else f"{x:.2f}"
 
 
-def sensitivity_section(base: dict, swings: list[Swing], paths: int) -> list[str]:
+def sensitivity_section(base: dict, swings: list, paths: int) -> list[str]:
     """HTML: what the table shows and on what basis, then one row per assumption (the top
     :data:`SHOWN` by their largest swing) with the four answers at its low and high
-    values."""
+    values; ``swings`` are :class:`engine.studies.assumption_sensitivity.Swing`, largest
+    first."""
     if not swings:
         return []
     shown = swings[:SHOWN]

@@ -9,8 +9,8 @@ members' reactions). The four answers, in the last full calendar year of the run
 
 1. valid members at the year's end (median over paths, persons);
 2. claims paid in the year (median over paths, cases);
-3. the platform's value (mean over paths, yuan, as the results file's ``platform_value``,
-   the scenario's ``[valuation]``);
+3. the platform's value at the study's valuation date, net of the central costs with
+   closure at the horizon's end (median over paths, yuan; :mod:`engine.studies.net_value`);
 4. members' contributions in the year over China's commercial health-insurance premiums
    of the year (median over paths).
 
@@ -25,11 +25,9 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from engine.analysis import weighted as W
-
-SHOWN = 5
+from engine.report.study_sensitivity import ANSWERS, SHOWN  # noqa: F401 (the study's)
 
 
 @dataclass(frozen=True)
@@ -83,12 +81,6 @@ class Swing:
         return max(values, default=0.0)
 
 
-ANSWERS = ("members", "claims", "value", "share")
-ANSWER_WORDS = {"members": "valid members at the year's end (median, persons)",
-                "claims": "claims paid in the year (median, cases)",
-                "value": "platform value (mean, yuan)",
-                "share": "share of health-insurance premiums in the year (median)"}
-
 
 def _locate(doc: dict, key: str) -> tuple[dict, str] | None:
     """The table holding ``key`` and its last part, or ``None`` where the document lacks it
@@ -137,8 +129,10 @@ def last_full_year(labels: list[str]) -> tuple[int, list[int]]:
     return full[-1], years[full[-1]]
 
 
-def answers(ds, summary: dict) -> dict[str, float]:
-    """The four answers of one run (see the module docstring)."""
+def answers(ds, summary: dict, date: str) -> dict[str, float]:
+    """The four answers of one run (see the module docstring), the value at ``date``."""
+    from engine.studies.net_value import net_value
+
     name = summary["scenarios"][0]
     labels = [str(q) for q in ds["quarter"].values]
     year, idx = last_full_year(labels)
@@ -147,13 +141,13 @@ def answers(ds, summary: dict) -> dict[str, float]:
     share = summary["market_share_by_year"][name].get(str(year), {}).get("share_quantiles")
     return {"members": float(W.quantile(members, 0.5)),
             "claims": float(W.quantile(claims, 0.5)),
-            "value": float(summary["platform_value"][name]["mean"]),
+            "value": float(net_value(ds, date).central()["quantiles"]["0.5"]),
             "share": float(share["0.5"]) if share else math.nan, "year": year}
 
 
-def run_sensitivity(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
-                    run_doc) -> tuple[dict[str, float], list[Swing]]:
-    """The base answers and every applicable candidate's swing, largest first.
+def run_sensitivity(raw: dict, run_doc, date: str) -> tuple[dict[str, float], list[Swing]]:
+    """The base answers and every applicable candidate's swing, largest first, the value at
+    ``date``.
 
     ``run_doc(doc, name) -> (ds, summary)`` runs one scenario document on the study's seed
     (the study passes its own runner, so results land beside the policies')."""
@@ -161,7 +155,7 @@ def run_sensitivity(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
     doc.pop("sweep", None)
     base_ds, base_summary = run_doc(doc, "sensitivity_base")
     with base_ds:
-        base = answers(base_ds, base_summary)
+        base = answers(base_ds, base_summary, date)
     swings = []
     for c in applicable(doc):
         table, last = _locate(doc, c.key)
@@ -170,7 +164,7 @@ def run_sensitivity(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
             ds, summary = run_doc(with_value(doc, c.key, value),
                                   f"sensitivity_{c.key.replace('.', '_')}_{side}")
             with ds:
-                found[side] = answers(ds, summary)
+                found[side] = answers(ds, summary, date)
         swings.append(Swing(c, float(table[last]), found["low"], found["high"]))
     swings.sort(key=lambda s: -s.largest(base))
     return base, swings

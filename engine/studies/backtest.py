@@ -15,7 +15,7 @@ import numpy as np
 from engine.run.plans import build_run_inputs
 from engine.studies.calibrate import Fit, Model, parameter_draws, values_of
 from engine.studies.observations import Observation
-from engine.studies.verdicts import relative_error
+from engine.studies.verdicts import Verdict, inside, relative_error
 from engine.variables import WEIGHT
 
 
@@ -34,12 +34,24 @@ class BacktestRow:
         return relative_error(self.median, self.observation.value)
 
     @property
+    def verdict(self) -> Verdict:
+        """The forecast against the figure as every table reads it
+        (:func:`engine.studies.verdicts.inside`)."""
+        return Verdict(self.observation, self.median, self.quantiles[0.05],
+                       self.quantiles[0.95])
+
+    @property
     def in_50(self) -> bool:
-        return self.quantiles[0.25] <= self.observation.value <= self.quantiles[0.75]
+        """The yardstick at 50 %: the forecast's quartiles widened by the figure's error."""
+        o = self.observation
+        return inside(o.value, o.sd_log, self.median, self.quantiles[0.25],
+                      self.quantiles[0.75], level=0.5)
 
     @property
     def in_90(self) -> bool:
-        return self.quantiles[0.05] <= self.observation.value <= self.quantiles[0.95]
+        """The one yardstick of every table: the forecast's 90 % interval widened by the
+        figure's stated error (sd_log) in quadrature on the log scale."""
+        return self.verdict.met
 
 
 BACKTEST_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -95,23 +107,25 @@ def backtest(fit_result: Fit, later: list[Observation], scenario_path: Path, dra
 
 
 def backtest_table(rows: list[BacktestRow], until: dt.date) -> str:
+    """The later figures against the forecast; "in 90%" is the one yardstick of every
+    table (:func:`engine.studies.verdicts.inside`), "in 50%" the same rule at 50 %."""
     lines = [f"backtest: fitted on observations to {until}; later observations against the "
              "forecast (parameter and process uncertainty)",
              f"{'row':>4} {'date':<12} {'metric':<26} {'observed':>12} {'median':>12} "
-             f"{'error':>8} {'90% interval':>27} {'in 50%':>7} {'in 90%':>7}"]
+             f"{'error':>8} {'90% interval':>27} {'z':>6} {'in 50%':>7} {'in 90%':>7}"]
     for r in rows:
         o = r.observation
         lines.append(f"{o.row:>4} {o.date:<12} {o.metric:<26} {o.value:>12,.6g} "
                      f"{r.median:>12,.6g} {r.error:>8.1%} {r.quantiles[0.05]:>12,.6g} – "
-                     f"{r.quantiles[0.95]:<12,.6g} {'yes' if r.in_50 else 'no':>7} "
-                     f"{'yes' if r.in_90 else 'no':>7}")
+                     f"{r.quantiles[0.95]:<12,.6g} {r.verdict.z:>6.2f} "
+                     f"{'yes' if r.in_50 else 'no':>7} {'yes' if r.in_90 else 'no':>7}")
     if rows:
         lines.append(f"inside the 50% interval: {sum(r.in_50 for r in rows)}/{len(rows)}; "
-                     f"inside the 90% interval: {sum(r.in_90 for r in rows)}/{len(rows)}")
+                     f"inside the 90% interval: {sum(r.in_90 for r in rows)}/{len(rows)} "
+                     "(each widened by the figure's own stated error, sd_log, in quadrature "
+                     "on the log scale: |z| ≤ 1.645 at 90%)")
         if rows[0].effective_paths is not None:
             lines.append("the forecast's paths are weighted (a [tail] tilt): quantiles of "
                          "the weighted paths, effective sample size "
                          f"{rows[0].effective_paths:,.0f}")
     return "\n".join(lines)
-
-

@@ -60,6 +60,7 @@ from scipy import optimize
 from engine.config.scenario import scenario_set_from_dict
 from engine.errors import InputError
 from engine.run.plans import build_run_inputs, expected_paths
+from engine.studies.laplace import curvature
 from engine.studies.observations import (
     Observation,
     fitted_only,
@@ -70,7 +71,6 @@ from engine.studies.verdicts import Verdict, conflict_lines
 
 PRIOR_SD = 1.0
 FD_STEP = 1e-3
-HESSIAN_STEPS = (1e-2, 3e-2, 1e-1)   # on the fitting scale; the first is the long-standing one
 
 
 class FitError(InputError):
@@ -250,23 +250,6 @@ def objective(model: Model, theta0: np.ndarray, theta: np.ndarray) -> float:
     return float(0.5 * resid @ resid + 0.5 * prior @ prior)
 
 
-def hessian(f, x: np.ndarray, step: float = FD_STEP * 10) -> np.ndarray:
-    """Central-difference Hessian of a scalar function."""
-    n = len(x)
-    H = np.zeros((n, n))
-    f0 = f(x)
-    for i in range(n):
-        ei = np.zeros(n)
-        ei[i] = step
-        H[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / step**2
-        for j in range(i + 1, n):
-            ej = np.zeros(n)
-            ej[j] = step
-            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej)
-                                 + f(x - ei - ej)) / (4 * step**2)
-    return H
-
-
 def fit(observations_path: str | Path, scenario_path: str | Path,
         until: dt.date | None = None, start=None) -> Fit:
     """Fit the base scenario to the observations dated up to ``until`` (all if None).
@@ -314,15 +297,8 @@ def fit(observations_path: str | Path, scenario_path: str | Path,
     if not result.success:
         raise FitError.one(str(observations_path), "calibrate",
                            f"the fit did not converge ({result.message})", has_got=False)
-    # The expected path has kinks (a pre-paid member tops up when the balance runs out,
-    # a cap binds): at a small step a central difference measures the kink, not the
-    # curvature. Take the smallest step at which the curvature is positive definite.
-    for step in HESSIAN_STEPS:
-        H = hessian(f, result.x, step)
-        eigenvalues = np.linalg.eigvalsh(H)
-        if np.all(eigenvalues > 0):
-            break
-    if not np.all(eigenvalues > 0):
+    H = curvature(f, result.x)
+    if H is None:
         raise FitError.one(str(observations_path), "calibrate", "the fit's curvature is not "
                            "positive definite (a parameter is not identified)",
                            has_got=False)
@@ -396,17 +372,22 @@ def report_table(fit_result: Fit) -> str:
     hi = natural_values(fit_result, fit_result.theta + 1.645 * se)
     for p, b, e, a, z in zip(fit_result.parameters, base, est, lo, hi, strict=True):
         lines.append(f"{p.name:<34} {b:>12.4g} {e:>12.4g} {a:>12.4g} – {z:<12.4g}")
+    # "met" is the one yardstick of every table (engine.studies.verdicts.inside): a fitted
+    # expected value has no interval of its own, so |z| ≤ 1.645 on the figure's sd_log
     lines += ["", f"{'row':>4} {'date':<12} {'metric':<26} {'plan':<9} {'observed':>14} "
-              f"{'fitted':>14} {'error':>8} {'z':>6}"]
+              f"{'fitted':>14} {'error':>8} {'z':>6} {'met':>4}"]
     for v in verdicts(fit_result):
         o = v.observation
         lines.append(f"{o.row:>4} {o.date:<12} {o.metric:<26} {o.plan or '-':<9} "
-                     f"{o.value:>14,.6g} {v.fitted:>14,.6g} {v.error:>8.1%} {v.z:>6.2f}")
+                     f"{o.value:>14,.6g} {v.fitted:>14,.6g} {v.error:>8.1%} {v.z:>6.2f} "
+                     f"{'yes' if v.met else 'no':>4}")
     lines += ["", *conflict_lines(verdicts(fit_result))]
     return "\n".join(lines)
 
 
 def verdicts(fit_result: Fit) -> list[Verdict]:
+    """The fitted expected values against the figures used (no model interval: ``s = 0``
+    in :func:`engine.studies.verdicts.z_score`)."""
     return [Verdict(o, float(m)) for o, m in zip(fit_result.used, fit_result.fitted_values,
                                                   strict=True)]
 

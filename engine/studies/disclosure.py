@@ -6,7 +6,10 @@ Three tables from a results file and an observations file (``mutualsim disclose`
 value on each path ``m_p`` (:func:`engine.studies.observations.model_values`): the median,
 the 50 % and 90 % intervals (quantiles 0.25–0.75 and 0.05–0.95), ``A/E = y / mean(m)``, and
 the figure's percentile among the paths, ``(#{m_p < y} + #{m_p = y} / 2) / P`` (mid-rank, so
-a figure equal to every path sits at 50 %). A figure outside the 90 % interval is flagged.
+a figure equal to every path sits at 50 %). A figure is inside or outside by the one
+yardstick of every table and list, :func:`engine.studies.verdicts.inside`: the model's 90 %
+interval widened by the figure's own stated error (``sd_log``) in quadrature on the log1p
+scale; a figure outside is flagged.
 Rules (deposit, waiting period, caps, payouts) are checked against the scenario's rules.
 
 **Reserve adequacy by quarter.** The capital that keeps the reserve from falling below zero
@@ -46,6 +49,7 @@ from engine.studies.observations import (
     read_observations,
     rule_checks,
 )
+from engine.studies.verdicts import Verdict, figure_range, inside
 from engine.variables import PLAN_SUFFIX, VARIABLES
 
 HORIZON_QUARTERS = 4
@@ -69,17 +73,32 @@ class ActualExpected:
 
     @property
     def inside_50(self) -> bool:
-        return self.q25 <= self.observation.value <= self.q75
+        """The yardstick of :func:`engine.studies.verdicts.inside` at 50 % (the model's
+        quartiles widened by the figure's stated error)."""
+        o = self.observation
+        return inside(o.value, o.sd_log, self.median, self.q25, self.q75, level=0.5)
 
     @property
     def inside_90(self) -> bool:
-        return self.q05 <= self.observation.value <= self.q95
+        """The one yardstick of every table and list (:func:`engine.studies.verdicts.inside`):
+        the model's 90 % interval widened by the figure's stated error."""
+        return self.verdict.met
+
+    @property
+    def verdict(self) -> Verdict:
+        """This row as the list by source reads it (the same word as the table's)."""
+        return Verdict(self.observation, self.median, self.q05, self.q95)
+
+    @property
+    def figure_range(self) -> tuple[float, float]:
+        """The figure's own 90 % range from its stated error (``sd_log``)."""
+        return figure_range(self.observation.value, self.observation.sd_log)
 
     @property
     def flag(self) -> str:
         if self.inside_90:
             return ""
-        return "above the 90% interval" if self.observation.value > self.q95 else \
+        return "above the 90% interval" if self.observation.value > self.median else \
             "below the 90% interval"
 
 
@@ -94,6 +113,13 @@ class Disclosure:
     adequacy: list[dict]
     quarterly: list[dict]
     effective_paths: float | None = None  # Kish's, when the paths are weighted ([tail])
+
+    def by_source(self) -> list[str]:
+        """The list by source from the A/E rows and the one yardstick
+        (:func:`engine.studies.verdicts.conflict_lines`), so the document's table and list
+        cannot disagree (the report reads it here, never the verdicts module)."""
+        from engine.studies.verdicts import conflict_lines
+        return conflict_lines([r.verdict for r in self.actual_expected])
 
     @property
     def paths_said(self) -> str:
@@ -251,6 +277,8 @@ def ae_rows(d: Disclosure) -> list[dict]:
                      "actual": o.value, "expected_median": r.median, "p05": r.q05,
                      "p25": r.q25, "p75": r.q75, "p95": r.q95, "expected_mean": r.mean,
                      "actual_over_expected": r.ae, "percentile": r.percentile,
+                     "sd_log": o.sd_log, "figure_p05": r.figure_range[0],
+                     "figure_p95": r.figure_range[1], "z": r.verdict.z,
                      "inside_50": r.inside_50, "inside_90": r.inside_90, "flag": r.flag,
                      "source": o.source})
     for c in d.rules:
@@ -259,7 +287,8 @@ def ae_rows(d: Disclosure) -> list[dict]:
                      "actual": o.value, "expected_median": c.model, "p05": "", "p25": "",
                      "p75": "", "p95": "", "expected_mean": c.model,
                      "actual_over_expected": o.value / c.model if c.model else math.inf,
-                     "percentile": "", "inside_50": "", "inside_90": "",
+                     "percentile": "", "sd_log": "", "figure_p05": "", "figure_p95": "",
+                     "z": "", "inside_50": "", "inside_90": "",
                      "flag": "" if c.consistent else f"rule differs ({c.what})",
                      "source": o.source})
     return rows

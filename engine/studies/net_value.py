@@ -128,6 +128,13 @@ class NetValue:
     components: dict[str, dict[str, float]] = field(default_factory=dict)
     fee_per_member_quarter: dict[str, float] = field(default_factory=dict)
     members_at_date: dict[str, float] = field(default_factory=dict)
+    closure_words: str = CLOSURE_WORDS      # the words the document prints (report reads
+    revenue_label: str = REVENUE_ONLY       # results, never a study's module)
+
+    def central(self, terminal: str = "closure") -> dict | None:
+        """The central cost case's row under ``terminal`` (None if not valued)."""
+        return next((r for r in self.rows if r["case"] == "central"
+                     and r["terminal"] == terminal), None)
 
 
 def quarter_of_date(date) -> str:
@@ -310,8 +317,11 @@ def net_value(ds, valuation_date, costs=COSTS, growth: float = GROWTH_PER_YEAR,
     result = NetValue(quarter_end(quarter_of_date(valuation_date)), tuple(sorted(set(rates))),
                       growth, int((k >= 1).sum()), quarter_end(labels[-1]),
                       int(ds.sizes["scenario"] * ds.sizes["path"]), tuple(costs))
+    # a perpetuity needs a rate above its growth: without one (a scenario valued at 0 %),
+    # only closure is valued and the document says so
+    terminals = TERMINALS if min(rates) > growth else ("closure",)
     for label, (o, a, h) in cost_cases(costs):
-        for terminal in TERMINALS:
+        for terminal in terminals:
             x = pooled(o, a, h, terminal)
             result.rows.append({"case": label, "terminal": terminal, "opex": o,
                                 "acquisition": a, "handling": h,

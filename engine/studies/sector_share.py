@@ -115,4 +115,6 @@ def sector_share(sector_file, paths: int, platform: str | None = "emutual",
     return {"rows": share_by_year(result, platform), "labels": result["labels"],
             "paths": paths, "platforms": names, "platform": platform,
             "starts": {p.name: p.scenario_set.base.scenario.start for p in sector.platforms},
-            "sector": f"{sector.name}: {sector.description}"}
+            "sector": f"{sector.name}: {sector.description}",
+            "published_peak_yuan": PUBLISHED_PEAK_YUAN,
+            "published_peak_source": PUBLISHED_PEAK_SOURCE}

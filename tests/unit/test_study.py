@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import (
     assert_unknown_plan_refused,
     headless_screenshot,
+    require_cjk_font,
     scenario_dict,
     write_toml,
 )
@@ -54,17 +55,26 @@ def test_the_document_answers_the_four_questions_with_numbers(study):
         assert label in item
         assert re.search(r"\d", item.split("</b>", 1)[1]), item
     assert re.search(r"\d+\.\d+%", items[3])            # a share, in percent
-    order = ["1. Development", "2. Advantages in numbers", "3. Risks in numbers",
-             "4. Sustainability", "5. Recommendations"]
+    order = ["Summary", "The four answers", "Definitions", "1. Development",
+             "Valid members by plan at each year's end", "Claims in range",
+             "2. Advantages in numbers", "3. Risks in numbers", "4. Sustainability",
+             "5. Recommendations", "6. Assumptions and limitations"]
     assert [text.index(h) for h in order] == sorted(text.index(h) for h in order)
     for policy in ("Separate age pools or one pool", "The cap and fee that keep members",
                    "Make up solvency", "Standardise disclosure", "Clarify positioning"):
         assert policy in text
     assert text.count("<b>Answer:</b>") >= 3
+    # issue 26: every ruin verdict states its exact bound (below only when the bound is)
+    answers = re.findall(r"<b>Answer:</b>(.*?)</p>", text, re.S)
+    ruin = [a for a in answers if "separate plans" not in a]
+    assert len(ruin) == 3 and all("exact 95% interval" in a for a in ruin), ruin
     assert "premium at 25% expenses" in text
     assert "rule" in text and "consistent" in text           # the published cap is checked
-    why = text[text.index("Why the forecast cannot meet every figure"):]
-    assert "https://example.org/a" in why and "mean |z|" in why   # per source
+    # one list by source, from the same rows and yardstick as the table (no second list
+    # from the expected path that could give a figure another word)
+    assert "Why the forecast cannot meet every figure" not in text
+    by_source = text[text.index("By source: the model's paths against each figure"):]
+    assert "https://example.org/a" in by_source
     # readable offline: nothing fetched
     assert not re.search(r"(src|href)=\"https?:", text)
 
@@ -91,7 +101,7 @@ def test_the_founding_capital_is_a_sweep_whose_ruin_falls_with_the_capital(study
     from engine.analysis.summary import summarize
     from engine.config.scenario import load_scenario_set
     from engine.store import open_results
-    from engine.studies.study import CAPITAL_GRID, CAPITAL_LOADING_SHARE
+    from engine.studies.policies import CAPITAL_GRID, CAPITAL_LOADING_SHARE
 
     scenarios = load_scenario_set(study / "scenarios" / "founding_capital.toml").scenarios
     assert [s.swept["reserve.initial"] for s in scenarios] == list(CAPITAL_GRID)
@@ -120,3 +130,108 @@ def test_the_document_renders_in_headless_chromium(study, tmp_path):
                                  "study document", 3000)
     assert pixels.shape[0] >= 2000
     assert np.std(pixels) > 0.05                      # not a blank page
+
+
+def _text_without_figures(study) -> str:
+    text = (study / "study.html").read_text(encoding="utf-8")
+    return re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+
+
+def test_the_document_is_written_for_a_reader_who_is_not_a_modeller(study):
+    """Issue 26: a definitions box near the top, plain labels and units, shares in
+    percent, counts as whole numbers, every setting of the scenario listed."""
+    from engine.studies.assumptions import read_assumptions
+
+    text = _text_without_figures(study)
+    box = text[text.index('class="definitions"'):text.index("1. Development")]
+    for term in ("Valid members", "Sharers", "A/E", "Capital at 99.5%",
+                 "Claims per 100,000 member-years", "Management fee"):
+        assert term in box, term
+    assert text.index('class="definitions"') < text.index("1. Development")
+    assert not re.search(r"\de[+-]0\d", text)                  # no 1e+06 anywhere
+    assert not re.search(r"\b0\.\d*00\b", text), re.findall(r".{60}\b0\.\d*00\b", text)
+    assert "8% of the aid" in text                              # the fee in percent
+    assert "children[0]" not in text and "[0]</td>" not in text
+    assert "quarters left" not in text
+    summary = text[text.index("<h2>Summary"):text.index("The four answers")]
+    assert "last full year" in summary and "yuan over the year" in summary
+    # counts of cases are whole numbers: no "83.5 claims"
+    claims_cells = re.findall(r"<td>(\d[\d,]*\.\d+) \(", text[text.index("4. Sustain"):])
+    assert not claims_cells, claims_cells
+    # claims in range: the model's rate beside the population's, by plan and year
+    rates = text[text.index("Claims in range"):text.index("2. Advantages")]
+    assert "per 100,000" in rates and "young" in rates and "old" in rates
+    assert "joiner age mix" in rates
+    # every setting of the scenario, with its kind
+    listed = text[text.index("6. Assumptions and limitations"):]
+    for a in read_assumptions(study.parent / "p.toml"):
+        assert f"<code>{a.key}</code>" in listed, a.key
+    assert "unsourced" in listed
+    # the risks each with a number or a line saying none is published
+    risks = text[text.index("3. Risks in numbers"):text.index("4. Sustainability")]
+    for risk in ("Governance", "Solvency", "Disclosure", "Positioning", "Licensing",
+                 "Supervision"):
+        assert f"<b>{risk}:</b>" in risks
+    advantages = text[text.index("2. Advantages"):text.index("3. Risks in numbers")]
+    for advantage in ("Reserve and backing", "Legal threshold",
+                      "Internet acquisition and operating cost", "Market demand"):
+        assert f"<b>{advantage}:</b>" in advantages
+
+
+def test_extra_sections_go_under_their_headings(study):
+    """Other studies' sections join study_page by place: value and sector under
+    Sustainability, sensitivity under Assumptions and limitations."""
+    from engine.analysis.summary import summarize
+    from engine.report.study_html import StudyNotes, study_page
+    from engine.store import open_results
+    from engine.studies import study as S
+    from engine.studies.assumptions import study_assumptions
+    from engine.studies.claims_rates import study_view
+    from engine.studies.disclosure import disclose
+
+    scenario, obs = study.parent / "p.toml", study.parent / "obs.csv"
+    scenario_set, _ = S.check_inputs(scenario, obs)
+    results = study / "results" / "p.h5"
+    with open_results(results) as ds:
+        summary, d = summarize(ds), disclose(obs, ds)
+        premiums, series = S.premium_comparison(scenario_set.base, ds), S._series(ds)
+    notes = StudyNotes(S.EXPENSE_RATIOS, study_view(scenario_set.base, series),
+                       study_assumptions(scenario))
+    page = study_page(scenario_set, summary, d, premiums, [], series, results, notes,
+                      extra_sections={"value": ["<p>VALUE</p>"], "sector": ["<p>SECTOR</p>"],
+                                      "sensitivity": ["<p>SENSITIVITY</p>"]})
+    at = {k: page.index(k) for k in ("4. Sustainability", "VALUE", "SECTOR",
+                                      "5. Recommendations", "6. Assumptions", "SENSITIVITY")}
+    assert at["4. Sustainability"] < at["VALUE"] < at["SECTOR"] < at["5. Recommendations"]
+    assert at["6. Assumptions"] < at["SENSITIVITY"]
+
+
+def test_axes_carry_no_scale_factor_and_read_in_words():
+    from engine.report.plots import amount_axis, plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [0, 2.5e6, 5e6])
+    amount_axis(ax)
+    fig.canvas.draw()
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any("million" in x for x in labels), labels
+    assert ax.get_yscale() == "linear"
+    plt.close(fig)
+
+
+def test_the_pages_cjk_text_renders_in_headless_chromium(tmp_path):
+    """e互助 and 相互宝 in the page need a Chinese font: without one the screenshot of the
+    characters is the same as that of empty boxes."""
+    require_cjk_font("study document")
+    snippet = tmp_path / "cjk.html"
+    snippet.write_text("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body "
+                       "style=\"font-size:48px\">e互助 相互宝</body></html>", encoding="utf-8")
+    boxes = tmp_path / "boxes.html"
+    boxes.write_text("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body "
+                     "style=\"font-size:48px\">e\U000f0001\U000f0002 \U000f0003\U000f0004"
+                     "\U000f0005</body></html>", encoding="utf-8")
+    text = headless_screenshot(snippet, tmp_path / "cjk.png", "CJK snippet", 200)
+    empty = headless_screenshot(boxes, tmp_path / "boxes.png", "CJK snippet", 200)
+    assert np.std(text) > 0.01
+    assert not np.array_equal(text, empty)
