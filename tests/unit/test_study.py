@@ -235,3 +235,39 @@ def test_the_pages_cjk_text_renders_in_headless_chromium(tmp_path):
     empty = headless_screenshot(boxes, tmp_path / "boxes.png", "CJK snippet", 200)
     assert np.std(text) > 0.01
     assert not np.array_equal(text, empty)
+
+
+def test_the_value_is_net_of_costs_at_the_valuation_date_and_the_context_is_there(study):
+    """Issue 26: the four answers give the value net of costs at the valuation date (the
+    quarter of the last published figure here: no fitted file names its calibration's end)
+    beside the revenue-only figure named as such; Sustainability holds the net value's
+    sweep and the whole sector's share; the assumptions section holds the sensitivity."""
+    text = _text_without_figures(study)
+    answers = text[text.index("The four answers"):text.index("</ol>")]
+    assert "at 2020-09-30, fee income less operating, acquisition and handling costs" \
+        in answers
+    assert "Revenue only, the fees alone and not a value" in answers
+    sustain = text[text.index("4. Sustainability"):text.index("5. Recommendations")]
+    assert "The platform's value at 2020-09-30: fee income less costs" in sustain
+    assert "revenue only (not a value)" in sustain
+    assert "Mutual aid's share of commercial health-insurance premiums" in sustain
+    assert "Terminal assumption" in sustain
+    limits = text[text.index("6. Assumptions and limitations"):]
+    assert "Sensitivity of the four answers to the assumptions" in limits
+    assert "management fee, share of aid" in limits      # a candidate the file sets
+
+
+@pytest.mark.parametrize(("date", "what"), [("2020-05-31", "quarter's last day"),
+                                            ("2024-12-31", "must fall in the run")])
+def test_a_bad_valuation_date_is_one_line_and_nothing_is_written(tmp_path, date, what):
+    scenario = write_toml(tmp_path / "p.toml", {**scenario_dict(), **PLATFORM})
+    obs = tmp_path / "obs.csv"
+    obs.write_text(OBSERVATIONS, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "engine", "study", str(scenario), str(obs),
+                           "--out", str(tmp_path / "doc"), "--valuation-date", date],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and date in lines[0] and what in lines[0], lines
+    assert "valuation-date" in lines[0]
+    assert not (tmp_path / "doc").exists()
