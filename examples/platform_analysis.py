@@ -76,7 +76,10 @@ def analyse(name: str, observations: Path, scenario: Path, until: dt.date | None
               f" [{fmt(clm['0.05'][t])} – {fmt(clm['0.95'][t])}]")
     value = summary["platform_value"][key]
     q = value["quantiles"]
-    print(f"\n(2) platform value, yuan at the start: mean {fmt(value['mean'])} "
+    print("\n(2) platform value as the results file computes it: fees less the scenario's "
+          "[valuation] costs (zero unless it sets them), yuan at the run's start; the study "
+          "document (step 5) gives the value net of costs at the valuation date")
+    print(f"    mean {fmt(value['mean'])} "
           f"(s.e. {fmt(value['mean_se'])}); median {fmt(q['0.5'])}, 90% interval "
           f"{fmt(q['0.05'])} – {fmt(q['0.95'])}")
     print("\n(3) mutual aid's market share: members' contributions / China's commercial "
