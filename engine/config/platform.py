@@ -29,13 +29,22 @@ so that with the same innovation and imitation the plans' Bass curves add up to 
 platform's when their costs agree (a plan may set its own ``growth.market_potential``).
 
 A plan whose members are enrolled by another plan's members (children by their parents)
-says so with ``enrolled_with = { plan = "adults", per_joiner = r }``: its market potential
-is ``r`` persons per person of that plan's market, ``M_j = r · M_k`` with ``M_k`` from the
-age mix as above, in place of its own ages' share of the mix (an internet users' mix
-counts the parents who join, not the children they enrol). ``r`` is the plan's persons per
-joiner of plan ``k`` over the platform's life; the plans' Bass curves keep their own
-imitation (word of mouth among their members), so the ratio of joins holds in the
-market's size, not quarter by quarter.
+says so with ``enrolled_with = { plan = "adults", per_joiner = r }``. Its joins and lapses
+then follow that plan path by path (:mod:`engine.run.plans` runs it after it):
+
+* joins: ``J_t ~ Poisson(r · J^k_t)`` given the other plan's joins ``J^k_t`` of the same
+  quarter and path (``r`` persons enrolled per joiner; the plan's own growth settings are
+  not used; its market potential, ``r · M_k`` with ``M_k`` from the age mix as above, is
+  reported only);
+* lapses: every member leaves with probability ``f^k_t = (lapses^k_t + suspended^k_t) /
+  (members^k_{t−1} + J^k_t)``, the share of the other plan's members who left that quarter
+  by lapsing or being suspended (the family leaves together), in place of the plan's own
+  lapse rates. Its other decrements (deaths, claims, its own pre-paid suspensions) are its
+  own.
+
+The plan's members then rise and fall with the other plan's, instead of staying when the
+other plan's members leave. Members may not move between plans then (``age_out =
+"leave"``).
 What a platform shares across its plans is fixed at the platform: the systematic incidence
 level, the joins' over-dispersion multiplier, the risk groups and the joiners' age mix; a
 plan may not set them. Plan ``j`` keys its join draws with its index (its joiners are its
@@ -101,7 +110,7 @@ def split_platform(raw: dict, problems: Problems) -> tuple[dict, list[dict], dic
         checked = _plan(j, plan, names, problems)
         if checked is not None:
             plans.append(checked)
-    _check_enrolled_with(plans, problems)
+    _check_enrolled_with(plans, options, problems)
     if not options["ages_may_overlap"]:
         ordered = sorted(plans, key=lambda p: p["ages"])
         for first, second in zip(ordered, ordered[1:], strict=False):
@@ -181,15 +190,21 @@ def _plan(j: int, plan: Any, names: set[str], problems: Problems) -> dict | None
             "enrolled_with": plan.get("enrolled_with"), "tables": tables}
 
 
-def _check_enrolled_with(plans: list[dict], problems: Problems) -> None:
+def _check_enrolled_with(plans: list[dict], options: dict, problems: Problems) -> None:
     """Each ``enrolled_with`` names another plan, which is not itself enrolled by a
-    third, and gives ``0 < per_joiner ≤ MAX_PER_JOINER``."""
+    third, and gives ``0 < per_joiner ≤ MAX_PER_JOINER``; members do not age into the
+    enrolling plan (``age_out = "leave"``)."""
     names = {p["name"]: p for p in plans}
     for plan in plans:
         value = plan["enrolled_with"]
         if value is None:
             continue
         key = f"plans.{plan['name']}.enrolled_with"
+        if options["age_out"] == "next_plan":
+            # the enrolled plan runs after the plan it follows, which would wait for the
+            # members moving in from it
+            problems.add(key, 'needs platform.age_out = "leave" (members moving between '
+                         "the plans would make each wait for the other)", value)
         if not (isinstance(value, dict) and set(value) == {"plan", "per_joiner"}):
             problems.add(key, "must be { plan = NAME, per_joiner = r }", value)
             continue

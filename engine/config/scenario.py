@@ -86,7 +86,8 @@ class Scenario:
     has its ``plans``, each a scenario of its own ages and rules, and ``age_out``, what
     happens to members past a plan's oldest age; a plan has its ``plan_index``, and
     ``plan_own_cells`` when the platform's plans' ages may overlap (its cells are keyed
-    apart).
+    apart), and ``enrolled_with`` ``(k, r)`` when its joiners are enrolled by plan ``k``'s
+    (``()``: it grows by its own growth model).
     """
 
     file: str
@@ -112,6 +113,7 @@ class Scenario:
     age_out: str = "leave"
     plan_index: int = 0
     plan_own_cells: bool = False
+    enrolled_with: tuple = ()       # a plan enrolled by another's joiners: (its index, r)
 
     @property
     def name(self) -> str:
@@ -262,7 +264,12 @@ def _with_plans(scenario: Scenario | None, raw: dict, plans: list[dict], options
                          "move keep no balance in the engine, so next_plan needs post-paid "
                          "plans", "next_plan")
         name = document["scenario"]["name"]
+        enrolled = plan.get("enrolled_with")
+        enrolled_with = (() if not enrolled else
+                         ([p["name"] for p in plans].index(enrolled["plan"]),
+                          float(enrolled["per_joiner"])))
         out.append(replace(member, plan_index=j, plan_own_cells=options["ages_may_overlap"],
+                           enrolled_with=enrolled_with,
                            scenario=replace(member.scenario, name=origin.member_name(name)
                                             if origin.swept else name)))
     if len(out) != len(plans):

@@ -71,11 +71,11 @@ def perceived_cost(window):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def joins(t, i, c0, par, tab, keys, st, scr, out, join_gamma):
+def joins(t, i, c0, par, tab, keys, st, scr, out, drivers):
     """1. Joins: the quarter's total within the market (``Binomial(R, λ/R)``, or Poisson
-    without a market potential), split over (sex, age) cells by the binary tree of the
-    joiners' mix and over risk groups by their tilt (:mod:`engine.model.growth`);
-    deposits."""
+    without a market potential; an enrolled plan ``Poisson(r J^k_t)`` of the enrolling
+    plan's joins), split over (sex, age) cells by the binary tree of the joiners' mix and
+    over risk groups by their tilt (:mod:`engine.model.growth`); deposits."""
     cost_prev = perceived_cost(st.cost_window)
     N = st.members
     S, A, Dn = N.shape
@@ -84,14 +84,19 @@ def joins(t, i, c0, par, tab, keys, st, scr, out, join_gamma):
         for a in range(A):
             for d in range(Dn):
                 start_total += N[s, a, d]
-    lam = expected_joins(par.growth_model, float(start_total), float(st.ever_joined[0]),
-                         par.market_potential, par.innovation_q, par.imitation_q,
-                         tab.joins_series[t])
-    lam = lam * join_damping(cost_prev, par.reference_cost_yuan_q, par.join_cost_elasticity)
-    lam = lam * join_gamma[i, t]
+    enrolled = par.enrolled_per_joiner > 0.0
+    if enrolled:
+        lam = par.enrolled_per_joiner * drivers.source_joins[i, t]
+    else:
+        lam = expected_joins(par.growth_model, float(start_total), float(st.ever_joined[0]),
+                             par.market_potential, par.innovation_q, par.imitation_q,
+                             tab.joins_series[t])
+        lam = lam * join_damping(cost_prev, par.reference_cost_yuan_q,
+                                 par.join_cost_elasticity)
+        lam = lam * drivers.join_gamma[i, t]
     if not tab.joins_open[t]:
         lam = 0.0
-    if par.market_potential > 0.0:
+    if par.market_potential > 0.0 and not enrolled:
         room = remaining_market(par.market_potential, float(st.ever_joined[0]))
         lam = min(lam, room)
         total = binomial(np.int64(room), join_probability(lam, room), keys.k0, keys.k1, c0,
@@ -172,12 +177,17 @@ def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def prepare_lapses(par, tab, st, scr):
+def prepare_lapses(par, tab, st, scr, leave_q):
     """4. (before the draws) Lapse probabilities of the quarter: per row and duration, or
     (age-rated sharing) the cost ratio per cell (:mod:`engine.model.lapse`), from the cost
-    perceived at the quarter's start (the window is not updated before the sharing)."""
+    perceived at the quarter's start (the window is not updated before the sharing); an
+    enrolled plan's ``leave_q``, the enrolling plan's leavers' share, at every duration."""
     R, A, Dn = st.members.shape
-    if charges_by_cell(par.sharing_rule):
+    if par.enrolled_per_joiner > 0.0:
+        for r in range(R):
+            for d in range(Dn):
+                scr.lapse_q[r, d] = leave_q
+    elif charges_by_cell(par.sharing_rule):
         # each cell reacts to what its members paid
         K = st.cost_window.size
         for r in range(R):
@@ -296,7 +306,7 @@ def _tilting(route, t, par):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def _prepare_stage(stage, route, par, tab, st, scr):
+def _prepare_stage(stage, route, par, tab, st, scr, leave_q):
     """What a stage needs before its cells: diagnoses start the quarter's claims from 0,
     lapses their probabilities (:func:`prepare_lapses`)."""
     if route == ROUTE.diagnose:
@@ -307,11 +317,11 @@ def _prepare_stage(stage, route, par, tab, st, scr):
                 scr.boundary_cells[s, a] = 0
                 scr.severe_cells[s, a] = 0
     if stage == STAGE.lapses:
-        prepare_lapses(par, tab, st, scr)
+        prepare_lapses(par, tab, st, scr, leave_q)
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def gather_stage(stage, k, t, par, tab, st, scr, level_t):
+def gather_stage(stage, k, t, par, tab, st, scr, level_t, leave_q):
     """2.–4. (before the draws) One decrement of :data:`engine.model.events.DECREMENTS`
     (``k``: its repetition, the payout level): every non-empty cell its route draws from
     (members, diagnoses in the quarter waiting ends, claims, severe claims), its trials,
@@ -330,7 +340,7 @@ def gather_stage(stage, k, t, par, tab, st, scr, level_t):
     per_cell = route == ROUTE.mild or route == ROUTE.eligible or route == ROUTE.payout
     durations = 1 if per_cell else Dn
     waiting = par.waiting_quarters
-    _prepare_stage(stage, route, par, tab, st, scr)
+    _prepare_stage(stage, route, par, tab, st, scr, leave_q)
     hazard_scale = tab.hazard_factor[t]
     # the claim-count tilt (engine.model.tilt): cells whose diagnoses are claims
     tilting = _tilting(route, t, par)
@@ -367,6 +377,8 @@ def gather_stage(stage, k, t, par, tab, st, scr, level_t):
                 elif stage == STAGE.payout_level:
                     p = tab.payout_level_p[k]
                 # lapses (the last branch: a new decrement's probability goes above)
+                elif par.enrolled_per_joiner > 0.0:
+                    p = scr.lapse_q[s, d]
                 elif d == 0:
                     p = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
                 elif charges_by_cell(par.sharing_rule):

@@ -39,8 +39,9 @@ from engine.random.cells import binomial_cells
 def simulate_paths_serial(first, stop, path_start, par, tab, keys, drivers, st, scr, out):
     """Rows ``first .. stop − 1`` of the outputs (paths ``path_start + row``), one after
     another on one thread's ``State`` and ``Scratch``; releases the GIL. ``drivers``
-    (``records.Drivers``) holds each path's systematic multipliers and the members moving
-    in from and out to other plans of a platform.
+    (``records.Drivers``) holds each path's systematic multipliers, the members moving
+    in from and out to other plans of a platform, and an enrolled plan's enrolling plan's
+    joins and leavers' share.
 
     The path loop and the quarter loop are one function: a separate path function costs
     another round of linking and optimising every step (about 3 s of cold compile).
@@ -50,7 +51,10 @@ def simulate_paths_serial(first, stop, path_start, par, tab, keys, drivers, st, 
         c0 = np.uint64(path_start + i)
         for t in range(tab.hazard_factor.size):
             level_t = drivers.incidence_level[i, t]
-            joins(t, i, c0, par, tab, keys, st, scr, out, drivers.join_gamma)
+            joins(t, i, c0, par, tab, keys, st, scr, out, drivers)
+            # an enrolled plan's lapses: the share of the enrolling plan's members who left
+            leave_q = (drivers.source_leave_q[i, t] if drivers.source_leave_q.shape[0] > 0
+                       else 0.0)
             # 2.-4. the decrements of engine.model.events.DECREMENTS, in order
             severe_yuan = 0.0
             for stage in range(len(STAGE)):
@@ -59,7 +63,8 @@ def simulate_paths_serial(first, stop, path_start, par, tab, keys, drivers, st, 
                 for k in range(repeats(STAGE_ROUTE[stage], par.n_payout_levels)):
                     # the stage's cells drawn together (engine.random.cells), called here
                     # rather than in a step so that one step fewer compiles the samplers
-                    count = gather_stage(stage, k, t, par, tab, st, scr, level_t)
+                    count = gather_stage(stage, k, t, par, tab, st, scr, level_t,
+                                         leave_q)
                     binomial_cells(count, scr.draws, keys.k0, keys.k1, c0,
                                    np.uint64(keys.decrements[stage, t]))
                     severe_yuan += apply_stage(stage, k, t, i, par, tab, st, scr, out, count)

@@ -73,6 +73,7 @@ class Params(NamedTuple):
     claim_tilt: float
     claim_tilt_first: int
     claim_tilt_stop: int
+    enrolled_per_joiner: float
 
 
 class Tables(NamedTuple):
@@ -122,6 +123,9 @@ class Drivers(NamedTuple):
     arrivals: np.ndarray           # (P, T, R, Dn) int64 members moving in from a younger
                                    # plan (no rows: none)
     aged_cells: np.ndarray         # (P, T, R, Dn) receives who aged out (no rows: not kept)
+    source_joins: np.ndarray       # (P, T) an enrolled plan: the enrolling plan's joins
+    source_leave_q: np.ndarray     # (P, T) and the share of its members who left (no rows:
+                                   # not enrolled)
 
 
 class State(NamedTuple):

@@ -25,11 +25,14 @@ CLAIM_UNIT = 1.0 / CLAIM_TILT_UNIT_YUAN
 
 def draw_decrements(inputs: ModelInputs, state, t: int, draws, paths: np.ndarray,
                     level: np.ndarray, cost_prev: np.ndarray, col: dict,
-                    trace: dict | None) -> tuple[np.ndarray, np.ndarray, list]:
+                    trace: dict | None, leave_q: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, list]:
     """2.–4. Every decrement of the quarter, in the table's order: members leave
     ``state.members``, each decrement's count is added to ``col[output]``. Returns the
     quarter's claims and mild claims per (path, row, age), and per payout level what its
-    claims are paid less than the full benefit, ``x (ℓ_k − b)`` per (path, row, age)."""
+    claims are paid less than the full benefit, ``x (ℓ_k − b)`` per (path, row, age).
+    ``leave_q`` (an enrolled plan): the enrolling plan's leavers' share per path, its
+    lapse probability."""
     N = state.members
     cell, p_col, cell_sa, p_sa = cells_of(inputs, paths)
     waiting = inputs.waiting_quarters
@@ -39,7 +42,7 @@ def draw_decrements(inputs: ModelInputs, state, t: int, draws, paths: np.ndarray
         col.setdefault(dec.output, np.zeros(len(paths), dtype=N.dtype))
         if skipped(dec.skip, inputs.prepaid, waiting):
             continue
-        p = decrement_probability(dec.kind, inputs, state, t, level, cost_prev)
+        p = decrement_probability(dec.kind, inputs, state, t, level, cost_prev, leave_q)
         if dec.route == Route.ELIGIBLE:
             x = draws.binomial(boundary, p, t, dec.kind, p_sa,
                                inputs.cell_id[None, :, :, waiting])
@@ -91,10 +94,12 @@ def _payout_levels(inputs, t, draws, dec, rho, severe, p_sa, cell_sa, col) -> li
 
 
 def decrement_probability(kind: streams.Kind, inputs: ModelInputs, state, t: int,
-                          level: np.ndarray, cost_prev: np.ndarray):
+                          level: np.ndarray, cost_prev: np.ndarray,
+                          leave_q: np.ndarray | None = None):
     """The probability of decrement ``kind`` in quarter ``t``, shaped against its cells
     (``(P, R, A, Dn)`` for members, ``(P, R, A)`` for claims; a scalar where it is one):
-    the rules that :data:`engine.model.events.DECREMENTS` names."""
+    the rules that :data:`engine.model.events.DECREMENTS` names (an enrolled plan's lapses:
+    ``leave_q`` per path, :mod:`engine.config.platform`)."""
     if kind == streams.Kind.SUSPENSIONS:
         short = prepaid.is_short(state.balance_yuan, state.last_charge_yuan[:, None])
         return prepaid.suspension_probability(short, inputs.topup_probability)[:, None, None, :]
@@ -112,6 +117,8 @@ def decrement_probability(kind: streams.Kind, inputs: ModelInputs, state, t: int
     if kind == streams.Kind.PAYOUT_LEVEL:
         return inputs.payout_level_p                          # (K,): one level at a time
     if kind == streams.Kind.LAPSES:
+        if inputs.enrolled_per_joiner > 0.0:
+            return np.asarray(leave_q, dtype=np.float64)[:, None, None, None]  # (P, 1, 1, 1)
         if sharing.charges_by_cell(inputs.sharing_rule):
             return cell_lapse_probabilities(inputs, state)                # (P, R, A, Dn)
         return lapse_probabilities(inputs, cost_prev)[:, :, None, :]      # (P, R, 1, Dn)

@@ -82,7 +82,8 @@ DECREMENTS: tuple[Decrement, ...] = (
               "(payout.conditional_probabilities); drawn once per level, none without levels"),
     Decrement(Kind.LAPSES, Route.LEAVE, "lapses", ("lapses",), Skip.NEVER,
               "lapse.lapse_probability(lapse_fixed_q[d], lapse_cost_q[d], (c / c_ref)^(η σ)) "
-              "(lapse.joiners_lapse at duration 0)"),
+              "(lapse.joiners_lapse at duration 0); an enrolled plan: the enrolling plan's "
+              "leavers' share of the quarter f^k_t at every duration"),
 )
 
 LEAVING: tuple[str, ...] = tuple(dict.fromkeys(v for d in DECREMENTS for v in d.leaving))

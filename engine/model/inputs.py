@@ -115,6 +115,8 @@ class ModelInputs:
     systematic_seed: int | None = None  # incidence.systematic_seed (None: the run's seed)
     join_cell: int = 0                 # plan j of a platform: j · 2**24 added to the cells
                                        # of its join draws (its joiners' own streams)
+    enrolled_per_joiner: float = 0.0   # r: joins Poisson(r · the enrolling plan's joins)
+                                       # and its leavers' share as lapses (0: own growth)
     tilt: Tilt = Tilt()                # [tail]: tilted systematic draws (engine.model.tilt)
 
     @property
@@ -245,6 +247,7 @@ def build_inputs(scenario) -> ModelInputs:
         benefit_factor=(1.0 + ben.inflation_per_year) ** units.years_since_start(np.arange(T)),
         payment_pattern=np.asarray(ben.payment_pattern, dtype=float),
         join_cell=int(scenario.plan_index) << 24, systematic_seed=inc.systematic_seed,
+        enrolled_per_joiner=float(scenario.enrolled_with[1]) if scenario.enrolled_with else 0.0,
         share_weight=_share_weight(ben, base_hazard[row_sex, :, -1], benefit_t[0]),
         tilt=Tilt.of(scenario.tail),
     )

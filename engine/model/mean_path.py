@@ -38,8 +38,8 @@ class MeanDraws:
 
 def mean_paths(inputs: ModelInputs, join_gamma: np.ndarray, incidence_level: np.ndarray,
                paths: np.ndarray | None = None, moves_in: np.ndarray | None = None,
-               moves_out: np.ndarray | None = None, traces: list | None = None
-               ) -> dict[str, np.ndarray]:
+               moves_out: np.ndarray | None = None, traces: list | None = None,
+               enrolment=None) -> dict[str, np.ndarray]:
     """Each path's expected path given its drivers, ``(P, T)`` per variable.
 
     Parameters
@@ -52,6 +52,8 @@ def mean_paths(inputs: ModelInputs, join_gamma: np.ndarray, incidence_level: np.
     moves_out : ``(P, T, R, Dn)`` filled with the members who aged out, or None
     traces : a list of ``T`` dicts filled with each quarter's per-cell arrays
         (:func:`engine.model.reference.step_quarter`), or None
+    enrolment : an enrolled plan's :class:`engine.run.simulate.Enrolment` (the enrolling
+        plan's expected joins and leavers' share), or None
 
     Returns
     -------
@@ -66,7 +68,8 @@ def mean_paths(inputs: ModelInputs, join_gamma: np.ndarray, incidence_level: np.
     draws = MeanDraws()
     for t in range(T):
         moves = {"in": None if moves_in is None else moves_in[:, t],
-                 "out": None if moves_out is None else moves_out[:, t]}
+                 "out": None if moves_out is None else moves_out[:, t],
+                 "enrolment": None if enrolment is None else enrolment.at(t)}
         step_quarter(inputs, state, t, draws, paths, join_gamma[:, t], incidence_level[:, t],
                      out, trace=None if traces is None else traces[t], moves=moves)
     out[CLAIM_STATS_KEY] = state.claim_stats

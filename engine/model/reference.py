@@ -33,7 +33,10 @@ mixing multiplier ``G[p, t]`` are drawn for the whole path before it starts.
 4. **Lapses** (:mod:`engine.model.lapse`). ``ℓ[r, d] = min(1, ℓ0[d] + ℓc[d] · (c /
    c_ref)^(η σ_k))`` for ``d ≥ 1``; joiners (``d = 0``) do not react to cost: they lapse
    at ``min(1, ℓ0[0] + ℓc[0])``, as at the reference cost.
-   ``Binomial(N, ℓ)``. The anti-selection factor reported is the pool's incidence multiplier
+   ``Binomial(N, ℓ)``. A plan enrolled by another (children by their parents,
+   :mod:`engine.config.platform`) lapses at ``f^k_t``, the share of the enrolling plan's
+   members who lapsed or were suspended this quarter, at every duration, and joins
+   ``Poisson(r J^k_t)`` in step 1 in place of its own growth. The anti-selection factor reported is the pool's incidence multiplier
    ``Σ N_r m_k(r) / Σ N_r`` after the lapses (1 = the population's mix).
 5. **Sharers** are counted now (after lapses, before ageing): all members, or those at
    ``d ≥ waiting`` (``sharers = "eligible"``), per (sex, age-quarter).
@@ -182,13 +185,17 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     ``before_ageing`` (members after every decrement, before ageing: the sharers' base).
     ``moves`` (a platform's plans, :mod:`engine.run.plans`): ``moves["in"]`` ``(P, R,
     Dn)`` members who enter at the youngest age after ageing (or None), and
-    ``moves["out"]``, if given, receives the ``(P, R, Dn)`` members who aged out.
+    ``moves["out"]``, if given, receives the ``(P, R, Dn)`` members who aged out;
+    ``moves["enrolment"]``, for an enrolled plan, is ``(J^k_t, f^k_t)`` per path, the
+    enrolling plan's joins and leavers' share of the quarter.
     """
     col: dict[str, np.ndarray] = {}
     cost_prev = perceived_cost(state)
-    _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col)
+    enrolment = None if moves is None else moves.get("enrolment")
+    _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col, enrolment)
     claims, mild, below_cap = draw_decrements(inputs, state, t, draws, paths, incidence_level,
-                                              cost_prev, col, trace)
+                                              cost_prev, col, trace,
+                                              None if enrolment is None else enrolment[1])
     _aid(inputs, state, t, claims, mild, below_cap, col)
     col["antiselection_factor"] = pool_incidence(inputs, state.members)
     col["incidence_level"] = incidence_level + np.zeros(len(paths))
@@ -223,20 +230,26 @@ def _aid(inputs, state, t, claims, mild, below_cap, col) -> None:
     col["aid_reported"], col["claims_reported"] = report_claims(inputs, state, aid, col["claims"])
 
 
-def _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col) -> None:
-    """1. Joins: the quarter's total within the market, split over cells and groups
+def _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col, enrolment) -> None:
+    """1. Joins: the quarter's total within the market, or an enrolled plan's
+    ``Poisson(r J^k_t)`` (``enrolment``), split over cells and groups
     (:mod:`engine.model.growth`); deposits."""
     N = state.members
     n_paths = len(paths)
-    lam = growth.expected_joins(inputs.growth_model, N.sum(axis=(1, 2, 3)).astype(np.float64),
-                                state.ever_joined.astype(np.float64), inputs.market_potential,
-                                inputs.innovation_q, inputs.imitation_q,
-                                inputs.joins_series[t])
-    lam = lam * growth.join_damping(cost_prev, inputs.reference_cost_yuan_q,
-                                    inputs.join_cost_elasticity) * join_gamma
+    enrolled = inputs.enrolled_per_joiner > 0.0
+    if enrolled:
+        lam = inputs.enrolled_per_joiner * np.asarray(enrolment[0], dtype=np.float64)
+    else:
+        lam = growth.expected_joins(inputs.growth_model,
+                                    N.sum(axis=(1, 2, 3)).astype(np.float64),
+                                    state.ever_joined.astype(np.float64),
+                                    inputs.market_potential, inputs.innovation_q,
+                                    inputs.imitation_q, inputs.joins_series[t])
+        lam = lam * growth.join_damping(cost_prev, inputs.reference_cost_yuan_q,
+                                        inputs.join_cost_elasticity) * join_gamma
     if not inputs.joins_open[t]:
         lam = np.zeros_like(lam)
-    if inputs.market_potential > 0.0:
+    if inputs.market_potential > 0.0 and not enrolled:
         room = growth.remaining_market(inputs.market_potential,
                                        state.ever_joined.astype(np.float64))
         lam = np.minimum(lam, room)

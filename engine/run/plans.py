@@ -14,6 +14,12 @@ duration they had (capped at the receiving plan's).
 The platform's value of a variable is its ``total`` (:mod:`engine.variables`): the sum over
 plans, or a mean weighted by each plan's sharers or members, or the common value. Members
 who move between plans are counted once: the platform's ``aged_out`` leaves them out.
+
+A plan enrolled by another (``enrolled_with``) runs after the plan that enrols it and is
+given, path by path, that plan's joins and the share of its members who left by lapsing or
+being suspended (:class:`engine.run.simulate.Enrolment`, :func:`enrolment_of`): the same
+integers in both engines, so they agree bit for bit; the expected path passes expected
+values.
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ import numpy as np
 from engine.model.inputs import ModelInputs, build_inputs
 from engine.model.mean_path import mean_paths
 from engine.model.tilt import CLAIM_STATS_KEY
-from engine.run.simulate import Chunk, plan_chunks, scenario_seeds, simulate_paths, with_moves
+from engine.run.simulate import (
+    Chunk,
+    Enrolment,
+    plan_chunks,
+    scenario_seeds,
+    simulate_paths,
+    with_moves,
+)
 from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT
 
 MOVES = ("moved_in", "moved_out")   # per-plan extras: members who moved between plans
@@ -42,11 +55,16 @@ class PlatformInputs:
     plan_names: tuple[str, ...]
     plans: tuple[ModelInputs, ...]
     age_out: str
+    enrolled_by: tuple[int, ...] = ()   # per plan: the plan that enrols it, or −1
 
     @classmethod
     def of_plan(cls, inputs: ModelInputs) -> PlatformInputs:
         """A plain scenario's inputs as the platform of its one plan."""
         return cls(inputs.name, (), (inputs,), "leave")
+
+    def enroller(self, j: int) -> int:
+        """The plan whose joiners enrol plan ``j``'s (``enrolled_with``), or −1."""
+        return self.enrolled_by[j] if self.enrolled_by else -1
 
     @property
     def per_plan(self) -> bool:
@@ -78,16 +96,38 @@ def build_run_inputs(scenario) -> PlatformInputs:
         return PlatformInputs.of_plan(build_inputs(scenario))
     return PlatformInputs(scenario.name, tuple(p.name.rsplit(".", 1)[-1].split("[")[0]
                                                for p in scenario.plans),
-                          tuple(build_inputs(p) for p in scenario.plans), scenario.age_out)
+                          tuple(build_inputs(p) for p in scenario.plans), scenario.age_out,
+                          tuple(p.enrolled_with[0] if p.enrolled_with else -1
+                                for p in scenario.plans))
 
 
 def plan_order(platform: PlatformInputs) -> list[int]:
-    """Plans by their youngest age (senders before receivers)."""
-    return sorted(range(len(platform.plans)), key=lambda j: platform.plans[j].age_min)
+    """Plans by their youngest age (senders before receivers), each enrolled plan after
+    the plan that enrols it (which is not itself enrolled, and members do not move between
+    plans then: :mod:`engine.config.platform`)."""
+    by_age = sorted(range(len(platform.plans)), key=lambda j: platform.plans[j].age_min)
+    return ([j for j in by_age if platform.enroller(j) < 0]
+            + [j for j in by_age if platform.enroller(j) >= 0])
 
 
-# One plan's run: (plan inputs, arrivals from a younger plan or None, keep who ages out)
-PlanRun = Callable[[ModelInputs, "np.ndarray | None", bool], dict]
+# One plan's run: (plan inputs, arrivals from a younger plan or None, keep who ages out,
+# what an enrolled plan follows of the plan that enrols it or None)
+PlanRun = Callable[[ModelInputs, "np.ndarray | None", bool, "Enrolment | None"], dict]
+
+
+def enrolment_of(run: dict[str, np.ndarray], initial_members: float) -> Enrolment:
+    """What a plan enrolled by the plan of ``run`` follows: its joins ``J^k_t`` and its
+    leavers' share ``f^k_t = (lapses_t + suspended_t) / (members_{t−1} + J^k_t)``
+    (``members_{−1}``: ``initial_members``; 0 where nobody was there), ``(P, T)``."""
+    joins = np.asarray(run["joins"], dtype=np.float64)
+    members = np.asarray(run["members"], dtype=np.float64)
+    start = np.concatenate([np.full((len(members), 1), float(initial_members)),
+                            members[:, :-1]], axis=1)
+    exposed = start + joins
+    leaving = (np.asarray(run["lapses"], dtype=np.float64)
+               + np.asarray(run["suspended"], dtype=np.float64))
+    share = np.where(exposed > 0, leaving / np.where(exposed > 0, exposed, 1.0), 0.0)
+    return Enrolment(joins, np.minimum(share, 1.0))
 
 
 def chain_plans(platform: PlatformInputs, run_plan: PlanRun) -> dict[str, np.ndarray]:
@@ -95,13 +135,17 @@ def chain_plans(platform: PlatformInputs, run_plan: PlanRun) -> dict[str, np.nda
     the next one, and return the platform's totals and each plan's arrays (:func:`combine`);
     a plain scenario's one plan's arrays as they are."""
     if not platform.per_plan:
-        return run_plan(platform.plans[0], None, False)
+        return run_plan(platform.plans[0], None, False, None)
     n = len(platform.plans)
     runs: list[dict | None] = [None] * n
     arrivals: list[np.ndarray | None] = [None] * n
     for j in plan_order(platform):
         k = platform.receiver(j)
-        runs[j] = run_plan(platform.plans[j], arrivals[j], k >= 0)
+        source = platform.enroller(j)
+        enrolment = (None if source < 0 else
+                     enrolment_of(runs[source],
+                                  float(platform.plans[source].initial_members.sum())))
+        runs[j] = run_plan(platform.plans[j], arrivals[j], k >= 0, enrolment)
         if k >= 0:
             arrivals[k] = _fit_durations(runs[j].pop("aged_out_cells"),
                                          platform.plans[k].n_durations)
@@ -116,9 +160,9 @@ def simulate_plans(platform: PlatformInputs, seed: int, start: int, count: int,
     plan's values under ``name + "_by_plan"`` ``(n_plans, P, T)``, plus
     ``moved_in_by_plan`` and ``moved_out_by_plan`` (members who moved between plans).
     """
-    def run_plan(plan, arrivals, keep_aged_out):
+    def run_plan(plan, arrivals, keep_aged_out, enrolment):
         return simulate_paths(plan, seed, start, count, backend, arrivals=arrivals,
-                              keep_aged_out=keep_aged_out)
+                              keep_aged_out=keep_aged_out, enrolment=enrolment)
 
     return chain_plans(platform, run_plan)
 
@@ -127,11 +171,11 @@ def expected_paths(platform: PlatformInputs) -> dict[str, np.ndarray]:
     """The expected path (:mod:`engine.model.mean_path`) of a scenario or platform: its
     totals ``(T,)`` and each plan's ``name + "_by_plan"`` ``(n_plans, T)``, members moving
     between plans in expectation too."""
-    def run_plan(plan, arrivals, keep_aged_out):
+    def run_plan(plan, arrivals, keep_aged_out, enrolment):
         ones = np.ones((1, plan.quarters))
         aged = np.zeros((1, plan.quarters, plan.n_rows, plan.n_durations))
         out = mean_paths(plan, ones, ones, moves_in=arrivals,
-                         moves_out=aged if keep_aged_out else None)
+                         moves_out=aged if keep_aged_out else None, enrolment=enrolment)
         del out[CLAIM_STATS_KEY]
         return with_moves(out, arrivals, aged if keep_aged_out else None)
 

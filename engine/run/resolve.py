@@ -50,7 +50,7 @@ def _scenario_values(scenario, store: dict) -> dict:
     """One scenario's (or plan's) resolved values; its tables go into ``store``."""
     out = {"name": scenario.name, "swept": dict(scenario.swept),
            "duration_cap": scenario.duration_cap, "plan_index": scenario.plan_index,
-           "age_out": scenario.age_out}
+           "age_out": scenario.age_out, "enrolled_with": list(scenario.enrolled_with)}
     for table in SCHEMA:
         out[table] = dataclasses.asdict(getattr(scenario, table))
     refs = {}

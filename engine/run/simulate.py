@@ -31,6 +31,19 @@ CONDITIONAL_MEAN = "conditional_mean"
 
 
 @dataclass(frozen=True)
+class Enrolment:
+    """What a plan enrolled by another (:mod:`engine.config.platform`, ``enrolled_with``)
+    follows of it, per path and quarter ``(P, T)``: its joins ``J^k_t`` and the share of
+    its members who left by lapsing or being suspended, ``f^k_t``."""
+
+    source_joins: np.ndarray
+    source_leave_q: np.ndarray
+
+    def at(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.source_joins[:, t], self.source_leave_q[:, t]
+
+
+@dataclass(frozen=True)
 class Chunk:
     """Paths ``start .. start + count − 1`` of scenario number ``scenario``."""
 
@@ -51,7 +64,8 @@ def plan_chunks(n_scenarios: int, n_paths: int, chunk_paths: int) -> list[Chunk]
 
 def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
                    backend: str = "numba", *, arrivals: np.ndarray | None = None,
-                   keep_aged_out: bool = False) -> dict[str, np.ndarray]:
+                   keep_aged_out: bool = False, enrolment: Enrolment | None = None
+                   ) -> dict[str, np.ndarray]:
     """Simulate one plan's (or plain scenario's) paths ``start .. start + count − 1`` over
     all quarters.
 
@@ -59,7 +73,8 @@ def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
     ``weight``. A platform's plans run through :func:`engine.run.plans.simulate_plans`,
     which calls this for each: ``arrivals`` ``(P, T, R, Dn)`` are members who enter the
     plan's youngest age from a younger plan (``moved_in``), and ``keep_aged_out`` returns
-    who aged out by cell (``aged_out_cells``, ``moved_out``).
+    who aged out by cell (``aged_out_cells``, ``moved_out``); ``enrolment`` is what an
+    enrolled plan follows of the plan that enrols it (:class:`Enrolment`).
     """
     if backend not in BACKENDS + (CONDITIONAL_MEAN,):
         raise ValueError(f"unknown backend {backend!r}")
@@ -76,14 +91,14 @@ def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
     if backend == "numba":
         into = (np.zeros((0, 0, 0, 0), np.int64) if arrivals is None
                 else np.ascontiguousarray(arrivals, dtype=np.int64))
-        out = _simulate_numba(inputs, seed, start, multipliers, levels, into, aged)
+        out = _simulate_numba(inputs, seed, start, multipliers, levels, into, aged, enrolment)
     elif backend == CONDITIONAL_MEAN:
         # each path's expected path given its systematic drivers (a tilt's pilot)
         out = mean_paths(inputs, multipliers, levels, paths, arrivals,
-                         aged if keep_aged_out else None)
+                         aged if keep_aged_out else None, enrolment=enrolment)
     else:
         out = _simulate_reference(inputs, seed, paths, multipliers, levels, arrivals,
-                                  aged if keep_aged_out else None)
+                                  aged if keep_aged_out else None, enrolment)
     # each path's likelihood ratio (1 without a [tail] tilt): engine.model.tilt
     claim_stats = out.pop(CLAIM_STATS_KEY)
     if inputs.claims_tilted:
@@ -109,15 +124,16 @@ def with_moves(out: dict[str, np.ndarray], arrivals: np.ndarray | None,
 
 def _simulate_reference(inputs: ModelInputs, seed: int, paths: np.ndarray,
                         multipliers: np.ndarray, levels: np.ndarray,
-                        arrivals: np.ndarray | None, aged: np.ndarray | None
-                        ) -> dict[str, np.ndarray]:
+                        arrivals: np.ndarray | None, aged: np.ndarray | None,
+                        enrolment: Enrolment | None) -> dict[str, np.ndarray]:
     """The numpy reference over the chunk's paths (the same draws as the kernel)."""
     out = empty_outputs(len(paths), inputs.quarters)
     state = reference.initial_state(inputs, len(paths))
     draws = reference.KeyedDraws(seed)
     for t in range(inputs.quarters):
         moves = {"in": None if arrivals is None else arrivals[:, t],
-                 "out": None if aged is None else aged[:, t]}
+                 "out": None if aged is None else aged[:, t],
+                 "enrolment": None if enrolment is None else enrolment.at(t)}
         reference.step_quarter(inputs, state, t, draws, paths, multipliers[:, t],
                                levels[:, t], out, moves=moves)
     out[CLAIM_STATS_KEY] = state.claim_stats
@@ -125,8 +141,8 @@ def _simulate_reference(inputs: ModelInputs, seed: int, paths: np.ndarray,
 
 
 def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.ndarray,
-                    levels: np.ndarray, arrivals: np.ndarray, aged_cells: np.ndarray
-                    ) -> dict[str, np.ndarray]:
+                    levels: np.ndarray, arrivals: np.ndarray, aged_cells: np.ndarray,
+                    enrolment: Enrolment | None) -> dict[str, np.ndarray]:
     """The numba kernel on ``numba.get_num_threads()`` threads: the chunk's rows are cut
     into blocks that the threads take in turn (the kernel releases the GIL); each thread
     has its own state and scratch arrays."""
@@ -137,10 +153,15 @@ def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.
 
     count, T = multipliers.shape
     out = records.outputs_of(count, T)
+    none = np.zeros((0, 0))
     fixed = (start, records.params_of(inputs), records.tables_of(inputs),
              records.keys_of(inputs, seed),
              records.Drivers(np.ascontiguousarray(multipliers), np.ascontiguousarray(levels),
-                             arrivals, aged_cells))
+                             arrivals, aged_cells,
+                             none if enrolment is None else
+                             np.ascontiguousarray(enrolment.source_joins, dtype=np.float64),
+                             none if enrolment is None else
+                             np.ascontiguousarray(enrolment.source_leave_q, dtype=np.float64)))
     threads = min(numba.get_num_threads(), count)
     if threads <= 1:
         simulate_paths_serial(0, count, *fixed, *records.work_of(inputs), out)

@@ -48,7 +48,7 @@ CANDIDATES = (
               "judgement: the joining deposit (9 yuan) to about three months of an "
               "adult's cost"),
     Candidate("plans.children.enrolled_with.per_joiner",
-              "children enrolled per person of the adult plan's market", 0.1, 0.4,
+              "children enrolled per adult who joins", 0.1, 0.4,
               "judgement against 0.40 children aged 1-17 per adult aged 18-50 (WPP 2019)"),
     Candidate("lapse.cost_elasticity", "how strongly lapses follow the cost", 0.4, 1.2,
               "judgement: half and one and a half times the file's 0.8"),

@@ -26,7 +26,7 @@ from tests.conftest import ROOT, SCENARIOS, constant_table, load, scenario_dict
 
 CONFIG = ROOT / "engine" / "config"
 PROVENANCE = ("file", "text", "base_dir", "swept", "plans", "age_out", "plan_index",
-              "plan_own_cells")
+              "plan_own_cells", "enrolled_with")
 
 
 def test_the_scenario_tables_are_exactly_the_schema_tables_in_order():
