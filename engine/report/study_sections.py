@@ -366,15 +366,18 @@ LIMITATIONS = (
     "(the sensitivity, where present, varies some of them).",
     "No figure is published on governance, licensing or supervision; those risks are "
     "described, not measured.",
-    "The plan mix rests on two judgements no figure before 2020 informs: the share of "
+    "The members rest on two judgements no figure before 2020 informs: the share of "
     "pre-paid members who top up when asked (a tenth who do not, each time, is what makes "
-    "the adults' and seniors' plans shrink while the children's grows) and the children "
-    "parents enrol. Children join by their own plan's word of mouth within a market of a "
-    "stated size, not with their parents quarter by quarter, and a parent who leaves does "
-    "not take the child out: so the children's share of members (more than four in five "
-    "by 2021) is an upper end. The sensitivity below shows both assumptions' effect; the "
-    "one figure by plan, 1.5 million adult sharers in March 2020, is a backtest the model "
-    "misses low.",
+    "the adults' and seniors' plans shrink after 2019) and the children parents enrol per "
+    "adult who joins. Children join with their parents quarter by quarter and leave at the "
+    "share of adults who left; a parent's choice is not followed family by family (a child "
+    "leaves at the adults' rate, not with a particular parent). The sensitivity below shows "
+    "both assumptions' effect; the one figure by plan, 1.5 million adult sharers in March "
+    "2020, is a backtest.",
+    "The shipped fit misses two of the six figures to 2019, each pulled one way: the members "
+    "of June 2016 (the model grows faster at first than the published 'about 500,000') and "
+    "the senior plan's 300 cases in 2017-18 (the model has more). A model meeting both would "
+    "need something no figure shows (a later senior plan, or fewer seniors joining).",
     "Payouts below the cap: the share of claims paid below it is fitted to one pair of "
     "figures (aid paid and cases to June 2016) and the levels' shape (10%-90% of the cap, "
     "equally likely) is a judgement. If the early low payouts came from a small pool "
