@@ -331,8 +331,7 @@ def gather_stage(stage, k, t, par, tab, st, scr, level_t, leave_q):
     The probabilities are written out here, one branch per decrement, with scalar rules
     only: a call per cell that passes the records counts references to each of their
     arrays (measured: six times slower). The draws are made by the caller
-    (:mod:`engine.kernel.path`), not here: the samplers' code is then compiled into one
-    function fewer (about a second of cold compile).
+    (:mod:`engine.kernel.path`): one function fewer compiles the samplers (about 1 s).
     """
     N = st.members
     S, A, Dn = N.shape
@@ -341,6 +340,7 @@ def gather_stage(stage, k, t, par, tab, st, scr, level_t, leave_q):
     durations = 1 if per_cell else Dn
     waiting = par.waiting_quarters
     _prepare_stage(stage, route, par, tab, st, scr, leave_q)
+    own_lapses = par.enrolled_per_joiner == 0.0
     hazard_scale = tab.hazard_factor[t]
     # the claim-count tilt (engine.model.tilt): cells whose diagnoses are claims
     tilting = _tilting(route, t, par)
@@ -376,12 +376,10 @@ def gather_stage(stage, k, t, par, tab, st, scr, level_t, leave_q):
                     p = par.mild_share
                 elif stage == STAGE.payout_level:
                     p = tab.payout_level_p[k]
-                # lapses (the last branch: a new decrement's probability goes above)
-                elif par.enrolled_per_joiner > 0.0:
-                    p = scr.lapse_q[s, d]
-                elif d == 0:
+                # lapses, the last branch (an enrolled plan's: all in scr.lapse_q)
+                elif d == 0 and own_lapses:
                     p = joiners_lapse(tab.lapse_fixed_q[0], tab.lapse_cost_q[0])
-                elif charges_by_cell(par.sharing_rule):
+                elif own_lapses and charges_by_cell(par.sharing_rule):
                     p = lapse_probability(tab.lapse_fixed_q[d], tab.lapse_cost_q[d],
                                           scr.lapse_ratio_cells[s, a])
                 else:

@@ -43,6 +43,9 @@ def aid_due(t, i, par, st, scr, out, severe_yuan, benefit_factor_t, pattern):
             claims += scr.claims_cells[s, a]
     mild = out.ints[INT.mild_claims, i, t]
     aid = (severe_yuan + float(mild) * par.mild_yuan) * benefit_factor_t
+    if aid < 0.0:
+        # fractions of a yuan: a level rounded to 0 less the full amount can leave −1e−18
+        aid = 0.0
     due = fall_due(aid, st.pending_aid, pattern)
     out.ints[INT.claims, i, t] = claims
     out.floats[FLT.aid, i, t] = aid

@@ -36,8 +36,9 @@ mixing multiplier ``G[p, t]`` are drawn for the whole path before it starts.
    ``Binomial(N, ℓ)``. A plan enrolled by another (children by their parents,
    :mod:`engine.config.platform`) lapses at ``f^k_t``, the share of the enrolling plan's
    members who lapsed or were suspended this quarter, at every duration, and joins
-   ``Poisson(r J^k_t)`` in step 1 in place of its own growth. The anti-selection factor reported is the pool's incidence multiplier
-   ``Σ N_r m_k(r) / Σ N_r`` after the lapses (1 = the population's mix).
+   ``Poisson(r J^k_t)`` in step 1 in place of its own growth. The anti-selection factor
+   reported is the pool's incidence multiplier ``Σ N_r m_k(r) / Σ N_r`` after the lapses
+   (1 = the population's mix).
 5. **Sharers** are counted now (after lapses, before ageing): all members, or those at
    ``d ≥ waiting`` (``sharers = "eligible"``), per (sex, age-quarter).
 6. **Cost sharing and reserve** (:mod:`engine.model.sharing`), for the sharers counted in 5: ``A``
@@ -225,6 +226,8 @@ def _aid(inputs, state, t, claims, mild, below_cap, col) -> None:
     for level in below_cap:
         severe_yuan = severe_yuan + np.cumsum(level.reshape(n_paths, -1), axis=1)[:, -1]
     aid = (severe_yuan + mild.sum(axis=(1, 2)) * inputs.mild_yuan) * inputs.benefit_factor[t]
+    # fractions of a yuan: a level rounded to 0 less the full amount can leave −1e−18
+    aid = np.where(aid < 0.0, 0.0, aid)
     col["claims"] = claims.sum(axis=(1, 2))
     col["aid"] = aid
     col["aid_reported"], col["claims_reported"] = report_claims(inputs, state, aid, col["claims"])

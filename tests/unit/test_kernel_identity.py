@@ -83,3 +83,25 @@ def test_thread_count_does_not_change_results(tmp_path):
     finally:
         numba.set_num_threads(before)
     assert_same(one, many)
+
+
+def test_engines_agree_and_aid_is_not_negative_with_amounts_below_a_yuan():
+    # Found by the random scenarios: a payout level rounds to 0 yuan while the full amount
+    # is 0.0139, so "full amount plus (level − full amount)" left −1.7e−18 yuan of aid, a
+    # negative cost per member, and the reference's power of it failed.
+    raw = {"scenario": {"name": "h", "start": "2019Q3", "quarters": 2, "paths": 3, "seed": 0},
+           "population": {"initial_members": 216, "age_min": 65, "age_max": 67},
+           "growth": {"model": "fixed", "series": [0.0, 0.0]},
+           "incidence": {"selection": [2.0]},
+           "mortality": {"multiplier": 0.0},
+           "lapse": {"base_quarterly": 0.0, "cost_elasticity": 0.5, "reference_cost": 1.0,
+                     "cost_window_quarters": 1},
+           "benefits": {"amount_by_age": [[65, 65, 0.0], [66, 67, 0.01387612882307075]],
+                        "mild_share": 0.0,
+                        "payout_levels": [{"share_of_cap": 1.0, "probability": 0.5},
+                                          {"share_of_cap": 1.0, "probability": 0.5}]},
+           "sharing": {"fee_rate": 0.0}}
+    inputs = build_inputs(scenario_set_from_dict(raw, "<h>", "", Path(".")).base)
+    a = simulate_paths(inputs, 0, 0, 3, backend="numba")
+    assert_same(a, simulate_paths(inputs, 0, 0, 3, backend="numpy"))
+    assert a["claims"].sum() > 0 and np.all(a["aid"] >= 0) and np.all(a["cost_per_member"] >= 0)
