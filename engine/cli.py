@@ -115,6 +115,17 @@ def _compare_arguments(comp: argparse.ArgumentParser) -> None:
                       "(default: next to the results, RESULTS_compare/)")
 
 
+def _sensitivity_arguments(sens: argparse.ArgumentParser) -> None:
+    from engine.analysis.sensitivity import OUTPUTS
+
+    sens.add_argument("results")
+    sens.add_argument("--output", action="append", metavar="NAME",
+                      help=f"a risk measure (repeat for several; default all: "
+                      f"{', '.join(OUTPUTS)})")
+    sens.add_argument("--out", help="folder for the indices' CSV, JSON and charts "
+                      "(default: next to the results, RESULTS_sensitivity/)")
+
+
 def _report_arguments(rep: argparse.ArgumentParser) -> None:
     rep.add_argument("results")
     rep.add_argument("--out", required=True, help="HTML file to write")
@@ -159,6 +170,8 @@ SUBCOMMANDS = (
     ("summary", "summarise a results file", _summary_arguments),
     ("calibrate", "fit a scenario to published figures", _calibrate_arguments),
     ("compare", "compare the scenarios of a results file", _compare_arguments),
+    ("sensitivity", "which swept assumption moves each risk measure: Sobol or "
+     "moment-independent indices with 95 % intervals", _sensitivity_arguments),
     ("report", "one self-contained HTML page of a results file", _report_arguments),
     ("fairness", "contributions against benefits by age and sex", _fairness_arguments),
     ("disclose", "published figures against a run, reserve adequacy and the quarterly "
@@ -322,6 +335,29 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_sensitivity(args) -> int:
+    from engine.analysis.sensitivity import OUTPUTS, SensitivityError, indices
+    from engine.report.sensitivity_files import format_indices, write_sensitivity
+    from engine.store import open_results
+
+    out = Path(args.out) if args.out else Path(args.results).with_name(
+        Path(args.results).stem + "_sensitivity")
+    if out.exists() and not out.is_dir():
+        raise ResultsError.one(str(out), "--out", "is a file, not a folder", str(out))
+    ds = open_results(args.results)
+    try:
+        results = indices(ds, args.output or list(OUTPUTS))
+        print(provenance(ds))
+    except SensitivityError as exc:
+        raise ResultsError.one(args.results, exc.key, exc.what, exc.got) from None
+    finally:
+        ds.close()
+    print(format_indices(results))
+    written = write_sensitivity(results, out)
+    print(f"\nwrote {len(written)} files to {out}/")
+    return 0
+
+
 def cmd_report(args) -> int:
     from engine.report.html import write_report
     from engine.store import check_output_path, open_results
@@ -408,6 +444,7 @@ def cmd_fairness(args) -> int:
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "summary": cmd_summary,
             "plot": cmd_plot, "calibrate": cmd_calibrate, "compare": cmd_compare,
+            "sensitivity": cmd_sensitivity,
             "report": cmd_report, "fairness": cmd_fairness, "disclose": cmd_disclose,
             "study": cmd_study}
 

@@ -203,6 +203,8 @@ class ResultsWriter:
             "scenario_description": base.scenario.description,
             "swept_keys": ",".join(scenario_set.swept_keys),
             "sweep_method": scenario_set.method,
+            "sweep_samples": np.int64(scenario_set.samples),
+            "sweep_second_order": np.int8(scenario_set.second_order),
             "seed": np.uint64(seed),
             "paths": np.int64(self.n_paths),
             "chunk_paths": np.int64(self.chunk_paths),

@@ -132,7 +132,7 @@ def _scenario_figures(ds, scenarios, idx: list[int], labels: list[str],
            for var in QUANTILE_VARIABLES},
         "mean": {var: [float(x) for x in W.column_means(data[var], w)]
                  for var in SUMMARY_VARIABLES if var != "solvency_gap"},
-        "platform_value": _platform_value(ds, scenarios, idx, clusters, w),
+        "platform_value": platform_value_figures(ds, scenarios, idx, clusters, w),
         "market_share_by_year": _market_share(ds, scenarios, idx, labels, w),
         "risk": risk_measures(data, labels, clusters, w),
     }
@@ -168,7 +168,7 @@ def _ruin_figures(data: dict[str, np.ndarray], clusters: np.ndarray | None,
     }
 
 
-def _platform_value(ds, scenarios, idx: list[int], clusters: np.ndarray | None,
+def platform_value_figures(ds, scenarios, idx: list[int], clusters: np.ndarray | None,
                     w: np.ndarray | None) -> dict:
     """The platform's value (:func:`engine.analysis.economics.platform_value`) of the paths
     of scenarios ``idx``: mean, its s.e., quantiles and the rule that funds a gap."""

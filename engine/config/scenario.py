@@ -150,6 +150,8 @@ class ScenarioSet:
     swept_keys: tuple[str, ...]
     method: str = "none"
     streams: str = "common"
+    samples: int = 0                # latin, sobol: [sweep] samples (0: none)
+    second_order: bool = False      # sobol: the design holds second-order indices
 
     @property
     def base(self) -> Scenario:
@@ -202,7 +204,7 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
         overridden = with_overrides(raw, swept)
         sub = Problems(file)
         member_of = replace(origin, swept=swept,
-                            label=str(index) if method in ("zip", "latin") else None)
+                            label=str(index) if method in ("zip", "latin", "sobol") else None)
         member = _with_plans(_parse(overridden, member_of, sub), overridden, plans, options,
                              sub, member_of)
         for p in sub.items:
@@ -214,7 +216,8 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
                             p.got, p.has_got))
         members.append(member)
     problems.raise_if_any()
-    return ScenarioSet(file, text, tuple(members), tuple(keys), method, streams)
+    return ScenarioSet(file, text, tuple(members), tuple(keys), method, streams,
+                       int(sweep.get("samples") or 0), bool(sweep.get("second_order", False)))
 
 
 @dataclass(frozen=True)

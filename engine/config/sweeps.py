@@ -1,7 +1,9 @@
 """A scenario file's ``[sweep]``: dotted keys → values, expanded to one set of values each.
 
 ``method = "grid"`` (the default) takes the Cartesian product of the lists, ``"zip"`` the
-i-th values of all lists, ``"latin"`` ``samples`` Latin hypercube draws (:func:`_latin`).
+i-th values of all lists, ``"latin"`` ``samples`` Latin hypercube draws (:func:`_latin`),
+``"sobol"`` Saltelli's design for Sobol indices from a scrambled Sobol sequence
+(:func:`_sobol`; ``samples = N``, a power of 2, and ``second_order``).
 ``streams = "common"`` (the default) gives all members the base seed, ``"independent"``
 each its own (DESIGN §2). Each member is the base document with its values over it
 (:func:`with_overrides`), named ``NAME[key=value,...]`` (:func:`member_label`).
@@ -22,7 +24,8 @@ from engine.errors import Problems
 
 SWEEP_LIMIT = 1_000          # scenarios in one set without --force
 SWEEP_HARD_LIMIT = 100_000   # with --force
-SWEEP_METHODS = ("grid", "zip", "latin")
+SWEEP_METHODS = ("grid", "zip", "latin", "sobol")
+RANGED = ("latin", "sobol")                 # methods whose keys may be {low, high} ranges
 SWEEP_STREAMS = ("common", "independent")   # DESIGN §2
 
 
@@ -92,28 +95,48 @@ def _sweep_values(sweep: Any, problems: Problems, seed: int, force: bool
     sweep = dict(sweep)
     method = sweep.pop("method", "grid")
     samples = sweep.pop("samples", None)
+    second_order = sweep.pop("second_order", None)
     if method not in SWEEP_METHODS:
         problems.add("sweep.method", f"must be one of {', '.join(SWEEP_METHODS)}", method)
         return [], [], "none"
-    if method == "latin":
-        if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 1):
-            problems.add("sweep.samples", "must be an integer ≥ 1 with method = \"latin\"",
-                         samples)
-            return [], [], method
-    elif samples is not None:
-        problems.add("sweep.samples", "is only for method = \"latin\"", samples)
+    if not _sample_size_ok(method, samples, second_order, problems):
+        return [], [], method
     keys, values = _swept_keys(_flat(sweep), method, problems)
     if method == "zip" and len({len(v) for v in values}) > 1:
         problems.add("sweep", "with method = \"zip\" every list must have the same length",
                      {k: len(v) for k, v in zip(keys, values, strict=True)})
         return [], [], method
-    if not keys or not _size_allowed(values, method, samples, force, problems):
+    if not keys or not _size_allowed(values, method, samples, force, problems,
+                                     bool(second_order)):
         return [], [], method
     if method == "zip":
         return keys, list(zip(*values, strict=True)), method
     if method == "latin":
         return keys, _latin(values, samples, seed), method
+    if method == "sobol":
+        return keys, _sobol(values, samples, bool(second_order), seed), method
     return keys, list(itertools.product(*values)), method
+
+
+def _sample_size_ok(method: str, samples: Any, second_order: Any, problems: Problems) -> bool:
+    """``samples`` (an integer ≥ 1 for ``latin``, a power of 2 ≥ 2 for ``sobol``, absent
+    otherwise) and ``second_order`` (a boolean, only for ``sobol``)."""
+    whole = isinstance(samples, int) and not isinstance(samples, bool)
+    if method == "latin" and not (whole and samples >= 1):
+        problems.add("sweep.samples", "must be an integer ≥ 1 with method = \"latin\"", samples)
+        return False
+    if method == "sobol" and not (whole and samples >= 2 and samples & (samples - 1) == 0):
+        problems.add("sweep.samples", "must be a power of 2 (2, 4, 8, ...) with method = "
+                     "\"sobol\" (the Sobol sequence is balanced only then)", samples)
+        return False
+    if method not in RANGED and samples is not None:
+        problems.add("sweep.samples", "is only for method = \"latin\" or \"sobol\"", samples)
+        return False
+    if second_order is not None and (method != "sobol" or not isinstance(second_order, bool)):
+        problems.add("sweep.second_order", "must be true or false, and only with method = "
+                     "\"sobol\"", second_order)
+        return False
+    return True
 
 
 def _flat(sweep: dict) -> dict[str, Any]:
@@ -145,15 +168,19 @@ def _swept_keys(flat: dict[str, Any], method: str, problems: Problems
             problems.add(key, "scenario.* keys cannot be swept (the set shares one seed, "
                          "horizon and path count)", dotted)
             continue
-        if method == "latin" and isinstance(options, dict):
+        if method in RANGED and isinstance(options, dict):
             low, high = options.get("low"), options.get("high")
             if set(options) != {"low", "high"} or not (is_number(low) and is_number(high)) \
-                    or low > high:
-                problems.add(key, "a range must be {low = number, high = number} with low ≤ "
+                    or low >= high:
+                problems.add(key, "a range must be {low = number, high = number} with low < "
                              "high", options)
                 continue
             keys.append(dotted)
             values.append(("range", float(low), float(high), SCHEMA[table][name].kind))
+            continue
+        if method == "sobol":
+            problems.add(key, "method = \"sobol\" needs a range {low = number, high = "
+                         "number} for every key", options)
             continue
         if not isinstance(options, list) or not options:
             problems.add(key, "must be a non-empty list of values"
@@ -165,10 +192,11 @@ def _swept_keys(flat: dict[str, Any], method: str, problems: Problems
 
 
 def _size_allowed(values: list, method: str, samples: int | None, force: bool,
-                  problems: Problems) -> bool:
+                  problems: Problems, second_order: bool = False) -> bool:
     """Whether the set's size is within :data:`SWEEP_LIMIT` (:data:`SWEEP_HARD_LIMIT` with
     ``force``); a problem if not."""
-    size = {"zip": len(values[0]), "latin": samples}.get(method) or \
+    size = {"zip": len(values[0]), "latin": samples,
+            "sobol": sobol_size(samples, len(values), second_order)}.get(method) or \
         math.prod(len(v) for v in values)
     if size > SWEEP_LIMIT and not force:
         problems.add("sweep", f"expands to {size} scenarios, more than {SWEEP_LIMIT}: pass "
@@ -194,4 +222,36 @@ def _latin(values: list, samples: int, seed: int) -> list[tuple]:
         else:
             x = [spec[min(len(spec) - 1, int(v * len(spec)))] for v in u]
         columns.append(x)
+    return list(zip(*columns, strict=True))
+
+
+def sobol_size(samples: int | None, n_keys: int, second_order: bool) -> int:
+    """Scenarios of Saltelli's design: ``N (D + 2)``, or ``N (2D + 2)`` with second order."""
+    return (samples or 0) * ((2 if second_order else 1) * n_keys + 2)
+
+
+def sobol_seed(seed: int) -> int:
+    """The scrambling seed of a file's Sobol sequence, derived from the scenario seed (the
+    same file always gives the same set)."""
+    return int(np.random.SeedSequence([seed, 0x50B0]).generate_state(1)[0])
+
+
+def _sobol(values: list, samples: int, second_order: bool, seed: int) -> list[tuple]:
+    """Saltelli's design (``SALib.sample.sobol``, scrambled with :func:`sobol_seed`) over
+    the keys' ranges, rows in SALib's order (``SALib.analyze.sobol`` reads them so);
+    integer keys take ``⌊low + u (high − low + 1)⌋`` of the point's share ``u`` of the
+    range, as :func:`_latin` does."""
+    from SALib.sample import sobol
+
+    problem = {"num_vars": len(values), "names": [f"x{j}" for j in range(len(values))],
+               "bounds": [[0.0, 1.0]] * len(values)}
+    u = sobol.sample(problem, samples, calc_second_order=second_order, scramble=True,
+                     seed=sobol_seed(seed))
+    columns = []
+    for j, (_, low, high, kind) in enumerate(values):
+        if kind == "int":
+            columns.append([int(min(high, math.floor(low + v * (high - low + 1))))
+                            for v in u[:, j]])
+        else:
+            columns.append([float(low + v * (high - low)) for v in u[:, j]])
     return list(zip(*columns, strict=True))

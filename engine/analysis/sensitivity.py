@@ -1,0 +1,218 @@
+"""Global sensitivity of a scenario set's risk measures to its swept assumptions.
+
+Each scenario of a set is one point of its assumptions ``x`` (the swept values) and gives
+one value ``y(x)`` of each risk measure (:data:`OUTPUTS`), estimated from its paths with a
+Monte Carlo standard error. The indices split the variance of ``y`` across the set by
+assumption:
+
+* a Sobol set (``[sweep] method = "sobol"``, Saltelli's design): first-order indices
+  ``S1_i = V(E[y | x_i]) / V(y)`` (the share of the variance that ``x_i`` alone explains),
+  total indices ``ST_i = E[V(y | x_~i)] / V(y)`` (the share that ``x_i`` takes part in,
+  interactions included) and, when sampled, second-order ``S2_ij``; Jansen's and Saltelli's
+  estimators of ``SALib.analyze.sobol``, with 95 % bootstrap intervals;
+* any other set (Latin, grid, random): the given-data estimators of
+  ``SALib.analyze.delta``, Borgonovo's moment-independent ``δ_i`` and the first-order
+  ``S1_i``, with 95 % bootstrap intervals.
+
+Noise. ``y`` is itself an estimate: its Monte Carlo variance within a scenario, averaged
+over the set, ``σ²_MC = mean(s.e.²)``, is part of ``V(y)`` that no assumption explains. The
+share ``σ²_MC / V(y)`` is reported with every output, and an index whose interval lies
+within ``[0, σ²_MC / V(y)]`` is marked as indistinguishable from that noise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.analysis import weighted as W
+from engine.analysis.summary import (
+    path_weights,
+    platform_value_figures,
+    risk_measures,
+    scenarios_of,
+)
+
+OUTPUTS = {
+    "ruin_probability": "probability of a solvency gap by the horizon",
+    "capital_995": "capital at 99.5 %, first projection year (yuan)",
+    "capital_995_worst_year": "capital at 99.5 %, worst projection year (yuan)",
+    "cost_per_member_year_mean": "cost per member per year, mean over years and paths (yuan)",
+    "members_at_horizon_mean": "members at the horizon, mean over paths (persons)",
+    "platform_value_mean": "platform value, mean over paths (yuan at the start)",
+}
+CONFIDENCE = 0.95
+RESAMPLES = 1000            # bootstrap resamples of a Sobol set's intervals
+DELTA_RESAMPLES = 100       # and of the given-data ones (each resample re-estimates densities)
+BOOTSTRAP_SEED = 20240519   # fixed: the same file always gives the same intervals
+
+
+class SensitivityError(ValueError):
+    """A results file or request the indices cannot be computed for: the key or option,
+    what is wrong and the value (one line, exit 2)."""
+
+    def __init__(self, key: str, what: str, got: object):
+        super().__init__(f"{key}: {what} (got {got})")
+        self.key, self.what, self.got = key, what, got
+
+
+@dataclass
+class OutputIndices:
+    """One output's indices: ``rows`` of ``{key, index, value, low, high, noise}``."""
+
+    output: str
+    label: str
+    variance: float                      # V(y) across the scenarios
+    noise_share: float                   # mean(s.e.²) / V(y)
+    rows: list[dict] = field(default_factory=list)
+    note: str = ""
+
+
+def check_request(ds, outputs: list[str]) -> None:
+    """Raise :class:`SensitivityError` for a set the indices need more of, or an unknown
+    output: a single scenario, no swept key, a key with one value, a Sobol set cut short."""
+    unknown = [o for o in outputs if o not in OUTPUTS]
+    if unknown:
+        raise SensitivityError("--output", f"unknown (one of {', '.join(OUTPUTS)})",
+                               unknown[0])
+    keys = swept_keys(ds)
+    n = int(ds.sizes["scenario"])
+    if n < 2 or not keys:
+        raise SensitivityError("scenario", "the indices need a [sweep] of at least two "
+                               "scenarios over at least one key", f"{n} scenario(s)")
+    for key in keys:
+        values = _numeric(ds, key)
+        if values is None:
+            raise SensitivityError(key, "a swept key must be a number in every scenario",
+                                   ds[key].values[0])
+        if np.unique(values).size < 2:
+            raise SensitivityError(key, "takes a single value: it cannot move any output",
+                                   values[0])
+    d = design(ds)
+    if d["method"] == "sobol":
+        expected = d["samples"] * ((2 if d["second_order"] else 1) * len(keys) + 2)
+        if n != expected:
+            raise SensitivityError("sweep_samples", f"a Sobol set of {d['samples']} samples "
+                                   f"over {len(keys)} keys has {expected} scenarios", n)
+
+
+def swept_keys(ds) -> list[str]:
+    return [k for k in str(ds.attrs.get("swept_keys", "")).split(",") if k]
+
+
+def design(ds) -> dict:
+    """How the set was sampled: ``method``, ``samples``, ``second_order`` (root attributes;
+    files from before them read as their method with no Sobol design)."""
+    return {"method": str(ds.attrs.get("sweep_method", "none")),
+            "samples": int(ds.attrs.get("sweep_samples", 0)),
+            "second_order": bool(int(ds.attrs.get("sweep_second_order", 0)))}
+
+
+def _numeric(ds, key: str) -> np.ndarray | None:
+    values = np.asarray(ds[key].values)
+    if values.dtype.kind not in "iuf":
+        return None
+    return values.astype(float)
+
+
+def output_values(ds, output: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each scenario's estimate of ``output`` and its Monte Carlo standard error, ``(S,)``
+    each (weighted estimators where the paths carry likelihood ratios)."""
+    S = int(ds.sizes["scenario"])
+    weights = [path_weights(ds, [i]) for i in range(S)]
+    if output in ("capital_995", "capital_995_worst_year"):
+        return _capital(ds, output, weights)
+    if output == "platform_value_mean":
+        scenarios = scenarios_of(ds)
+        rows = [platform_value_figures(ds, scenarios, [i], None, weights[i])
+                for i in range(S)]
+        return (np.array([r["mean"] for r in rows]), np.array([r["mean_se"] for r in rows]))
+    if output == "ruin_probability":
+        per_path = np.any(ds["solvency_gap"].values > 0, axis=2).astype(float)
+    elif output == "members_at_horizon_mean":
+        per_path = ds["members"].values[:, :, -1].astype(float)
+    else:
+        labels = [str(q) for q in ds["quarter"].values]
+        cost = ds["cost_per_member"].values
+        years: dict[str, list[int]] = {}
+        for t, label in enumerate(labels):
+            years.setdefault(label[:4], []).append(t)
+        per_path = np.stack([cost[:, :, idx].sum(axis=2) for idx in years.values()],
+                            axis=2).mean(axis=2)
+    return (np.array([W.mean(per_path[i], weights[i]) for i in range(S)]),
+            np.array([W.mean_standard_error(per_path[i], weights[i]) for i in range(S)]))
+
+
+def _capital(ds, output: str, weights: list) -> tuple[np.ndarray, np.ndarray]:
+    labels = [str(q) for q in ds["quarter"].values]
+    values, errors = [], []
+    for i in range(int(ds.sizes["scenario"])):
+        data = {v: ds[v].values[i] for v in ("members", "shortfall", "solvency_gap",
+                                              "cost_per_member")}
+        years = risk_measures(data, labels, None, weights[i])["shortfall_one_year"]
+        if output == "capital_995":
+            best = years["year 1"]["var_995"]
+        else:
+            best = max((y["var_995"] for y in years.values()), key=lambda v: v["value"])
+        values.append(best["value"])
+        errors.append(best["se"])
+    return np.array(values, dtype=float), np.array(errors, dtype=float)
+
+
+def indices(ds, outputs: list[str]) -> list[OutputIndices]:
+    """The indices of every requested output (module docstring)."""
+    check_request(ds, outputs)
+    keys = swept_keys(ds)
+    X = np.column_stack([_numeric(ds, k) for k in keys])
+    problem = {"num_vars": len(keys), "names": keys,
+               "bounds": [[float(X[:, j].min()), float(X[:, j].max())]
+                          for j in range(len(keys))]}
+    d = design(ds)
+    out = []
+    for output in outputs:
+        y, se = output_values(ds, output)
+        out.append(_indices_of(problem, X, y, se, d, output))
+    return out
+
+
+def _indices_of(problem, X, y, se, d, output) -> OutputIndices:
+    variance = float(np.var(y, ddof=1))
+    noise = float(np.mean(np.square(se))) / variance if variance > 0 else math.nan
+    result = OutputIndices(output, OUTPUTS[output], variance, noise)
+    if not np.all(np.isfinite(y)) or variance <= 0:
+        result.note = ("the output does not vary across the scenarios: no assumption moves "
+                       "it" if variance <= 0 else "the output is not finite in every "
+                       "scenario")
+        return result
+    if d["method"] == "sobol":
+        from SALib.analyze import sobol
+        r = sobol.analyze(problem, y, calc_second_order=d["second_order"],
+                          num_resamples=RESAMPLES, conf_level=CONFIDENCE, seed=BOOTSTRAP_SEED)
+        kinds = (("S1", "S1", "S1_conf"), ("ST", "ST", "ST_conf"))
+    else:
+        from SALib.analyze import delta
+        r = delta.analyze(problem, X, y, num_resamples=DELTA_RESAMPLES, conf_level=CONFIDENCE,
+                          seed=BOOTSTRAP_SEED)
+        # SALib ≥ 1.5 names Borgonovo's estimator delta_raw (beside two bias corrections)
+        raw = "delta_raw" if "delta_raw" in r else "delta"
+        kinds = (("delta", raw, raw + "_conf"), ("S1", "S1", "S1_conf"))
+    for j, key in enumerate(problem["names"]):
+        for kind, value_key, conf_key in kinds:
+            result.rows.append(_row(key, kind, float(r[value_key][j]),
+                                    float(r[conf_key][j]), noise))
+    if d["method"] == "sobol" and d["second_order"]:
+        names = problem["names"]
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                result.rows.append(_row(f"{names[a]} × {names[b]}", "S2",
+                                        float(r["S2"][a, b]), float(r["S2_conf"][a, b]),
+                                        noise))
+    return result
+
+
+def _row(key: str, kind: str, value: float, half_width: float, noise: float) -> dict:
+    low, high = value - half_width, value + half_width
+    return {"key": key, "index": kind, "value": value, "low": low, "high": high,
+            "within_noise": bool(math.isfinite(noise) and high <= noise)}
