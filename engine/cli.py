@@ -113,6 +113,11 @@ def _compare_arguments(comp: argparse.ArgumentParser) -> None:
     comp.add_argument("results")
     comp.add_argument("--out", help="folder for the tables and figures "
                       "(default: next to the results, RESULTS_compare/)")
+    comp.add_argument("--format", default="csv,md", help="tables to write, comma-separated: "
+                      "csv, md, parquet, xlsx (default csv,md)")
+    comp.add_argument("--charts", choices=("set", "all"), help="set: figures of the set "
+                      "as a whole; all: also every scenario's own (default: all up to 20 "
+                      "scenarios, set beyond)")
 
 
 def _sensitivity_arguments(sens: argparse.ArgumentParser) -> None:
@@ -313,10 +318,16 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from engine.analysis.compare import compare, effects_table, markdown_table
+    from engine.analysis.compare import compare, effects_table
+    from engine.report.compare_tables import FORMATS, console_table
     from engine.report.comparison import write_comparison
     from engine.store import open_results
 
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ResultsError.one(args.results, "--format", f"each of {', '.join(FORMATS)}",
+                               args.format)
     out = Path(args.out) if args.out else Path(args.results).with_name(
         Path(args.results).stem + "_compare")
     if out.exists() and not out.is_dir():
@@ -324,15 +335,34 @@ def cmd_compare(args) -> int:
     ds = open_results(args.results)
     try:
         comparison = compare(ds)
-        written = write_comparison(comparison, ds, out)
+        written = write_comparison(comparison, ds, out, formats, args.charts,
+                                   _set_indices(ds, comparison))
         print(provenance(ds))
     finally:
         ds.close()
-    print(markdown_table(comparison))
+    print(console_table(comparison))
     if comparison.swept_keys:
         print(effects_table(comparison))
     print(f"\nwrote {len(written)} files to {out}/")
     return 0
+
+
+def _set_indices(ds, comparison) -> list:
+    """Sensitivity indices of the effect metrics for a set whose swept keys are numbers
+    (none where the indices cannot be computed: one scenario, a key of one value)."""
+    import numpy as np
+
+    from engine.analysis.compare import EFFECT_METRICS
+    from engine.analysis.sensitivity import SensitivityError, indices
+
+    rows = comparison.rows
+    values = {"capital_995_worst_year": (
+        np.array([r["capital_995_worst_year"] for r in rows], dtype=float),
+        np.array([r["capital_995_worst_year_se"] for r in rows], dtype=float))}
+    try:
+        return indices(ds, [m for m, _ in EFFECT_METRICS], values, with_delta=False)
+    except SensitivityError:
+        return []
 
 
 def cmd_sensitivity(args) -> int:

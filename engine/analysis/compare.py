@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.analysis import weighted as W
-from engine.analysis.summary import path_weights, summarize
+from engine.analysis.summary import format_amount, path_weights, summarize
 
 COLUMNS = (
     ("ruin_probability", "ruin probability"),
@@ -43,6 +43,10 @@ COLUMNS = (
 EFFECT_METRICS = (("capital_995_worst_year", "capital at 99.5 %, worst year (yuan)"),
                   ("cost_per_member_year_mean", "cost per member per year (yuan)"))
 MAX_GROUPS = 5
+# the risk measures whose spread across a set's scenarios is shown (columns of COLUMNS)
+SET_METRICS = ("ruin_probability", "capital_995", "capital_995_worst_year",
+               "cost_per_member_year_mean", "members_at_horizon_median", "platform_value_mean")
+EXTREMES = 5             # best and worst scenarios drawn beside the base
 
 
 @dataclass
@@ -148,7 +152,7 @@ def _effect(rows: list[dict], key: str, metric: str) -> dict:
         edges = W.quantile(np.array(values, dtype=float), np.linspace(0, 1, MAX_GROUPS + 1))
         group_of = [int(min(MAX_GROUPS - 1, np.searchsorted(edges, v, side="right") - 1))
                     for v in values]
-        labels = [f"{edges[g]:.3g}–{edges[g + 1]:.3g}" for g in range(MAX_GROUPS)]
+        labels = [f"{plain(edges[g])}–{plain(edges[g + 1])}" for g in range(MAX_GROUPS)]
     else:
         group_of = [distinct.index(v) for v in values]
         labels = [_short_label(v) for v in distinct]
@@ -175,6 +179,27 @@ def _fmt(value) -> str:
     return str(value)
 
 
+PROBABILITY_COLUMNS = ("ruin_probability", "ruin_probability_se", "ruin_probability_diff",
+                       "ruin_probability_diff_se")
+
+
+def plain(value, column: str = "") -> str:
+    """A table cell for people, never in scientific notation: probabilities as percentages,
+    amounts as :func:`engine.analysis.summary.format_amount` writes them (4.6 million,
+    78,900), other numbers with four significant digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        return str(value)
+    x = float(value)
+    if not np.isfinite(x):
+        return "–"
+    if column in PROBABILITY_COLUMNS:
+        return np.format_float_positional(100 * x, precision=3, fractional=False,
+                                          trim="-") + " %"
+    if column in dict(COLUMNS) and abs(x) >= 1:
+        return format_amount(x, words=True)
+    return np.format_float_positional(x, precision=4, fractional=False, trim="-")
+
+
 def write_tables(comparison: Comparison, out_dir: Path) -> tuple[Path, Path]:
     """``compare.csv`` and ``compare.md`` in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -195,7 +220,7 @@ def markdown_table(comparison: Comparison) -> str:
     keys = ["scenario", *comparison.swept_keys, *(c for c, _ in COLUMNS)]
     lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for row in comparison.rows:
-        lines.append("| " + " | ".join(_fmt(row[k]) for k in keys) + " |")
+        lines.append("| " + " | ".join(plain(row[k], k) for k in keys) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -205,7 +230,29 @@ def effects_table(comparison: Comparison) -> str:
         lines.append(f"effect on {label} (mean by value of each swept key):")
         ranked = sorted(comparison.effects[metric].items(), key=lambda kv: -kv[1]["range"])
         for key, eff in ranked:
-            groups = ", ".join(f"{g}: {v:.4g}" for g, v in eff["groups"].items())
-            lines.append(f"  {key}: range {eff['range']:.4g}  ({groups})")
+            groups = ", ".join(f"{g}: {plain(v, metric)}" for g, v in eff["groups"].items())
+            lines.append(f"  {key}: range {plain(eff['range'], metric)}  ({groups})")
     return "\n".join(lines)
 
+
+
+def spread(comparison: Comparison) -> dict[str, dict]:
+    """Per risk measure of :data:`SET_METRICS`, its spread across the scenarios: minimum,
+    quartiles and maximum, and the scenarios at each end."""
+    out = {}
+    for metric in SET_METRICS:
+        values = np.array([r[metric] for r in comparison.rows], dtype=float)
+        q = W.quantile(values[np.isfinite(values)], [0.0, 0.25, 0.5, 0.75, 1.0])
+        out[metric] = {"min": q[0], "q25": q[1], "median": q[2], "q75": q[3], "max": q[4],
+                       "lowest": comparison.rows[int(np.nanargmin(values))]["scenario"],
+                       "highest": comparison.rows[int(np.nanargmax(values))]["scenario"]}
+    return out
+
+
+def extremes(comparison: Comparison, metric: str = "cost_per_member_year_mean",
+             n: int = EXTREMES) -> tuple[list[int], list[int]]:
+    """The ``n`` scenarios with the lowest and the highest ``metric`` (indices, the base
+    scenario, index 0, left out of both)."""
+    values = np.array([r[metric] for r in comparison.rows[1:]], dtype=float)
+    order = list(np.argsort(values, kind="stable") + 1)
+    return order[:n], order[::-1][:n]

@@ -161,8 +161,12 @@ def _capital(ds, output: str, weights: list) -> tuple[np.ndarray, np.ndarray]:
     return np.array(values, dtype=float), np.array(errors, dtype=float)
 
 
-def indices(ds, outputs: list[str]) -> list[OutputIndices]:
-    """The indices of every requested output (module docstring)."""
+def indices(ds, outputs: list[str], values: dict | None = None, with_delta: bool = True
+            ) -> list[OutputIndices]:
+    """The indices of every requested output (module docstring); ``values`` may give an
+    output's per-scenario estimates and standard errors already computed (``compare``);
+    ``with_delta=False`` leaves out δ of a given-data set (its density estimates are nearly
+    all of the time: ``compare`` shows S1 alone)."""
     check_request(ds, outputs)
     keys = swept_keys(ds)
     X = np.column_stack([_numeric(ds, k) for k in keys])
@@ -172,12 +176,12 @@ def indices(ds, outputs: list[str]) -> list[OutputIndices]:
     d = design(ds)
     out = []
     for output in outputs:
-        y, se = output_values(ds, output)
-        out.append(_indices_of(problem, X, y, se, d, output))
+        y, se = (values or {}).get(output) or output_values(ds, output)
+        out.append(_indices_of(problem, X, y, se, d, output, with_delta))
     return out
 
 
-def _indices_of(problem, X, y, se, d, output) -> OutputIndices:
+def _indices_of(problem, X, y, se, d, output, with_delta=True) -> OutputIndices:
     variance = float(np.var(y, ddof=1))
     noise = float(np.mean(np.square(se))) / variance if variance > 0 else math.nan
     result = OutputIndices(output, OUTPUTS[output], variance, noise)
@@ -194,10 +198,11 @@ def _indices_of(problem, X, y, se, d, output) -> OutputIndices:
     else:
         from SALib.analyze import delta
         r = delta.analyze(problem, X, y, num_resamples=DELTA_RESAMPLES, conf_level=CONFIDENCE,
-                          seed=BOOTSTRAP_SEED)
+                          seed=BOOTSTRAP_SEED, method="all" if with_delta else "sobol")
         # SALib ≥ 1.5 names Borgonovo's estimator delta_raw (beside two bias corrections)
         raw = "delta_raw" if "delta_raw" in r else "delta"
-        kinds = (("delta", raw, raw + "_conf"), ("S1", "S1", "S1_conf"))
+        kinds = ((("delta", raw, raw + "_conf"),) if with_delta else ()) + (("S1", "S1",
+                                                                              "S1_conf"),)
     for j, key in enumerate(problem["names"]):
         for kind, value_key, conf_key in kinds:
             result.rows.append(_row(key, kind, float(r[value_key][j]),

@@ -231,23 +231,30 @@ def legend_label(name: str) -> str:
     return "\n".join(part.strip() for part in inside.split(","))
 
 
-def overlay_medians(ds, var: str, max_labels: int = 12) -> Figure:
-    """Median of ``var`` per quarter for every scenario on one chart; the legend sits beside
-    the axes, with line styles as well as colours so that a dozen scenarios stay apart."""
+def overlay_medians(ds, var: str, max_labels: int = 12, only: list[int] | None = None
+                    ) -> Figure:
+    """Median of ``var`` per quarter for every scenario (or the scenarios ``only``) on one
+    chart; the legend sits beside the axes, with line styles as well as colours so that a
+    dozen scenarios stay apart."""
     quarters = [str(q) for q in ds["quarter"].values]
-    names = [str(s) for s in ds["scenario"].values]
+    every = [str(s) for s in ds["scenario"].values]
+    chosen = list(range(len(every))) if only is None else list(dict.fromkeys(only))
+    names = [every[i] for i in chosen]
     fig, ax = plt.subplots(figsize=(11, 5))
     x = np.arange(len(quarters))
     styles = ("-", "--", ":", "-.")
-    for i, name in enumerate(names):
-        values = ds[var].values[i]
+    data = ds[var].values
+    for k, (i, name) in enumerate(zip(chosen, names, strict=True)):
+        values = data[i]
         ax.plot(x, W.quantile(values, 0.5, scenario_weights(ds, i)), lw=1.4,
-                ls=styles[(i // 10) % 4],
+                ls=styles[(k // 10) % 4],
                 label=legend_label(name) if len(names) <= max_labels else None)
     step = max(1, len(quarters) // 10)
     ax.set_xticks(x[::step], quarters[::step], rotation=45, ha="right")
     da = ds[var]
-    ax.set_title(f"{da.attrs.get('long_name', var)}: median by scenario", fontsize=10)
+    which = ("" if only is None else f" ({len(names)} of {len(every)}: the base and the "
+             "extremes)")
+    ax.set_title(f"{da.attrs.get('long_name', var)}: median by scenario{which}", fontsize=10)
     ax.set_ylabel(da.attrs.get("units", ""))
     amount_axis(ax)
     ax.grid(alpha=0.3)
