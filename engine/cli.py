@@ -319,6 +319,7 @@ def cmd_calibrate(args) -> int:
 
 def cmd_compare(args) -> int:
     from engine.analysis.compare import compare, effects_table
+    from engine.analysis.sensitivity import effect_indices
     from engine.report.compare_tables import FORMATS, console_table
     from engine.report.comparison import write_comparison
     from engine.store import open_results
@@ -336,7 +337,7 @@ def cmd_compare(args) -> int:
     try:
         comparison = compare(ds)
         written = write_comparison(comparison, ds, out, formats, args.charts,
-                                   _set_indices(ds, comparison))
+                                   effect_indices(ds, comparison))
         print(provenance(ds))
     finally:
         ds.close()
@@ -345,24 +346,6 @@ def cmd_compare(args) -> int:
         print(effects_table(comparison))
     print(f"\nwrote {len(written)} files to {out}/")
     return 0
-
-
-def _set_indices(ds, comparison) -> list:
-    """Sensitivity indices of the effect metrics for a set whose swept keys are numbers
-    (none where the indices cannot be computed: one scenario, a key of one value)."""
-    import numpy as np
-
-    from engine.analysis.compare import EFFECT_METRICS
-    from engine.analysis.sensitivity import SensitivityError, indices
-
-    rows = comparison.rows
-    values = {"capital_995_worst_year": (
-        np.array([r["capital_995_worst_year"] for r in rows], dtype=float),
-        np.array([r["capital_995_worst_year_se"] for r in rows], dtype=float))}
-    try:
-        return indices(ds, [m for m, _ in EFFECT_METRICS], values, with_delta=False)
-    except SensitivityError:
-        return []
 
 
 def cmd_sensitivity(args) -> int:

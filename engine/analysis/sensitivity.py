@@ -221,3 +221,21 @@ def _row(key: str, kind: str, value: float, half_width: float, noise: float) -> 
     low, high = value - half_width, value + half_width
     return {"key": key, "index": kind, "value": value, "low": low, "high": high,
             "within_noise": bool(math.isfinite(noise) and high <= noise)}
+
+
+EFFECT_OUTPUTS = ("capital_995_worst_year", "cost_per_member_year_mean")
+
+
+def effect_indices(ds, comparison) -> list[OutputIndices]:
+    """The indices of capital (worst year) and cost per member that ``compare`` and the
+    report show: first-order and total for a Sobol set, first-order alone otherwise (no
+    δ: :func:`indices`); none where they cannot be computed (one scenario, a key of one
+    value, a key that is not a number). Capital's estimates come from ``comparison``."""
+    rows = comparison.rows
+    values = {"capital_995_worst_year": (
+        np.array([r["capital_995_worst_year"] for r in rows], dtype=float),
+        np.array([r["capital_995_worst_year_se"] for r in rows], dtype=float))}
+    try:
+        return indices(ds, list(EFFECT_OUTPUTS), values, with_delta=False)
+    except SensitivityError:
+        return []

@@ -11,8 +11,10 @@ import html
 import io
 from pathlib import Path
 
-from engine.analysis.compare import COLUMNS, EFFECT_METRICS, compare
+from engine.analysis.compare import COLUMNS, EFFECT_METRICS, compare, extremes, plain
+from engine.analysis.sensitivity import effect_indices
 from engine.analysis.summary import format_amount, format_summary
+from engine.report.set_brief import set_brief
 from engine.resolved import provenance, resolved
 
 STYLE = """
@@ -22,7 +24,38 @@ th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: right; }
 th { background: #eee; } td:first-child, th:first-child { text-align: left; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.8em; }
 img { max-width: 100%; } h2 { border-bottom: 1px solid #ccc; }
+.scroll { max-width: 100%; max-height: 36em; overflow: auto; border: 1px solid #ddd; }
+.scroll table { margin: 0; } .scroll th { position: sticky; top: 0; cursor: pointer; }
 """
+# Sorts a table by the column whose header is clicked (numbers as numbers, the data-v
+# attribute holding each cell's full value), ascending then descending. "#sort-test" in
+# the address clicks the third column's header once loaded, so that a headless browser's
+# saved page shows the sorting ran (tests/unit/test_report_page.py).
+SORT_SCRIPT = """
+<script>
+function sortBy(th) {
+  const table = th.closest('table'), col = th.cellIndex;
+  const rows = Array.from(table.tBodies[0].rows);
+  const up = th.dataset.order !== 'up'; th.dataset.order = up ? 'up' : 'down';
+  const key = r => { const c = r.cells[col], v = c.dataset.v;
+                     return v !== undefined && v !== '' && !isNaN(v) ? Number(v) : c.textContent; };
+  rows.sort((a, b) => { const x = key(a), y = key(b);
+                        const d = (typeof x === 'number' && typeof y === 'number') ? x - y
+                                  : String(x).localeCompare(String(y));
+                        return up ? d : -d; });
+  rows.forEach(r => table.tBodies[0].appendChild(r));
+}
+window.addEventListener('load', () => {
+  document.querySelectorAll('table.sortable th').forEach(th =>
+    th.addEventListener('click', () => sortBy(th)));
+  if (location.hash === '#sort-test') {
+    document.querySelector('table.sortable th:nth-child(3)').click();
+    document.body.dataset.scrollWidth = document.documentElement.scrollWidth;
+  }
+});
+</script>
+"""
+LARGE_SET = 12     # scenarios beyond which the report describes the set, not each one
 
 
 def _png(fig) -> str:
@@ -43,6 +76,28 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return html.escape(readable(value))
     return html.escape(str(value))
+
+
+def scenario_table(comparison) -> str:
+    """Every scenario's row, in a box that scrolls rather than widening the page, sorted by
+    a click on a column's header (:data:`SORT_SCRIPT`)."""
+    keys = ["scenario", *comparison.swept_keys, *(c for c, _ in COLUMNS)]
+    labels = ["scenario", *comparison.swept_keys, *(label for _, label in COLUMNS)]
+    parts = [f"<h2>Scenarios</h2><p>{len(comparison.rows)} rows; click a column's header to "
+             "sort by it.</p><div class='scroll'><table class='sortable'><thead><tr>",
+             "".join(f"<th>{html.escape(lbl)}</th>" for lbl in labels) + "</tr></thead><tbody>"]
+    for row in comparison.rows:
+        parts.append("<tr>" + "".join(_sortable_cell(row[k], k) for k in keys) + "</tr>")
+    parts.append("</tbody></table></div>")
+    return "".join(parts)
+
+
+def _sortable_cell(value, column: str) -> str:
+    """A table cell whose full value sorts (``data-v``) while it reads as people write it
+    (:func:`engine.analysis.compare.plain`: probabilities as percentages)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"<td data-v='{float(value)!r}'>{html.escape(plain(value, column))}</td>"
+    return f"<td>{_cell(value)}</td>"
 
 
 def opening(summary: dict, name: str) -> str:
@@ -84,6 +139,7 @@ def render(ds, fairness: str | None = None, title: str | None = None,
            max_fan_scenarios: int = 12) -> str:
     """The HTML page of an opened results dataset."""
     from engine.report.plots import fan_chart, overlay_medians, scenario_weights, tornado_chart
+    from engine.report.sensitivity_files import index_chart
 
     comparison = compare(ds)
     described = str(ds.attrs.get("scenario_description", "")).strip()
@@ -105,24 +161,30 @@ def render(ds, fairness: str | None = None, title: str | None = None,
             + "; ".join(f"{n}: {summary['effective_paths'][n]:,.0f} of {ds.sizes['path']}"
                         for n in weighted[:max_fan_scenarios])) + ".</p>")
     parts.append("<h2>In brief</h2>")
-    for name in names[:max_fan_scenarios]:
-        lead = f"<b>{html.escape(name)}.</b> " if len(names) > 1 else ""
+    large = len(names) > LARGE_SET
+    for name in names[:1] if large else names[:max_fan_scenarios]:
+        lead = (f"<b>{html.escape(name)}" + (" (the base scenario)" if large else "")
+                + ".</b> ") if len(names) > 1 else ""
         parts.append(f"<p>{lead}{html.escape(opening(comparison.summary, name))}</p>")
-    parts.append("<h2>Scenarios</h2><table><tr>")
-    keys = ["scenario", *comparison.swept_keys, *(c for c, _ in COLUMNS)]
-    labels = ["scenario", *comparison.swept_keys, *(label for _, label in COLUMNS)]
-    parts.append("".join(f"<th>{html.escape(lbl)}</th>" for lbl in labels) + "</tr>")
-    for row in comparison.rows:
-        parts.append("<tr>" + "".join(f"<td>{_cell(row[k])}</td>" for k in keys) + "</tr>")
-    parts.append("</table>")
+    effect = effect_indices(ds, comparison) if comparison.swept_keys else []
+    if large:
+        parts.append(set_brief(comparison, effect))
+    parts.append(scenario_table(comparison))
     if comparison.swept_keys:
         parts.append("<h2>Effect of each swept parameter</h2>")
         for metric, label in EFFECT_METRICS:
             parts.append(f"<img alt='tornado {html.escape(metric)}' src='"
                          f"{_png(tornado_chart(comparison.effects[metric], label))}'>")
+        for result in effect:
+            if result.rows:
+                parts.append(f"<img alt='indices {html.escape(result.output)}' "
+                             f"src='{_png(index_chart(result))}'>")
     parts.append("<h2>Medians by scenario</h2>")
+    low, high = extremes(comparison)
+    chosen = [0, *low, *high] if large else None
     for var in ("members", "claims", "cost_per_member", "reserve"):
-        parts.append(f"<img alt='medians {var}' src='{_png(overlay_medians(ds, var))}'>")
+        parts.append(f"<img alt='medians {var}' "
+                     f"src='{_png(overlay_medians(ds, var, only=chosen))}'>")
     parts.append("<h2>Fan charts</h2>")
     for i, name in enumerate(names[:max_fan_scenarios]):
         parts.append(f"<h3>{html.escape(name)}</h3>")
@@ -133,8 +195,14 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     if len(names) > max_fan_scenarios:
         parts.append(f"<p>Fan charts of the first {max_fan_scenarios} of {len(names)} "
                      "scenarios; every scenario is in the tables above and below.</p>")
-    parts.append("<h2>Summary</h2><pre>" + html.escape(format_summary(comparison.summary))
-                 + "</pre>")
+    if large:
+        parts.append("<h2>Summary</h2><p>" + html.escape(
+            f"Every scenario's summary (quantiles by quarter, risk measures): `mutualsim "
+            f"summary FILE --json`; the {len(names)} scenarios' risk measures are in the "
+            "table above.") + "</p>")
+    else:
+        parts.append("<h2>Summary</h2><pre>" + html.escape(format_summary(comparison.summary))
+                     + "</pre>")
     if fairness:
         parts.append("<h2>Fairness (first scenario)</h2><pre>" + html.escape(fairness)
                      + "</pre>")
@@ -142,7 +210,7 @@ def render(ds, fairness: str | None = None, title: str | None = None,
                  "the values the file stores (" + html.escape(resolved(ds).how)
                  + "), not this text.</p><pre>"
                  + html.escape(str(ds.attrs.get("scenario_toml", ""))) + "</pre>")
-    parts.append("</body></html>")
+    parts.append(SORT_SCRIPT + "</body></html>")
     return "\n".join(parts)
 
 

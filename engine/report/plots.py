@@ -208,6 +208,7 @@ def tornado_chart(effects: dict[str, dict], label: str) -> Figure:
         ax.text(hi, y, f" {high_label}", va="center", ha="left", fontsize=8)
     ax.set_yticks(range(len(ranked)), [k for k, _ in ranked])
     ax.set_xlabel(label)
+    amount_axis(ax, "x")
     ax.set_title(f"effect of each swept parameter on {label}")
     ax.grid(axis="x", alpha=0.3)
     every = [v for _, eff in ranked for v in eff["groups"].values()]
