@@ -166,6 +166,9 @@ def _plot_arguments(plot: argparse.ArgumentParser) -> None:
     plot.add_argument("--out", required=True, help="folder for the figures")
     plot.add_argument("--pooled", action="store_true",
                       help="one set of figures from the paths of all scenarios")
+    plot.add_argument("--charts", choices=("set", "all"), help="set: figures of the set as "
+                      "a whole and the base scenario's; all: every scenario's (default: all "
+                      "up to 20 scenarios, set beyond)")
 
 
 # The subcommands in the order ``--help`` lists them: name, help, their arguments.
@@ -282,6 +285,7 @@ def cmd_summary(args) -> int:
 
 
 def cmd_plot(args) -> int:
+    from engine.report.comparison import default_charts, write_set_plots
     from engine.report.plots import write_plots
     from engine.store import open_results
 
@@ -290,7 +294,11 @@ def cmd_plot(args) -> int:
         raise ResultsError.one(str(out), "--out", "is a file, not a folder", str(out))
     ds = open_results(args.results)
     try:
-        written = write_plots(ds, out, pooled=args.pooled)
+        charts = args.charts or default_charts(int(ds.sizes["scenario"]))
+        if charts == "set" and not args.pooled:
+            written = write_set_plots(ds, out)
+        else:
+            written = write_plots(ds, out, pooled=args.pooled)
         print(provenance(ds))
     finally:
         ds.close()

@@ -62,11 +62,30 @@ def write_comparison(comparison: Comparison, ds, out_dir: str | Path,
             written.append(_save(overlay_medians(ds, var), out / f"medians_{var}.png"))
         written += write_plots(ds, out / "scenarios")
     else:
-        low, high = extremes(comparison)
-        chosen = [0, *low, *high]
-        for var in MEDIAN_VARIABLES:
-            written.append(_save(overlay_medians(ds, var, only=chosen),
-                                 out / f"medians_{var}.png"))
+        written += extreme_medians(comparison, ds, out)
+    return written
+
+
+def extreme_medians(comparison: Comparison, ds, out: Path) -> list[Path]:
+    """The median paths of the base scenario and the five with the lowest and the highest
+    cost per member, one chart per variable of :data:`MEDIAN_VARIABLES`."""
+    low, high = extremes(comparison)
+    chosen = [0, *low, *high]
+    return [_save(overlay_medians(ds, var, only=chosen), out / f"medians_{var}.png")
+            for var in MEDIAN_VARIABLES]
+
+
+def write_set_plots(ds, out_dir: str | Path) -> list[Path]:
+    """``plot`` of a large set: each risk measure across the scenarios, the medians of the
+    base and the extremes, and the base scenario's own figures (under ``base/``)."""
+    from engine.analysis.compare import compare
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    comparison = compare(ds)
+    written = [_save(spread_chart(comparison), out / "risk_measures_across_set.png")]
+    written += extreme_medians(comparison, ds, out)
+    written += write_plots(ds.isel(scenario=[0]), out / "base")
     return written
 
 

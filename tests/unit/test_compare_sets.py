@@ -78,3 +78,19 @@ def test_an_unknown_format_is_one_line_and_writes_nothing(big_set, tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "--format" in lines[0] and "csv,pdf" in lines[0], lines
     assert not out.exists()
+
+
+def test_plot_of_a_large_set_draws_the_set_and_the_base(big_set, tmp_path):
+    out = tmp_path / "plots"
+    proc = subprocess.run([sys.executable, "-m", "engine", "plot", str(big_set), "--out",
+                           str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "risk_measures_across_set.png").exists()
+    base = list((out / "base").glob("*.png"))
+    assert len(base) >= 3 and all("_0_" in p.name for p in base), base
+    assert not list(out.rglob("*_23_*.png"))         # no other scenario's own figures
+    every = tmp_path / "every"
+    proc = subprocess.run([sys.executable, "-m", "engine", "plot", str(big_set), "--out",
+                           str(every), "--charts", "all"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert len(list(every.glob("*.png"))) >= 24 * 3
