@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from benchmarks import (
+    analysis_sets,
     cluster,
     compile_time,
     end_to_end,
@@ -74,6 +75,8 @@ MEASUREMENTS = (
     Measurement("ruin", "ruin of the closed group: plain against importance sampling",
                 tail.measure_ruin),
     Measurement("cluster", "Dask local cluster", cluster.measure),
+    Measurement("analysis_sets", "compare and report of 100 and 1,000 scenarios",
+                analysis_sets.measure),
 )
 NAMES = tuple(m.name for m in MEASUREMENTS)
 SAMPLERS = ("compile", "kernel", "samplers", "philox", "previous", "end_to_end", "regimes")

@@ -156,6 +156,24 @@ def _cluster_rows(r: dict) -> list[str]:
         _row("results file size", f"{r['result_bytes_per_path']:.0f} bytes per path")]
 
 
+@needs("analysis_per_scenario_ratio")
+def _analysis_set_rows(r: dict) -> list[str]:
+    sizes = sorted(int(k.rsplit("_", 1)[1]) for k in r if k.startswith("set_run_s_"))
+    small, large = sizes[0], sizes[-1]
+
+    def seconds(n):
+        return (f"run {r[f'set_run_s_{n}']:.1f} s, compare {r[f'set_compare_s_{n}']:.1f} s, "
+                f"report {r[f'set_report_s_{n}']:.1f} s")
+
+    return [
+        _row(f"a Latin set of {small} / {large} scenarios × {r['analysis_sets_paths']} paths "
+             "(small plan)", f"{seconds(small)} / {seconds(large)}"),
+        _row(f"compare + report per scenario, {large} over {small} scenarios (target ≤ 1.2)",
+             f"{r['analysis_per_scenario_ratio']:.2f}"),
+        _row(f"compare + report over the run, {large} scenarios (target ≤ 5 %)",
+             f"{r['analysis_over_run_large']:.1%}")]
+
+
 def _pair(values: dict, fmt: str, unit: str = "") -> str:
     """VaR and TVaR 99.5 % of one figure, ``VaR / TVaR``, each followed by ``unit``."""
     return f"{values['var_995']:{fmt}}{unit} / {values['tvar_995']:{fmt}}{unit}"
@@ -201,7 +219,7 @@ def _regime_rows(r: dict) -> list[str]:
 
 ROWS = (_kernel_rows, _sampler_rows, _philox_rows, _share_rows, _previous_rows,
         _yardstick_rows, _end_to_end_rows, _scaling_rows, _kernel_scaling_rows,
-        _memory_and_compile_rows, _cluster_rows, _tail_rows, _ruin_rows)
+        _memory_and_compile_rows, _cluster_rows, _tail_rows, _ruin_rows, _analysis_set_rows)
 
 
 def table(result: dict) -> str:

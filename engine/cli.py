@@ -325,6 +325,16 @@ def cmd_calibrate(args) -> int:
     return 0
 
 
+def _out_folder(args, suffix: str) -> Path:
+    """``--out``, or a folder next to the results named ``RESULTS{suffix}``; an error if it
+    is a file."""
+    out = Path(args.out) if args.out else Path(args.results).with_name(
+        Path(args.results).stem + suffix)
+    if out.exists() and not out.is_dir():
+        raise ResultsError.one(str(out), "--out", "is a file, not a folder", str(out))
+    return out
+
+
 def cmd_compare(args) -> int:
     from engine.analysis.compare import compare, effects_table
     from engine.analysis.sensitivity import effect_indices
@@ -337,10 +347,7 @@ def cmd_compare(args) -> int:
     if unknown or not formats:
         raise ResultsError.one(args.results, "--format", f"each of {', '.join(FORMATS)}",
                                args.format)
-    out = Path(args.out) if args.out else Path(args.results).with_name(
-        Path(args.results).stem + "_compare")
-    if out.exists() and not out.is_dir():
-        raise ResultsError.one(str(out), "--out", "is a file, not a folder", str(out))
+    out = _out_folder(args, "_compare")
     ds = open_results(args.results)
     try:
         comparison = compare(ds)
@@ -361,10 +368,7 @@ def cmd_sensitivity(args) -> int:
     from engine.report.sensitivity_files import format_indices, write_sensitivity
     from engine.store import open_results
 
-    out = Path(args.out) if args.out else Path(args.results).with_name(
-        Path(args.results).stem + "_sensitivity")
-    if out.exists() and not out.is_dir():
-        raise ResultsError.one(str(out), "--out", "is a file, not a folder", str(out))
+    out = _out_folder(args, "_sensitivity")
     ds = open_results(args.results)
     try:
         results = indices(ds, args.output or list(OUTPUTS))

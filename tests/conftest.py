@@ -147,3 +147,18 @@ def assert_unknown_plan_refused(tmp_path: Path, command: str, *before: str, afte
                            *after, "--out", str(out)], capture_output=True, text=True)
     assert_one_line_error(proc, "column plan", "kids", str(obs))
     assert not out.exists()
+
+
+def latin_set_results(tmp: Path, samples: int = 24, paths: int = 8) -> Path:
+    """A run of a Latin set of ``samples`` small scenarios over the lapse and the mild
+    share (beyond the 20 scenarios that get every scenario's own charts)."""
+    from engine import cli
+
+    data = scenario_dict(scenario__paths=paths)
+    data["sweep"] = {"method": "latin", "samples": samples,
+                     "lapse.base_quarterly": {"low": 0.01, "high": 0.2},
+                     "benefits.mild_share": {"low": 0.0, "high": 0.5}}
+    path = write_toml(tmp / "set.toml", data)
+    out = tmp / "r.h5"
+    assert cli.main(["run", str(path), "--out", str(out), "--quiet"]) == 0
+    return out

@@ -8,23 +8,12 @@ import sys
 
 import pytest
 
-from tests.conftest import scenario_dict, write_toml
+from tests.conftest import latin_set_results
 
 
 @pytest.fixture(scope="module")
 def big_set(tmp_path_factory):
-    """A Latin set of 24 scenarios (beyond the 20 that get every scenario's own charts)."""
-    tmp = tmp_path_factory.mktemp("bigset")
-    data = scenario_dict(scenario__paths=8)
-    data["sweep"] = {"method": "latin", "samples": 24,
-                     "lapse.base_quarterly": {"low": 0.01, "high": 0.2},
-                     "benefits.mild_share": {"low": 0.0, "high": 0.5}}
-    path = write_toml(tmp / "set.toml", data)
-    out = tmp / "r.h5"
-    proc = subprocess.run([sys.executable, "-m", "engine", "run", str(path), "--out", str(out),
-                           "--quiet"], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return out
+    return latin_set_results(tmp_path_factory.mktemp("bigset"))
 
 
 def compare(results, out, *args):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import cli
-from tests.conftest import headless_screenshot, scenario_dict, write_toml
+from tests.conftest import headless_screenshot, latin_set_results, scenario_dict, write_toml
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +51,9 @@ def test_the_page_renders_in_headless_chromium(report, tmp_path):
 @pytest.fixture(scope="module")
 def large_report(tmp_path_factory):
     """The report of a Latin set of 24 scenarios over two keys."""
-    tmp = tmp_path_factory.mktemp("large_report")
-    data = scenario_dict(scenario__paths=8)
-    data["sweep"] = {"method": "latin", "samples": 24,
-                     "lapse.base_quarterly": {"low": 0.01, "high": 0.2},
-                     "benefits.mild_share": {"low": 0.0, "high": 0.5}}
-    path = write_toml(tmp / "s.toml", data)
-    out = tmp / "r.h5"
-    assert cli.main(["run", str(path), "--out", str(out), "--quiet"]) == 0
-    page = tmp / "r.html"
-    assert cli.main(["report", str(out), "--out", str(page)]) == 0
+    results = latin_set_results(tmp_path_factory.mktemp("large_report"))
+    page = results.with_suffix(".html")
+    assert cli.main(["report", str(results), "--out", str(page)]) == 0
     return page
 
 
