@@ -23,6 +23,7 @@ within ``[0, σ²_MC / V(y)]`` is marked as indistinguishable from that noise.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,10 +74,10 @@ class OutputIndices:
 def check_request(ds, outputs: list[str]) -> None:
     """Raise :class:`SensitivityError` for a set the indices need more of, or an unknown
     output: a single scenario, no swept key, a key with one value, a Sobol set cut short."""
-    unknown = [o for o in outputs if o not in OUTPUTS]
+    unknown = [o for o in outputs if o not in OUTPUTS and not _year_capital(o)]
     if unknown:
-        raise SensitivityError("--output", f"unknown (one of {', '.join(OUTPUTS)})",
-                               unknown[0])
+        raise SensitivityError("--output", f"unknown (one of {', '.join(OUTPUTS)}, or "
+                               "capital_995_year_N for projection year N)", unknown[0])
     keys = swept_keys(ds)
     n = int(ds.sizes["scenario"])
     if n < 2 or not keys:
@@ -122,7 +123,7 @@ def output_values(ds, output: str) -> tuple[np.ndarray, np.ndarray]:
     each (weighted estimators where the paths carry likelihood ratios)."""
     S = int(ds.sizes["scenario"])
     weights = [path_weights(ds, [i]) for i in range(S)]
-    if output in ("capital_995", "capital_995_worst_year"):
+    if output in ("capital_995", "capital_995_worst_year") or _year_capital(output):
         return _capital(ds, output, weights)
     if output == "platform_value_mean":
         scenarios = scenarios_of(ds)
@@ -152,13 +153,28 @@ def _capital(ds, output: str, weights: list) -> tuple[np.ndarray, np.ndarray]:
         data = {v: ds[v].values[i] for v in ("members", "shortfall", "solvency_gap",
                                               "cost_per_member")}
         years = risk_measures(data, labels, None, weights[i])["shortfall_one_year"]
-        if output == "capital_995":
-            best = years["year 1"]["var_995"]
+        if output == "capital_995" or _year_capital(output):
+            year = _year_capital(output) or 1
+            if f"year {year}" not in years:
+                raise SensitivityError("--output", f"the run has {len(years)} projection "
+                                       "year(s)", output)
+            best = years[f"year {year}"]["var_995"]
         else:
             best = max((y["var_995"] for y in years.values()), key=lambda v: v["value"])
         values.append(best["value"])
         errors.append(best["se"])
     return np.array(values, dtype=float), np.array(errors, dtype=float)
+
+
+def _year_capital(output: str) -> int:
+    """N of ``capital_995_year_N`` (capital at 99.5 % of projection year N), else 0."""
+    match = re.fullmatch(r"capital_995_year_([1-9][0-9]*)", output)
+    return int(match.group(1)) if match else 0
+
+
+def label_of(output: str) -> str:
+    year = _year_capital(output)
+    return OUTPUTS.get(output) or f"capital at 99.5 %, projection year {year} (yuan)"
 
 
 def indices(ds, outputs: list[str], values: dict | None = None, with_delta: bool = True
@@ -184,7 +200,7 @@ def indices(ds, outputs: list[str], values: dict | None = None, with_delta: bool
 def _indices_of(problem, X, y, se, d, output, with_delta=True) -> OutputIndices:
     variance = float(np.var(y, ddof=1))
     noise = float(np.mean(np.square(se))) / variance if variance > 0 else math.nan
-    result = OutputIndices(output, OUTPUTS[output], variance, noise)
+    result = OutputIndices(output, label_of(output), variance, noise)
     if not np.all(np.isfinite(y)) or variance <= 0:
         result.note = ("the output does not vary across the scenarios: no assumption moves "
                        "it" if variance <= 0 else "the output is not finite in every "

@@ -118,6 +118,13 @@ def test_the_command_writes_indices_and_a_key_that_cannot_move_members_gets_zero
     assert float(total[0]["low_95"]) <= 0.0 <= float(total[0]["high_95"])
     assert (out / "sensitivity_members_at_horizon_mean.png").stat().st_size > 0
     assert "first-order" in proc.stdout and "total" in proc.stdout
+    # capital of a chosen projection year; a year the run does not have is one line
+    year = sensitivity(results, "--out", tmp_path / "year", "--output", "capital_995_year_2")
+    assert year.returncode == 0, year.stderr
+    beyond = sensitivity(results, "--out", tmp_path / "beyond", "--output",
+                         "capital_995_year_40")
+    assert beyond.returncode == 2 and "capital_995_year_40" in beyond.stderr
+    assert not (tmp_path / "beyond").exists()
 
 
 @pytest.mark.parametrize(("sweep", "key", "got"), [
