@@ -14,10 +14,13 @@ assumption:
   ``SALib.analyze.delta``, Borgonovo's moment-independent ``δ_i`` and the first-order
   ``S1_i``, with 95 % bootstrap intervals.
 
-Noise. ``y`` is itself an estimate: its Monte Carlo variance within a scenario, averaged
-over the set, ``σ²_MC = mean(s.e.²)``, is part of ``V(y)`` that no assumption explains. The
-share ``σ²_MC / V(y)`` is reported with every output, and an index whose interval lies
-within ``[0, σ²_MC / V(y)]`` is marked as indistinguishable from that noise.
+Noise. ``y`` is itself an estimate from paths. The part of its variance across the set
+that is Monte Carlo noise is measured by splitting every scenario's paths into two halves,
+``σ²_MC = Var_s(y_A − y_B) / 4`` (:func:`output_values`): with common random numbers the
+scenarios share most of their noise, which then moves every ``y`` alike and adds little to
+the variance across them, so each scenario's own s.e. would overstate it. The share
+``σ²_MC / V(y)`` is reported with every output, and an index whose interval ends below it
+is marked as indistinguishable from that noise.
 """
 
 from __future__ import annotations
@@ -28,13 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.analysis import economics, metrics
 from engine.analysis import weighted as W
-from engine.analysis.summary import (
-    path_weights,
-    platform_value_figures,
-    risk_measures,
-    scenarios_of,
-)
+from engine.analysis.summary import ALPHA, path_weights, scenarios_of
 
 OUTPUTS = {
     "ruin_probability": "probability of a solvency gap by the horizon",
@@ -118,52 +117,70 @@ def _numeric(ds, key: str) -> np.ndarray | None:
     return values.astype(float)
 
 
-def output_values(ds, output: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each scenario's estimate of ``output`` and its Monte Carlo standard error, ``(S,)``
-    each (weighted estimators where the paths carry likelihood ratios)."""
-    S = int(ds.sizes["scenario"])
+def output_values(ds, output: str) -> tuple[np.ndarray, float]:
+    """Each scenario's estimate of ``output`` from all its paths, ``(S,)``, and the Monte
+    Carlo noise variance of those estimates across the scenarios.
+
+    The noise is measured by splitting each scenario's paths into two halves: with common
+    random numbers a scenario's noise is shared by the others, so each scenario's own s.e.
+    overstates what the noise adds to the variance across scenarios; the halves' difference
+    does not, ``σ²_MC = Var_s(y_A − y_B) / 4`` (exact for means, where a half's noise
+    variance is twice the whole's)."""
+    S, P = int(ds.sizes["scenario"]), int(ds.sizes["path"])
+    per_path = _per_path(ds, output)
     weights = [path_weights(ds, [i]) for i in range(S)]
-    if output in ("capital_995", "capital_995_worst_year") or _year_capital(output):
-        return _capital(ds, output, weights)
-    if output == "platform_value_mean":
-        scenarios = scenarios_of(ds)
-        rows = [platform_value_figures(ds, scenarios, [i], None, weights[i])
-                for i in range(S)]
-        return (np.array([r["mean"] for r in rows]), np.array([r["mean_se"] for r in rows]))
+
+    def estimates(paths: np.ndarray) -> np.ndarray:
+        return np.array([_estimate(ds, output, per_path, i, paths,
+                                   None if weights[i] is None else weights[i][paths])
+                         for i in range(S)])
+
+    y = estimates(np.arange(P))
+    if P < 4:
+        return y, math.nan
+    half = P // 2
+    gap = estimates(np.arange(half)) - estimates(np.arange(half, 2 * half))
+    return y, float(np.var(gap, ddof=1)) / 4.0
+
+
+def _per_path(ds, output: str) -> np.ndarray | None:
+    """``(S, P)`` values whose (weighted) mean is the output; None for capital."""
     if output == "ruin_probability":
-        per_path = np.any(ds["solvency_gap"].values > 0, axis=2).astype(float)
-    elif output == "members_at_horizon_mean":
-        per_path = ds["members"].values[:, :, -1].astype(float)
-    else:
+        return np.any(ds["solvency_gap"].values > 0, axis=2).astype(float)
+    if output == "members_at_horizon_mean":
+        return ds["members"].values[:, :, -1].astype(float)
+    if output == "cost_per_member_year_mean":
         labels = [str(q) for q in ds["quarter"].values]
         cost = ds["cost_per_member"].values
         years: dict[str, list[int]] = {}
         for t, label in enumerate(labels):
             years.setdefault(label[:4], []).append(t)
-        per_path = np.stack([cost[:, :, idx].sum(axis=2) for idx in years.values()],
-                            axis=2).mean(axis=2)
-    return (np.array([W.mean(per_path[i], weights[i]) for i in range(S)]),
-            np.array([W.mean_standard_error(per_path[i], weights[i]) for i in range(S)]))
+        return np.stack([cost[:, :, idx].sum(axis=2) for idx in years.values()],
+                        axis=2).mean(axis=2)
+    if output == "platform_value_mean":
+        scenarios = scenarios_of(ds)
+        return np.stack([economics.platform_value(
+            {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
+                                          "platform_funding", "solvency_gap")},
+            scenarios[i].valuation, scenarios[i].sharing.fee_rate)
+            for i in range(int(ds.sizes["scenario"]))])
+    return None
 
 
-def _capital(ds, output: str, weights: list) -> tuple[np.ndarray, np.ndarray]:
-    labels = [str(q) for q in ds["quarter"].values]
-    values, errors = [], []
-    for i in range(int(ds.sizes["scenario"])):
-        data = {v: ds[v].values[i] for v in ("members", "shortfall", "solvency_gap",
-                                              "cost_per_member")}
-        years = risk_measures(data, labels, None, weights[i])["shortfall_one_year"]
-        if output == "capital_995" or _year_capital(output):
-            year = _year_capital(output) or 1
-            if f"year {year}" not in years:
-                raise SensitivityError("--output", f"the run has {len(years)} projection "
-                                       "year(s)", output)
-            best = years[f"year {year}"]["var_995"]
-        else:
-            best = max((y["var_995"] for y in years.values()), key=lambda v: v["value"])
-        values.append(best["value"])
-        errors.append(best["se"])
-    return np.array(values, dtype=float), np.array(errors, dtype=float)
+def _estimate(ds, output, per_path, i: int, paths: np.ndarray, w) -> float:
+    """Scenario ``i``'s estimate from ``paths``: the weighted mean of its per-path values,
+    or capital at 99.5 %, the VaR of a projection year's shortfall (the worst year's for
+    ``capital_995_worst_year``), as :func:`engine.analysis.summary.risk_measures` has it."""
+    if per_path is not None:
+        return W.mean(per_path[i, paths], w)
+    yearly = metrics.yearly_sums(ds["shortfall"].values[i][paths])        # (P, years)
+    if output == "capital_995_worst_year":
+        return max(W.var(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1]))
+    year = _year_capital(output) or 1
+    if year > yearly.shape[1]:
+        raise SensitivityError("--output", f"the run has {yearly.shape[1]} projection "
+                               "year(s)", output)
+    return W.var(yearly[:, year - 1], ALPHA, w)
 
 
 def _year_capital(output: str) -> int:
@@ -192,14 +209,14 @@ def indices(ds, outputs: list[str], values: dict | None = None, with_delta: bool
     d = design(ds)
     out = []
     for output in outputs:
-        y, se = (values or {}).get(output) or output_values(ds, output)
-        out.append(_indices_of(problem, X, y, se, d, output, with_delta))
+        y, noise_var = (values or {}).get(output) or output_values(ds, output)
+        out.append(_indices_of(problem, X, y, noise_var, d, output, with_delta))
     return out
 
 
-def _indices_of(problem, X, y, se, d, output, with_delta=True) -> OutputIndices:
+def _indices_of(problem, X, y, noise_var, d, output, with_delta=True) -> OutputIndices:
     variance = float(np.var(y, ddof=1))
-    noise = float(np.mean(np.square(se))) / variance if variance > 0 else math.nan
+    noise = noise_var / variance if variance > 0 else math.nan
     result = OutputIndices(output, label_of(output), variance, noise)
     if not np.all(np.isfinite(y)) or variance <= 0:
         result.note = ("the output does not vary across the scenarios: no assumption moves "
@@ -246,12 +263,8 @@ def effect_indices(ds, comparison) -> list[OutputIndices]:
     """The indices of capital (worst year) and cost per member that ``compare`` and the
     report show: first-order and total for a Sobol set, first-order alone otherwise (no
     δ: :func:`indices`); none where they cannot be computed (one scenario, a key of one
-    value, a key that is not a number). Capital's estimates come from ``comparison``."""
-    rows = comparison.rows
-    values = {"capital_995_worst_year": (
-        np.array([r["capital_995_worst_year"] for r in rows], dtype=float),
-        np.array([r["capital_995_worst_year_se"] for r in rows], dtype=float))}
+    value, a key that is not a number); ``comparison`` is not read."""
     try:
-        return indices(ds, list(EFFECT_OUTPUTS), values, with_delta=False)
+        return indices(ds, list(EFFECT_OUTPUTS), with_delta=False)
     except SensitivityError:
         return []

@@ -24,10 +24,10 @@ def ishigami(x: np.ndarray) -> np.ndarray:
 
 
 def set_of(x: np.ndarray, y: np.ndarray, method: str, samples: int = 0) -> xr.Dataset:
-    """A dataset laid out as a results file's: ``members`` at the horizon is ``y`` on both
+    """A dataset laid out as a results file's: ``members`` at the horizon is ``y`` on all four
     paths (no Monte Carlo noise), the swept values are scenario coordinates."""
     S = len(y)
-    members = np.repeat(y[:, None, None], 2, axis=1)
+    members = np.repeat(y[:, None, None], 4, axis=1)
     ds = xr.Dataset({"members": (("scenario", "path", "quarter"), members)},
                     coords={"scenario": [f"s[{i}]" for i in range(S)],
                             "quarter": ["2020Q1"],
@@ -170,3 +170,28 @@ def test_an_output_that_never_varies_says_so():
     assert not result.rows and "does not vary" in result.note
     with pytest.raises(SensitivityError):
         indices(set_of(x, np.ones(8), "latin"), ["value"])
+
+
+def noisy_set(noise: np.ndarray, f: np.ndarray, x: np.ndarray) -> xr.Dataset:
+    """``members`` at the horizon ``f(x_s) + noise[s, p]`` on every path ``p``."""
+    ds = set_of(x, f, "latin")
+    members = f[:, None, None] + noise[:, :, None]
+    return ds.assign(members=(("scenario", "path", "quarter"), members))
+
+
+def test_the_noise_share_counts_only_noise_that_differs_between_scenarios():
+    rng = np.random.default_rng(11)
+    S, P, sigma = 400, 40, 2.0
+    x = rng.uniform(0, 1, size=(S, 3))
+    f = 3.0 * x[:, 0]
+    # independent paths: each scenario's mean carries noise of variance σ²/P
+    (own,) = indices(noisy_set(rng.normal(0, sigma, (S, P)), f, x),
+                     ["members_at_horizon_mean"], with_delta=False)
+    exact = sigma ** 2 / P / own.variance
+    assert abs(own.noise_share - exact) < 4 * math.sqrt(2 / (S - 1)) * exact
+    # common random numbers: path p's noise is the same in every scenario, and moves every
+    # scenario's mean alike: none of it is in the variance across scenarios
+    common = np.broadcast_to(rng.normal(0, sigma, P), (S, P))
+    (shared,) = indices(noisy_set(common, f, x), ["members_at_horizon_mean"],
+                        with_delta=False)
+    assert shared.noise_share < 1e-12
