@@ -15,7 +15,9 @@ the record in ``benchmarks/results/bench.jsonl`` (names for ``--only`` in bracke
 - :mod:`benchmarks.tail` (``tail``, ``ruin``): plain Monte Carlo against importance sampling;
 - :mod:`benchmarks.cluster` (``cluster``): Dask LocalCluster against one process;
 - :mod:`benchmarks.analysis_sets` (``analysis_sets``): ``compare`` and ``report`` of 100 and
-  1,000 scenarios, per scenario and against the run.
+  1,000 scenarios, per scenario and against the run;
+- :mod:`benchmarks.sobol_study` (``sobol``): the shipped Sobol study's paths and the width
+  of its total indices' intervals.
 
 :mod:`benchmarks.run` is the runner (``python -m benchmarks``), :mod:`benchmarks.table` the
 table it writes to ``docs/benchmarks.md``; ``child_run``, ``child_compile`` and

@@ -42,6 +42,7 @@ from benchmarks import (
     regimes,
     samplers,
     scaling,
+    sobol_study,
     tail,
 )
 from benchmarks.common import DOCS, RESULTS, ROOT, Context, machine
@@ -77,6 +78,8 @@ MEASUREMENTS = (
     Measurement("cluster", "Dask local cluster", cluster.measure),
     Measurement("analysis_sets", "compare and report of 100 and 1,000 scenarios",
                 analysis_sets.measure),
+    Measurement("sobol", "the shipped Sobol study (about a quarter of an hour)",
+                sobol_study.measure),
 )
 NAMES = tuple(m.name for m in MEASUREMENTS)
 SAMPLERS = ("compile", "kernel", "samplers", "philox", "previous", "end_to_end", "regimes")

@@ -174,6 +174,15 @@ def _analysis_set_rows(r: dict) -> list[str]:
              f"{r['analysis_over_run_large']:.1%}")]
 
 
+@needs("sobol_max_halfwidth")
+def _sobol_rows(r: dict) -> list[str]:
+    return [
+        _row(f"Sobol study: {r['sobol_scenarios']} scenarios, paths with the pilot's "
+             "(target ≤ 200,000)", f"{r['sobol_paths']:,} in {r['sobol_run_s']:.0f} s"),
+        _row("Sobol study: widest total index's 95 % half-interval (target ≤ 0.1)",
+             f"{r['sobol_max_halfwidth']:.3f}")]
+
+
 def _pair(values: dict, fmt: str, unit: str = "") -> str:
     """VaR and TVaR 99.5 % of one figure, ``VaR / TVaR``, each followed by ``unit``."""
     return f"{values['var_995']:{fmt}}{unit} / {values['tvar_995']:{fmt}}{unit}"
@@ -219,7 +228,8 @@ def _regime_rows(r: dict) -> list[str]:
 
 ROWS = (_kernel_rows, _sampler_rows, _philox_rows, _share_rows, _previous_rows,
         _yardstick_rows, _end_to_end_rows, _scaling_rows, _kernel_scaling_rows,
-        _memory_and_compile_rows, _cluster_rows, _tail_rows, _ruin_rows, _analysis_set_rows)
+        _memory_and_compile_rows, _cluster_rows, _tail_rows, _ruin_rows, _analysis_set_rows,
+        _sobol_rows)
 
 
 def table(result: dict) -> str:

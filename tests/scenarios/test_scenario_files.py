@@ -21,8 +21,10 @@ def test_there_are_scenarios():
 
 # The sector's platforms are sets of ten parameter draws: their round trip is slow (CI runs
 # it; their golden checksums pin their numbers, tests/unit/test_sector.py loads them).
-ROUND_TRIP = [pytest.param(p, marks=pytest.mark.slow) if p.parent.name == "sector" else p
-              for p in FILES]
+# A study of hundreds of scenarios (a Sobol set) takes minutes at 20 paths each: CI runs it.
+LARGE = {"sobol_capital.toml"}
+ROUND_TRIP = [pytest.param(p, marks=pytest.mark.slow)
+              if p.parent.name == "sector" or p.name in LARGE else p for p in FILES]
 
 
 @pytest.mark.parametrize("path", ROUND_TRIP, ids=lambda p: str(p.relative_to(SCENARIOS)))
@@ -60,7 +62,8 @@ def test_the_stress_library_is_there():
         assert head.startswith("# "), f"{f.name} should open with what it represents"
 
 
-@pytest.mark.parametrize("path", STRESS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.name in LARGE
+                                  else p for p in STRESS], ids=lambda p: p.stem)
 def test_compare_and_report_on_each_stress_set(path, tmp_path, capsys):
     import html
 
