@@ -32,7 +32,9 @@ COLUMNS = (
     ("capital_995_worst_year", "capital 99.5%, worst year (yuan)"),
     ("capital_995_worst_year_se", "s.e."),
     ("cost_per_member_year_mean", "cost per member per year, mean (yuan)"),
+    ("cost_per_member_year_mean_se", "s.e."),
     ("members_at_horizon_median", "members at the horizon, median"),
+    ("members_at_horizon_median_se", "s.e."),
     ("platform_value_mean", "platform value, mean (yuan)"),
     ("platform_value_mean_se", "s.e."),
     ("ruin_probability_diff", "ruin probability − first scenario's"),
@@ -82,7 +84,11 @@ def compare(ds) -> Comparison:
                "capital_995_se": risk["capital_995"]["se"],
                "capital_995_worst_year": worst["value"], "capital_995_worst_year_se": worst["se"],
                "cost_per_member_year_mean": float(np.mean(cost_years)),
+               "cost_per_member_year_mean_se": W.mean_standard_error(
+                   per_path["cost_per_member_year_mean"][i], weights[i]),
                "members_at_horizon_median": risk["members_at_horizon_quantiles"]["0.5"],
+               "members_at_horizon_median_se": _median_se(ds["members"].values[i][:, -1],
+                                                          weights[i]),
                "platform_value_mean": summary["platform_value"][name]["mean"],
                "platform_value_mean_se": summary["platform_value"][name]["mean_se"]}
         for metric, values in per_path.items():
@@ -106,6 +112,17 @@ def _per_path_metrics(ds, labels) -> dict[str, np.ndarray]:
     yearly = np.stack([cost[:, :, idx].sum(axis=2) for idx in _year_indices(labels)], axis=2)
     return {"ruin_probability": np.any(gap > 0, axis=2).astype(float),
             "cost_per_member_year_mean": yearly.mean(axis=2)}
+
+
+def _median_se(x: np.ndarray, w: np.ndarray | None) -> float:
+    """The median's s.e.: from the order statistics' interval, or by batch means of
+    weighted paths (:mod:`engine.analysis.metrics`, :mod:`engine.analysis.weighted`)."""
+    from engine.analysis import metrics
+
+    x = np.asarray(x, dtype=float)
+    if w is None:
+        return metrics.quantile_standard_error(x, 0.5)
+    return W.var_standard_error(x, 0.5, w)
 
 
 def _difference(x: np.ndarray, base: np.ndarray, common: bool) -> tuple[float, float]:

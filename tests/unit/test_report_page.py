@@ -37,7 +37,8 @@ def test_title_opening_sentences_and_amounts(report):
     # what a person reads: not the images' data nor the cells' sort keys (data-v)
     readable = re.sub(r"src='data:[^']*'|data-v='[^']*'", "", table)
     assert not re.search(r"\de[+-]\d", readable), "amounts in scientific notation"
-    assert table.count("<th>s.e.</th>") == 4                  # ruin, capital ×2, value
+    # ruin, capital ×2, cost, members, value
+    assert table.count("<th>s.e.</th>") == 6
 
 
 def test_the_page_renders_in_headless_chromium(report, tmp_path):
