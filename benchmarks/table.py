@@ -165,9 +165,11 @@ def _analysis_set_rows(r: dict) -> list[str]:
         return (f"run {r[f'set_run_s_{n}']:.1f} s, compare {r[f'set_compare_s_{n}']:.1f} s, "
                 f"report {r[f'set_report_s_{n}']:.1f} s")
 
+    # records before the base was kept ran the small plan
+    base = Path(r.get("analysis_sets_base", "benchmarks/small_plan.toml")).stem
     return [
         _row(f"a Latin set of {small} / {large} scenarios × {r['analysis_sets_paths']} paths "
-             "(small plan)", f"{seconds(small)} / {seconds(large)}"),
+             f"({base})", f"{seconds(small)} / {seconds(large)}"),
         _row(f"compare + report per scenario, {large} over {small} scenarios (target ≤ 1.2)",
              f"{r['analysis_per_scenario_ratio']:.2f}"),
         _row(f"compare + report over the run, {large} scenarios (target ≤ 5 %)",
