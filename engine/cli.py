@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from engine.cli_options import SUBCOMMANDS
 from engine.errors import InputError, ResultsError
 from engine.resolved import provenance
 
@@ -18,176 +19,6 @@ from engine.resolved import provenance
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2, as for every user error
         self.exit(2, f"{self.prog}: {message}\n")
-
-
-def _int_at_least(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer (got {text!r})") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be ≥ {minimum} (got {value})")
-        return value
-    return parse
-
-
-_positive_int = _int_at_least(1)
-_nonnegative_int = _int_at_least(0)
-
-
-def _quarter_end_date(text: str) -> str:
-    """A valuation date: a quarter's last day, ``YYYY-MM-DD``."""
-    from engine.studies.net_value import quarter_end, quarter_of_date
-    try:
-        return quarter_end(quarter_of_date(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a quarter's last day like 2019-12-31 "
-                                         f"(got {text!r})") from None
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer (got {text!r})") from None
-    if not 0 <= value < 2 ** 64:
-        raise argparse.ArgumentTypeError(f"must be in [0, 2**64) (got {value})")
-    return value
-
-
-def _run_arguments(run: argparse.ArgumentParser) -> None:
-    run.add_argument("scenario", help="scenario file (TOML)")
-    run.add_argument("--paths", type=_positive_int, help="paths per scenario (default: file)")
-    run.add_argument("--seed", type=_seed, help="root seed (default: file)")
-    run.add_argument("--threads", type=_positive_int,
-                     help="numba threads (default: all cores)")
-    run.add_argument("--chunk", type=_positive_int,
-                     help="paths per chunk (default 1000 with numba, 250 with numpy)")
-    run.add_argument("--backend", choices=("numba", "numpy"), default="numba",
-                     help="numba kernel (default) or the numpy reference; same results")
-    run.add_argument("--out", help="results file (default results/<scenario>.h5)")
-    run.add_argument("--resume", action="store_true",
-                     help="continue an interrupted run of the same scenario, seed and paths")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--force", action="store_true",
-                     help="run a sweep of more than 1,000 scenarios")
-    run.add_argument("--scheduler", help="run on Dask: local:N (N worker processes), "
-                     "tls://HOST:PORT (a running scheduler, with the --tls-* certificates) or "
-                     "tcp://HOST:PORT (a running scheduler, unencrypted: only on a trusted "
-                     "network)")
-    # Named as ``dask scheduler``'s own options; each one not given comes from Dask's
-    # configuration (distributed.comm.tls.ca-file, .client.cert, .client.key).
-    run.add_argument("--tls-ca-file", help="the cluster's CA certificate (PEM), for a "
-                     "tls:// scheduler")
-    run.add_argument("--tls-cert", help="this client's certificate (PEM), signed by the CA")
-    run.add_argument("--tls-key", help="this client's private key (PEM; default: in the "
-                     "--tls-cert file)")
-
-
-def _validate_arguments(val: argparse.ArgumentParser) -> None:
-    val.add_argument("scenarios", nargs="+")
-    val.add_argument("--force", action="store_true",
-                     help="accept sweeps of more than 1,000 scenarios")
-
-
-def _summary_arguments(summ: argparse.ArgumentParser) -> None:
-    summ.add_argument("results")
-    summ.add_argument("--json", action="store_true", help="print one JSON object")
-    summ.add_argument("--pooled", action="store_true",
-                      help="pool the paths of all scenarios (e.g. the draws of a fitted set)")
-
-
-def _calibrate_arguments(cal: argparse.ArgumentParser) -> None:
-    cal.add_argument("observations", help="observations CSV")
-    cal.add_argument("--scenario", required=True, help="base scenario (TOML)")
-    cal.add_argument("--out", required=True, help="fitted scenario to write (TOML)")
-    cal.add_argument("--until", help="fit on observations up to this date; backtest the rest")
-    cal.add_argument("--draws", type=_nonnegative_int, default=20,
-                     help="parameter draws written as a scenario set (default 20)")
-    cal.add_argument("--paths", type=_positive_int, default=100,
-                     help="paths per draw for the backtest (default 100)")
-
-
-def _compare_arguments(comp: argparse.ArgumentParser) -> None:
-    comp.add_argument("results")
-    comp.add_argument("--out", help="folder for the tables and figures "
-                      "(default: next to the results, RESULTS_compare/)")
-    comp.add_argument("--format", default="csv,md", help="tables to write, comma-separated: "
-                      "csv, md, parquet, xlsx (default csv,md)")
-    comp.add_argument("--charts", choices=("set", "all"), help="set: figures of the set "
-                      "as a whole; all: also every scenario's own (default: all up to 20 "
-                      "scenarios, set beyond)")
-
-
-def _sensitivity_arguments(sens: argparse.ArgumentParser) -> None:
-    from engine.analysis.sensitivity import OUTPUTS
-
-    sens.add_argument("results")
-    sens.add_argument("--output", action="append", metavar="NAME",
-                      help=f"a risk measure (repeat for several; default all: "
-                      f"{', '.join(OUTPUTS)})")
-    sens.add_argument("--out", help="folder for the indices' CSV, JSON and charts "
-                      "(default: next to the results, RESULTS_sensitivity/)")
-
-
-def _report_arguments(rep: argparse.ArgumentParser) -> None:
-    rep.add_argument("results")
-    rep.add_argument("--out", required=True, help="HTML file to write")
-
-
-def _fairness_arguments(fair: argparse.ArgumentParser) -> None:
-    fair.add_argument("scenario", help="scenario file (its base scenario is analysed)")
-    fair.add_argument("--csv", help="also write the table to this CSV file")
-
-
-def _disclose_arguments(disc: argparse.ArgumentParser) -> None:
-    disc.add_argument("observations", help="observations CSV")
-    disc.add_argument("results", help="results file (HDF5)")
-    disc.add_argument("--out", required=True, help="folder for the tables")
-    disc.add_argument("--scenario", help="the scenario of the results to read (default: "
-                      "all pooled for independent streams, else the first)")
-
-
-def _study_arguments(stud: argparse.ArgumentParser) -> None:
-    stud.add_argument("scenario", help="scenario or platform file (TOML)")
-    stud.add_argument("observations", help="observations CSV")
-    stud.add_argument("--out", required=True, help="folder for the document and its runs")
-    stud.add_argument("--paths", type=_positive_int,
-                      help="paths per run (default: the file's, at most 400)")
-    stud.add_argument("--valuation-date", type=_quarter_end_date,
-                      help="date of the net value, a quarter's last day (default: the end of "
-                      "the calibration data a fitted file names, else of the last figure's "
-                      "quarter)")
-
-
-def _plot_arguments(plot: argparse.ArgumentParser) -> None:
-    plot.add_argument("results")
-    plot.add_argument("--out", required=True, help="folder for the figures")
-    plot.add_argument("--pooled", action="store_true",
-                      help="one set of figures from the paths of all scenarios")
-    plot.add_argument("--charts", choices=("set", "all"), help="set: figures of the set as "
-                      "a whole and the base scenario's; all: every scenario's (default: all "
-                      "up to 20 scenarios, set beyond)")
-
-
-# The subcommands in the order ``--help`` lists them: name, help, their arguments.
-SUBCOMMANDS = (
-    ("run", "simulate a scenario (or set) and write results", _run_arguments),
-    ("validate", "check scenario files", _validate_arguments),
-    ("summary", "summarise a results file", _summary_arguments),
-    ("calibrate", "fit a scenario to published figures", _calibrate_arguments),
-    ("compare", "compare the scenarios of a results file", _compare_arguments),
-    ("sensitivity", "which swept assumption moves each risk measure: Sobol or "
-     "moment-independent indices with 95 % intervals", _sensitivity_arguments),
-    ("report", "one self-contained HTML page of a results file", _report_arguments),
-    ("fairness", "contributions against benefits by age and sex", _fairness_arguments),
-    ("disclose", "published figures against a run, reserve adequacy and the quarterly "
-     "disclosure (CSV and HTML)", _disclose_arguments),
-    ("study", "one HTML document answering the study's questions for a scenario or "
-     "platform, against its published figures", _study_arguments),
-    ("plot", "write PNG figures of a results file", _plot_arguments),
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -383,15 +214,67 @@ def cmd_sensitivity(args) -> int:
     return 0
 
 
+def cmd_reverse_stress(args) -> int:
+    from engine.analysis.reverse_stress import ReverseStressError
+    from engine.report.reverse_stress_page import write_page
+    from engine.store import open_results
+    from engine.studies.reverse_stress import analyse, format_text, write_files
+
+    out = _out_folder(args, "_reverse_stress")
+    ds = open_results(args.results)
+    try:
+        result = analyse(ds, args.event, args.scenario, results=args.results,
+                         scenario_file=args.scenario_file, out_dir=out)
+        written_by = provenance(ds)
+        print(written_by)
+    except ReverseStressError as exc:
+        raise ResultsError.one(args.results, exc.key, exc.what, exc.got) from None
+    finally:
+        ds.close()
+    print(format_text(result))
+    written = write_files(result, out)
+    written.append(write_page(result, written_by, out / "reverse_stress.html"))
+    print(f"\nwrote {len(written)} files to {out}/")
+    return 0
+
+
+def cmd_stress_weights(args) -> int:
+    from engine.analysis.reverse_stress import ReverseStressError
+    from engine.store import open_results
+    from engine.studies.stress_test import format_text, stress_weights, write_files
+
+    out = _out_folder(args, "_stress")
+    ds = open_results(args.results)
+    try:
+        names = [str(s) for s in ds["scenario"].values]
+        if args.scenario is not None and args.scenario not in names:
+            raise ResultsError.one(args.results, "--scenario", "not a scenario of the file",
+                                   args.scenario)
+        chosen = 0 if args.scenario is None else names.index(args.scenario)
+        result = stress_weights(ds, args.stress, chosen)
+        print(provenance(ds))
+        print(format_text(result))
+        written = write_files(ds, result, args.results, out)
+    except ReverseStressError as exc:
+        raise ResultsError.one(args.results, exc.key, exc.what, exc.got) from None
+    finally:
+        ds.close()
+    print(f"\nwrote {len(written)} files to {out}/ (stressed.h5 reads with `mutualsim "
+          "summary`)")
+    return 0
+
+
 def cmd_report(args) -> int:
     from engine.report.html import write_report
     from engine.store import check_output_path, open_results
     from engine.studies.fairness import fairness_text
+    from engine.studies.reverse_stress import report_section
 
     out = check_output_path(args.out)
     ds = open_results(args.results)
     try:
-        write_report(ds, out, fairness=fairness_text(ds))
+        write_report(ds, out, fairness=fairness_text(ds),
+                     reverse_stress=report_section(ds, args.results))
         print(provenance(ds))
     finally:
         ds.close()
@@ -469,7 +352,8 @@ def cmd_fairness(args) -> int:
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "summary": cmd_summary,
             "plot": cmd_plot, "calibrate": cmd_calibrate, "compare": cmd_compare,
-            "sensitivity": cmd_sensitivity,
+            "sensitivity": cmd_sensitivity, "reverse-stress": cmd_reverse_stress,
+            "stress-weights": cmd_stress_weights,
             "report": cmd_report, "fairness": cmd_fairness, "disclose": cmd_disclose,
             "study": cmd_study}
 

@@ -28,6 +28,7 @@ import h5py
 import numpy as np
 
 from engine.errors import ResultsError
+from engine.model import drivers
 from engine.resolved import FORMAT_VERSION, check_format
 from engine.resolved import GROUP as RESOLVED_GROUP
 from engine.resolved import VALUES as RESOLVED_VALUES
@@ -126,6 +127,7 @@ class ResultsWriter:
                                  **({"plan": len(self.plans)} if self.plans else {})}
         self._coordinates(scenario_set, quarter_labels)
         coords = " ".join(scenario_set.swept_keys)
+        self._coords = coords
         self._variables(coords)
         self._resolved(resolved)
         self._attributes(scenario_set, seed, extra_attrs)
@@ -246,11 +248,45 @@ class ResultsWriter:
                 f.variables[name + PLAN_SUFFIX][scenario, :, start:stop, :] = \
                     data[name + PLAN_SUFFIX]
         f.variables[WEIGHT][scenario, start:stop] = data[WEIGHT]
+        for name, values in data.items():
+            if drivers.is_driver(name):
+                self._driver(name)[scenario, start:stop, ...] = values
         f.variables["chunk_done"][scenario, chunk_index] = 1
         f.flush()
 
+    def _driver(self, name: str):
+        """The variable of driver ``name`` (:mod:`engine.model.drivers`), created the first
+        time a chunk brings it (NaN for the scenarios that do not draw it)."""
+        f = self._file
+        if name in f.variables:
+            return f.variables[name]
+        driver = drivers.BY_NAME[name]
+        dims: tuple[str, ...] = ("scenario", "path")
+        if driver.dim == drivers.CALENDAR_YEAR and drivers.CALENDAR_YEAR not in f.dimensions:
+            years = sorted({int(label[:4]) for label in f.variables["quarter"][:]})
+            f.dimensions[drivers.CALENDAR_YEAR] = len(years)
+            v = f.create_variable(drivers.CALENDAR_YEAR, (drivers.CALENDAR_YEAR,),
+                                  data=np.array(years, dtype=np.int64))
+            v.attrs["long_name"] = "calendar year"
+        if driver.dim is not None:
+            dims += (driver.dim,)
+        chunks = (1, min(self.chunk_paths, self.n_paths)) + \
+            tuple(f.dimensions[d].size for d in dims[2:])
+        v = f.create_variable(name, dims, dtype=np.float64, chunks=chunks, compression="gzip",
+                              compression_opts=COMPRESSION_LEVEL, shuffle=True,
+                              fletcher32=True, fillvalue=np.nan)
+        v.attrs["units"] = drivers.UNITS
+        v.attrs["long_name"] = driver.long_name
+        v.attrs["law"] = driver.law
+        if self._coords:
+            v.attrs["coordinates"] = self._coords
+        return v
+
     def finish(self) -> Path:
-        """Record the end time, close, and rename the file into place."""
+        """Record the end time and the drivers stored, close, and rename the file into
+        place."""
+        self._file.attrs[drivers.ATTRIBUTE] = ",".join(
+            d.name for d in drivers.DRIVERS if d.name in self._file.variables)
         self._file.attrs["end_time"] = _now()
         self._file.close()
         os.replace(self.part, self.target)
@@ -296,3 +332,33 @@ def open_results(path: str | Path):
     except Exception as exc:  # noqa: BLE001 - any reader failure means "not our file"
         raise ResultsError.one(str(p), "", f"not a readable results file ({exc})",
                                has_got=False) from None
+
+
+def write_reweighted(source: str | Path, target: str | Path, weights: np.ndarray,
+                     attrs: dict) -> Path:
+    """A copy of results file ``source`` at ``target`` whose ``weight`` is ``weights``
+    ``(scenario, path)`` and whose root carries ``attrs`` (a stress's description): a
+    results file every reader reads, its statistics those of the reweighted model. Written
+    under ``TARGET.part`` and renamed."""
+    import shutil
+
+    target = Path(target)
+    part = part_path(target)
+    ensure_room(part, Path(source).stat().st_size)
+    shutil.copyfile(source, part)
+    try:
+        with h5netcdf.File(part, "r+") as f:
+            w = np.asarray(weights, dtype=np.float64)
+            if WEIGHT in f.variables:
+                f.variables[WEIGHT][...] = w
+            else:                        # a file from before weights (engine < 0.4.0)
+                v = f.create_variable(WEIGHT, ("scenario", "path"), data=w)
+                v.attrs["units"] = WEIGHT_UNITS
+                v.attrs["long_name"] = WEIGHT_LONG_NAME
+            for key, value in attrs.items():
+                f.attrs[key] = value
+        os.replace(part, target)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return target

@@ -107,6 +107,10 @@ def _file_figures(ds, groups, labels: list[str], pooled: bool, n_scenarios: int)
         "shortfall_horizon": "first projection year (quarters 1-4); _by_year for each year",
         "pooled": pooled,
         "streams": str(ds.attrs.get("streams", "common")),
+        # a file reweighted by `mutualsim stress-weights`: its figures are the stressed
+        # model's (None for a run's own file)
+        "stress": str(ds.attrs["stress_described"]) if "stress_described" in ds.attrs
+        else None,
     }
 
 
@@ -406,6 +410,8 @@ def format_summary(summary: dict) -> str:
     """A readable table per scenario: medians with 5–95 % ranges per quarter, then risks,
     the platform's value and mutual aid's market share."""
     lines = [summary["written_by"],
+             *([f"weights: stressed by `mutualsim stress-weights` ({summary['stress']}): "
+                "every figure below is the stressed model's"] if summary.get("stress") else []),
              f"paths: {summary['paths']}   seed: {summary['seed']}   "
              f"generator: {summary['generator']}   (median and 5%-95% range)"]
     for name in summary["scenarios"]:

@@ -119,8 +119,48 @@ def _check_year_table(spec: Key, v: Any, key: str, problems: Problems):
     return out
 
 
+def _check_year_values(spec: Key, v: Any, key: str, problems: Problems):
+    """A table of calendar year → number in the key's range, as ``{"2020": x}``."""
+    if not isinstance(v, dict):
+        problems.add(key, "must be a table of year = number", v)
+        return None
+    out = {}
+    for year, x in v.items():
+        if not str(year).isdigit():
+            problems.add(f"{key}.{year}", "year must be like 2020", year)
+            continue
+        number = check_number(spec, x, f"{key}.{year}", problems, integer=False)
+        if number is not None:
+            out[str(int(year))] = number
+    return out
+
+
+def _check_quarter_values(spec: Key, v: Any, key: str, problems: Problems):
+    """A table of quarter → number in the key's range, as ``{"2020Q1": x}``."""
+    if not isinstance(v, dict):
+        problems.add(key, "must be a table of \"quarter\" = number", v)
+        return None
+    out = {}
+    for quarter, x in v.items():
+        if _check_quarter(spec, quarter, f"{key}.{quarter}", problems) is None:
+            continue
+        number = check_number(spec, x, f"{key}.{quarter}", problems, integer=False)
+        if number is not None:
+            out[str(quarter).upper()] = number
+    return out
+
+
+def _check_quarter_list(spec: Key, v: Any, key: str, problems: Problems):
+    if not isinstance(v, list):
+        problems.add(key, "must be a list of quarters like [\"2020Q1\"]", v)
+        return None
+    checked = [_check_quarter(spec, q, key, problems) for q in v]
+    return None if any(q is None for q in checked) else sorted({q.upper() for q in checked})
+
+
 _TEXT_CHECKS = {"str": _check_str, "choice": _check_choice, "quarter": _check_quarter,
-                "year_table": _check_year_table}
+                "year_table": _check_year_table, "year_values": _check_year_values,
+                "quarter_values": _check_quarter_values, "quarter_list": _check_quarter_list}
 
 
 def _check_table_ref(v: Any, key: str, problems: Problems, base_dir: Path):

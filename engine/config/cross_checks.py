@@ -12,7 +12,7 @@ import itertools
 
 from engine.config import tables
 from engine.config.checks import shown_number
-from engine.config.labels import quarter_offset
+from engine.config.labels import quarter_labels, quarter_offset
 from engine.errors import Problems
 
 MAX_DURATION_QUARTERS = 63   # duration cells are keyed with 6 bits (engine.random.streams)
@@ -215,6 +215,37 @@ def _calendar(values: dict, problems: Problems) -> None:
                          change["from"])
 
 
+def _fixed_drivers(values: dict, problems: Problems) -> None:
+    """A ``[drivers]`` value names a year or quarter of the run, and a driver the scenario
+    draws (holding one it does not draw would silently do nothing)."""
+    fixed, start, quarters = values["drivers"], values["scenario"]["start"], \
+        values["scenario"]["quarters"]
+    if start is None or quarters is None:
+        return
+    present = {key: present for key, (_, present, _) in _tail_drivers(values).items()}
+    why = {key: reason.replace(" to tilt", " to hold") for key, (_, _, reason)
+           in _tail_drivers(values).items()}
+    years = {int(q[:4]) for q in quarter_labels(start, quarters)}
+    checks = (("level_innovations", "level_shift", fixed["level_innovations"] or {}),
+              ("trend", "trend_shift", {} if fixed["trend"] is None else {"": fixed["trend"]}),
+              ("join_multipliers", "join_multiplier_mean", fixed["join_multipliers"] or {}),
+              ("shock_starts", "shock_probability_per_year",
+               {} if fixed["shock_starts"] is None else {"": fixed["shock_starts"]}))
+    for key, driver, given in checks:
+        if given and not present[driver]:
+            problems.add(f"drivers.{key}", why[driver], next(iter(given.values())))
+    for year in fixed["level_innovations"] or {}:
+        if int(year) not in years:
+            problems.add(f"drivers.level_innovations.{year}", "is a year outside the run "
+                         f"({min(years)}-{max(years)})", int(year))
+    dated = [(f"drivers.join_multipliers.{q}", q) for q in fixed["join_multipliers"] or {}]
+    dated += [("drivers.shock_starts", q) for q in fixed["shock_starts"] or []]
+    for key, label in dated:
+        if not 0 <= quarter_offset(start, label) < quarters:
+            problems.add(key, f"is dated outside the run ({start} and the {quarters - 1} "
+                         "quarters after it)", label)
+
+
 def _initial_duration(values: dict, problems: Problems) -> None:
     init_d = values["population"]["initial_duration_quarters"]
     if init_d is not None and init_d > MAX_DURATION_QUARTERS:
@@ -225,4 +256,4 @@ def _initial_duration(values: dict, problems: Problems) -> None:
 # The checks in the order their problems are reported.
 CROSS_CHECKS = (_tail, _topup, _ages, _growth, _lapse_and_mild, _national_level,
                 _tracked_durations, _prepaid_rule, _payment_pattern, _calendar,
-                _initial_duration)
+                _initial_duration, _fixed_drivers)

@@ -68,6 +68,7 @@ FIXED_AT_PLATFORM = {
     "risk": "risk groups are the platform's population",
     "market": "the premium series is the platform's",
     "tail": "the tilted systematic drivers are the platform's, shared by its plans",
+    "drivers": "the systematic drivers are the platform's, shared by its plans",
     "population.age_min": "give the plan's ages as ages = [lo, hi]",
     "population.age_max": "give the plan's ages as ages = [lo, hi]",
     "growth.model": "joins come from the platform's growth model",

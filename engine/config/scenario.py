@@ -37,6 +37,8 @@ KIND_TYPES: dict[str, type] = {
     "int": int, "float": float, "str": str, "choice": str, "quarter": str,
     "table_ref": str, "float_list": list[float], "bands": list[list[float]],
     "shocks": list[dict[str, float | int | str]], "year_table": dict[str, float],
+    "year_values": dict[str, float], "quarter_values": dict[str, float],
+    "quarter_list": list[str],
     "groups": list[dict[str, float | str]],
     "changes": list[dict[str, Any]],
     "payout_levels": list[dict[str, float]],
@@ -108,6 +110,7 @@ class Scenario:
     valuation: Section
     tail: Section
     market: Section
+    drivers: Section
     swept: dict = field(default_factory=dict)
     plans: tuple = ()
     age_out: str = "leave"

@@ -24,7 +24,9 @@ class Key:
     ``kind`` is one of ``int``, ``float``, ``str``, ``choice``, ``quarter``, ``float_list``,
     ``bands`` (``[[lo, hi, amount], ...]``), ``shocks`` (list of tables), ``groups`` (list
     of risk groups, :data:`GROUP_KEYS`), ``year_table``
-    (a table of year → number) or ``table_ref`` (a built-in table's name or a CSV path).
+    (a table of year → number ≥ 0), ``year_values`` and ``quarter_values`` (a table of
+    calendar year or quarter → a number within the key's range), ``quarter_list`` (quarters)
+    or ``table_ref`` (a built-in table's name or a CSV path).
     """
 
     kind: str
@@ -283,6 +285,25 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "market": {
         "health_premium_by_year": Key("year_table", "China's commercial health insurance "
                                       "premiums by year, yuan.", {}),
+    },
+    # Reverse stress testing (engine/model/systematic.py, FixedDrivers): systematic drivers
+    # held at given values on every path, as `mutualsim reverse-stress` writes them to
+    # replay an event; the counts stay random. Default: every driver drawn.
+    "drivers": {
+        "level_innovations": Key("year_values", "The yearly innovations ε_y of the "
+                                 "systematic incidence level (in standard deviations: "
+                                 "N(0, 1) under the model), held at these values on every "
+                                 "path for the calendar years given, like {2020 = 1.5}; the "
+                                 "other years are drawn.", {}, lo=-8.0, hi=8.0),
+        "trend": Key("float", "The incidence trend's error ε_τ (in standard deviations), held "
+                     "at this value on every path. Default: drawn.", None, lo=-8.0, hi=8.0),
+        "join_multipliers": Key("quarter_values", "The joins' mixing multipliers G_t (mean 1 "
+                                "under the model), held at these values on every path for "
+                                "the quarters given, like {\"2020Q1\" = 0.4}; the others are "
+                                "drawn.", {}, lo=0.0, lo_open=True, hi=20.0),
+        "shock_starts": Key("quarter_list", "The quarters in which an incidence shock event "
+                            "starts on every path, and no other ([] for none). Default: "
+                            "drawn.", None),
     },
 }
 

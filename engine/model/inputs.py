@@ -23,7 +23,7 @@ from engine.model import lapse as lapse_rules
 from engine.model import payout, units
 from engine.model.growth import GrowthModel
 from engine.model.sharing import SharingRule, ShortfallRule
-from engine.model.systematic import SystematicRisk
+from engine.model.systematic import NOT_FIXED, FixedDrivers, SystematicRisk
 from engine.model.tilt import Tilt
 
 AGE_Q_BITS = 10   # absolute age in quarters < 1024 (ages ≤ 255)
@@ -118,6 +118,7 @@ class ModelInputs:
     enrolled_per_joiner: float = 0.0   # r: joins Poisson(r · the enrolling plan's joins)
                                        # and its leavers' share as lapses (0: own growth)
     tilt: Tilt = Tilt()                # [tail]: tilted systematic draws (engine.model.tilt)
+    fixed_drivers: FixedDrivers = NOT_FIXED  # [drivers]: held systematic draws
 
     @property
     def n_groups(self) -> int:
@@ -250,7 +251,24 @@ def build_inputs(scenario) -> ModelInputs:
         enrolled_per_joiner=float(scenario.enrolled_with[1]) if scenario.enrolled_with else 0.0,
         share_weight=_share_weight(ben, base_hazard[row_sex, :, -1], benefit_t[0]),
         tilt=Tilt.of(scenario.tail),
+        fixed_drivers=fixed_drivers_of(scenario),
     )
+
+
+def fixed_drivers_of(scenario) -> FixedDrivers:
+    """The ``[drivers]`` table as :class:`~engine.model.systematic.FixedDrivers`, indexed
+    from the run's first calendar year and quarter."""
+    fixed, start = scenario.drivers, scenario.scenario.start
+    first_year = int(quarter_labels(start, 1)[0][:4])
+    starts = fixed.shock_starts
+    return FixedDrivers(
+        level=tuple(sorted((int(y) - first_year, float(v))
+                           for y, v in (fixed.level_innovations or {}).items())),
+        trend=fixed.trend,
+        join=tuple(sorted((quarter_offset(start, q), float(v))
+                          for q, v in (fixed.join_multipliers or {}).items())),
+        shock_starts=None if starts is None else tuple(quarter_offset(start, q)
+                                                        for q in starts))
 
 
 def _growth_fields(scenario, T: int, joiner_mix: np.ndarray) -> dict:

@@ -136,8 +136,9 @@ def opening(summary: dict, name: str) -> str:
 
 
 def render(ds, fairness: str | None = None, title: str | None = None,
-           max_fan_scenarios: int = 12) -> str:
-    """The HTML page of an opened results dataset."""
+           max_fan_scenarios: int = 12, reverse_stress: str | None = None) -> str:
+    """The HTML page of an opened results dataset; ``reverse_stress`` is the reverse stress
+    test's section (:mod:`engine.report.reverse_stress_page`), computed by the caller."""
     from engine.report.plots import fan_chart, overlay_medians, scenario_weights, tornado_chart
     from engine.report.sensitivity_files import index_chart
 
@@ -203,6 +204,8 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     else:
         parts.append("<h2>Summary</h2><pre>" + html.escape(format_summary(comparison.summary))
                      + "</pre>")
+    if reverse_stress:
+        parts.append(reverse_stress)
     if fairness:
         parts.append("<h2>Fairness (first scenario)</h2><pre>" + html.escape(fairness)
                      + "</pre>")
@@ -214,12 +217,15 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     return "\n".join(parts)
 
 
-def write_report(ds, out: str | Path, fairness: str | None = None) -> Path:
+def write_report(ds, out: str | Path, fairness: str | None = None,
+                 reverse_stress: str | None = None) -> Path:
     """Write the page to ``out`` (through a temporary name); ``fairness`` is the fairness
-    table's text (:func:`engine.studies.fairness.fairness_text`), computed by the caller
-    because the report only reads results."""
+    table's text (:func:`engine.studies.fairness.fairness_text`) and ``reverse_stress`` the
+    reverse stress test's section, computed by the caller because the report only reads
+    results."""
     out = Path(out)
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(render(ds, fairness=fairness), encoding="utf-8")
+    tmp.write_text(render(ds, fairness=fairness, reverse_stress=reverse_stress),
+                   encoding="utf-8")
     tmp.replace(out)
     return out

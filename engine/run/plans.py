@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.model.drivers import is_driver
 from engine.model.inputs import ModelInputs, build_inputs
 from engine.model.mean_path import mean_paths
 from engine.model.tilt import CLAIM_STATS_KEY
@@ -231,6 +232,7 @@ def combine(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     # (an expected path has none)
     if WEIGHT in runs[0]:
         out[WEIGHT] = runs[0][WEIGHT]
+    out.update({name: x for name, x in runs[0].items() if is_driver(name)})
     if CLAIM_STATS_KEY in runs[0]:
         # each plan's claim counts are its own draws: their likelihood ratios multiply, and
         # the cross-entropy statistics of the one claim tilt add up

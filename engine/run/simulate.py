@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.model import reference
+from engine.model.drivers import driver_outputs
 from engine.model.inputs import ModelInputs
 from engine.model.mean_path import mean_paths
-from engine.model.systematic import incidence_levels, join_multipliers
+from engine.model.systematic import incidence_levels, join_multipliers, joins_drawn
 from engine.model.tilt import CLAIM_STATS_KEY
 from engine.random import streams
 from engine.variables import WEIGHT, empty_outputs
@@ -69,21 +70,24 @@ def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
     """Simulate one plan's (or plain scenario's) paths ``start .. start + count − 1`` over
     all quarters.
 
-    Returns per-(path, quarter) arrays for every variable in :mod:`engine.variables` and
-    ``weight``. A platform's plans run through :func:`engine.run.plans.simulate_plans`,
-    which calls this for each: ``arrivals`` ``(P, T, R, Dn)`` are members who enter the
-    plan's youngest age from a younger plan (``moved_in``), and ``keep_aged_out`` returns
-    who aged out by cell (``aged_out_cells``, ``moved_out``); ``enrolment`` is what an
-    enrolled plan follows of the plan that enrols it (:class:`Enrolment`).
+    Returns per-(path, quarter) arrays for every variable in :mod:`engine.variables`,
+    ``weight`` and the ``driver_*`` arrays of the drivers the plan draws
+    (:mod:`engine.model.drivers`). A platform's plans run through
+    :func:`engine.run.plans.simulate_plans`, which calls this for each: ``arrivals``
+    ``(P, T, R, Dn)`` are members who enter the plan's youngest age from a younger plan
+    (``moved_in``), and ``keep_aged_out`` returns who aged out by cell (``aged_out_cells``,
+    ``moved_out``); ``enrolment`` is what an enrolled plan follows of the plan that enrols
+    it (:class:`Enrolment`).
     """
     if backend not in BACKENDS + (CONDITIONAL_MEAN,):
         raise ValueError(f"unknown backend {backend!r}")
     paths = np.arange(start, start + count, dtype=np.int64)
     multipliers, log_w = join_multipliers(inputs.join_dispersion, inputs.quarters, inputs.tilt,
-                                          seed, paths)
+                                          seed, paths, inputs.fixed_drivers)
+    drawn: dict[str, np.ndarray] = {}
     levels, log_w_levels = incidence_levels(
         inputs.systematic, seed if inputs.systematic_seed is None else inputs.systematic_seed,
-        paths, inputs.year_of_quarter, inputs.tilt)
+        paths, inputs.year_of_quarter, inputs.tilt, drawn, inputs.fixed_drivers)
     T = inputs.quarters
     cells = (count, T, inputs.n_rows, inputs.n_durations)
     aged = np.zeros(cells if keep_aged_out else (0, 0, 0, 0),
@@ -106,6 +110,9 @@ def simulate_paths(inputs: ModelInputs, seed: int, start: int, count: int,
         out[CLAIM_STATS_KEY] = claim_stats
     else:
         out[WEIGHT] = np.exp(log_w + log_w_levels)
+    # the systematic drivers the path used (engine.model.drivers), for analyses that
+    # condition on them
+    out.update(driver_outputs(drawn, multipliers, joins_drawn(inputs.join_dispersion)))
     return with_moves(out, arrivals, aged if keep_aged_out else None)
 
 

@@ -99,9 +99,9 @@ def _drivers(platform, seed: int, paths: np.ndarray) -> dict[str, np.ndarray]:
     drivers: dict[str, np.ndarray] = {}
     incidence_levels(first.systematic, seed if first.systematic_seed is None
                      else first.systematic_seed, paths, first.year_of_quarter, first.tilt,
-                     drivers)
+                     drivers, first.fixed_drivers)
     drivers["join"] = join_multipliers(first.join_dispersion, first.quarters, first.tilt,
-                                       seed, paths)[0]
+                                       seed, paths, first.fixed_drivers)[0]
     return drivers
 
 

@@ -56,3 +56,24 @@ def test_sector_example_writes_the_market_share_by_year(tmp_path):
         rows = {row["year"]: row for row in csv.DictReader(f)}
     assert float(rows["2019"]["market_share_median"]) > 0
     assert (tmp_path / "sector.png").is_file()
+
+
+def test_the_reverse_stress_example_answers_and_replays(tmp_path):
+    import json
+
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" /
+                                               "xianghubao_reverse_stress.py"),
+                           "--paths", "1000", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for fragment in ("event: ruin (a solvency gap at a quarter's end) by 2022Q1",
+                     "most likely way to fail", "stress: VaR 99.5 %"):
+        assert fragment in proc.stdout, fragment
+    answer = json.loads((tmp_path / "reverse_stress" / "reverse_stress.json")
+                        .read_text(encoding="utf-8"))
+    assert answer["likely_failure"]["found"]
+    replay = json.loads((tmp_path / "replay_check" / "reverse_stress.json")
+                        .read_text(encoding="utf-8"))
+    assert replay["probability"]["estimate"] > 0.5
+    assert (tmp_path / "reverse_stress" / "reverse_stress.html").is_file()
+    assert (tmp_path / "stress_weights" / "stressed.h5").is_file()
