@@ -225,3 +225,48 @@ def test_the_replay_file_has_the_event_on_its_expected_path_and_most_paths(tmp_p
     with xr.open_dataset(replayed, engine="h5netcdf") as ds:
         p = analyse(ds, "ruin by 2021Q4", search=False)["probability"]
     assert p["estimate"] > 0.5
+
+
+def test_conditional_means_read_back_from_a_results_file_on_disk(tmp_path):
+    """The Gaussian paths written as netCDF-4 and read back by xarray give the same
+    conditional means (the estimators read files, not only datasets in memory)."""
+    ds = gaussian_file(5000, 8)
+    path = tmp_path / "gauss.h5"
+    ds.to_netcdf(path, engine="h5netcdf")
+    event = parse_event(f"shortfall year 1 > {C}", LABELS)
+    with xr.open_dataset(path, engine="h5netcdf") as back:
+        happens = event.happens({"shortfall": back["shortfall"].values[0]})
+        got = R.driver_shifts(_every_year(back), event, 0, happens)
+    want = R.driver_shifts(_every_year(ds), event, 0, happens)
+    assert [(s.index, s.mean_given_event) for s in got] == \
+        [(s.index, s.mean_given_event) for s in want]
+
+
+def test_a_set_says_where_the_event_is_most_likely_and_each_ones_share(tmp_path, capsys):
+    from tests.conftest import scenario_dict, write_toml
+    from tests.statistical.test_tilted_runs import SYSTEMATIC
+
+    data = scenario_dict(**{**SYSTEMATIC, **RUINOUS})
+    data["sweep"] = {"sharing.cap_per_quarter": [19.0, 20.0, 30.0]}
+    path = write_toml(tmp_path / "set.toml", data)
+    out = tmp_path / "set.h5"
+    assert run("run", path, "--out", out, "--paths", 200, "--quiet") == 0
+    assert run("reverse-stress", out, "--event", "ruin by 2021Q4", "--out",
+               tmp_path / "rs") == 0
+    answer = json.loads((tmp_path / "rs" / "reverse_stress.json").read_text(encoding="utf-8"))
+    rows = answer["set"]
+    assert [r["sharing.cap_per_quarter"] for r in rows][0] == 19.0      # most likely first
+    assert abs(sum(r["share"] for r in rows) - 1.0) < 1e-12
+    probabilities = [r["probability"] for r in rows]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert "most likely" in capsys.readouterr().out
+    assert (tmp_path / "rs" / "scenarios.csv").is_file()
+
+
+def test_the_report_has_a_reverse_stress_section_from_the_file(tmp_path):
+    out = results(tmp_path, "sys", 200, **RUINOUS)
+    page = tmp_path / "report.html"
+    assert run("report", out, "--out", page) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "What would break it: ruin" in text and "drivers moved furthest" in text
+    assert "mutualsim reverse-stress" in text

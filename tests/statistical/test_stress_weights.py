@@ -139,3 +139,25 @@ def test_a_bad_stress_is_one_line_and_nothing_written(tmp_path, capsys, stress, 
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and ": --stress: " in lines[0] and what in lines[0], lines
     assert not folder.exists()
+
+
+def test_a_file_from_before_weights_is_stressed_too(tmp_path, capsys):
+    """engine 0.1.0's file has no weight variable: the stressed copy gains one."""
+    import xarray as xr
+
+    from tests.conftest import ROOT
+    from tests.statistical.test_tilted_runs import run
+
+    old = ROOT / "tests" / "fixtures" / "results" / "engine_0.1.0.h5"
+    with xr.open_dataset(old, engine="h5netcdf") as ds:
+        assert "weight" not in ds
+        last = str(ds["quarter"].values[-1])
+    folder = tmp_path / "sw"
+    assert run("stress-weights", old, "--stress", f"mean members at {last} -0.2%", "--out",
+               folder) == 0
+    with xr.open_dataset(folder / "stressed.h5", engine="h5netcdf") as ds:
+        w = ds["weight"].values
+        assert w.shape == (ds.sizes["scenario"], ds.sizes["path"])
+        assert abs(w[0].mean() - 1.0) < 1e-9
+    assert run("summary", folder / "stressed.h5") == 0
+    assert "stressed" in capsys.readouterr().out
