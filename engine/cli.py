@@ -7,12 +7,13 @@ nothing is written. Ctrl-C during a run leaves nothing at the target name.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 from engine.cli_options import SUBCOMMANDS
-from engine.errors import InputError, ResultsError
+from engine.errors import InputError, OptionError, ResultsError
 from engine.resolved import provenance
 
 
@@ -194,20 +195,30 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def cmd_sensitivity(args) -> int:
-    from engine.analysis.sensitivity import OUTPUTS, SensitivityError, indices
-    from engine.report.sensitivity_files import format_indices, write_sensitivity
+@contextlib.contextmanager
+def _reading(args):
+    """The results file ``args.results``, opened (its checks passed) and closed after; an
+    option the analysis cannot take (:class:`~engine.errors.OptionError`) becomes one line
+    naming the file, the option and the value."""
     from engine.store import open_results
 
-    out = _out_folder(args, "_sensitivity")
     ds = open_results(args.results)
     try:
-        results = indices(ds, args.output or list(OUTPUTS))
-        print(provenance(ds))
-    except SensitivityError as exc:
+        yield ds
+    except OptionError as exc:
         raise ResultsError.one(args.results, exc.key, exc.what, exc.got) from None
     finally:
         ds.close()
+
+
+def cmd_sensitivity(args) -> int:
+    from engine.analysis.sensitivity import OUTPUTS, indices
+    from engine.report.sensitivity_files import format_indices, write_sensitivity
+
+    out = _out_folder(args, "_sensitivity")
+    with _reading(args) as ds:
+        results = indices(ds, args.output or list(OUTPUTS))
+        print(provenance(ds))
     print(format_indices(results))
     written = write_sensitivity(results, out)
     print(f"\nwrote {len(written)} files to {out}/")
@@ -215,22 +226,15 @@ def cmd_sensitivity(args) -> int:
 
 
 def cmd_reverse_stress(args) -> int:
-    from engine.analysis.reverse_stress import ReverseStressError
     from engine.report.reverse_stress_page import write_page
-    from engine.store import open_results
     from engine.studies.reverse_stress import analyse, format_text, write_files
 
     out = _out_folder(args, "_reverse_stress")
-    ds = open_results(args.results)
-    try:
+    with _reading(args) as ds:
         result = analyse(ds, args.event, args.scenario, results=args.results,
                          scenario_file=args.scenario_file, out_dir=out)
         written_by = provenance(ds)
-        print(written_by)
-    except ReverseStressError as exc:
-        raise ResultsError.one(args.results, exc.key, exc.what, exc.got) from None
-    finally:
-        ds.close()
+    print(written_by)
     print(format_text(result))
     written = write_files(result, out)
     written.append(write_page(result, written_by, out / "reverse_stress.html"))
@@ -239,26 +243,17 @@ def cmd_reverse_stress(args) -> int:
 
 
 def cmd_stress_weights(args) -> int:
-    from engine.analysis.reverse_stress import ReverseStressError
-    from engine.store import open_results
     from engine.studies.stress_test import format_text, stress_weights, write_files
 
     out = _out_folder(args, "_stress")
-    ds = open_results(args.results)
-    try:
+    with _reading(args) as ds:
         names = [str(s) for s in ds["scenario"].values]
         if args.scenario is not None and args.scenario not in names:
-            raise ResultsError.one(args.results, "--scenario", "not a scenario of the file",
-                                   args.scenario)
-        chosen = 0 if args.scenario is None else names.index(args.scenario)
-        result = stress_weights(ds, args.stress, chosen)
+            raise OptionError("not a scenario of the file", args.scenario, "--scenario")
+        result = stress_weights(ds, args.stress, names.index(args.scenario or names[0]))
         print(provenance(ds))
         print(format_text(result))
         written = write_files(ds, result, args.results, out)
-    except ReverseStressError as exc:
-        raise ResultsError.one(args.results, exc.key, exc.what, exc.got) from None
-    finally:
-        ds.close()
     print(f"\nwrote {len(written)} files to {out}/ (stressed.h5 reads with `mutualsim "
           "summary`)")
     return 0

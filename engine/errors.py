@@ -48,6 +48,16 @@ class InputError(Exception):
         return cls([Problem(file, key, what, got, has_got)])
 
 
+class OptionError(ValueError):
+    """What an analysis cannot do with an option's value: the option (``key``, which the
+    command line may fill in), what is wrong and the value; the command line turns it into
+    one :class:`ResultsError` line naming the file."""
+
+    def __init__(self, what: str, got: object = None, key: str = ""):
+        super().__init__(f"{key}: {what} (got {got})" if key else f"{what} (got {got})")
+        self.key, self.what, self.got = key, what, got
+
+
 class ScenarioError(InputError):
     """A scenario file (or a table it names) is invalid."""
 

@@ -7,10 +7,11 @@ text                                true on a path when
 ==================================  ===========================================================
 ``ruin by 2021Q4``                  a solvency gap (``solvency_gap > 0``) at the end of some
                                     quarter up to and including 2021Q4
-``shortfall year 4 > 2.5e9``        the shortfall of projection year 4 (its quarters 13-16,
-                                    summed, yuan) exceeds 2.5 billion yuan
-``cost_per_member year 3 > 150``    the cost per member of projection year 3 (its four
-                                    quarters' costs summed, yuan per member) exceeds 150
+``shortfall year 4 > 2.5e9``        the shortfall of projection year 4 (the run's 13th to
+                                    16th quarters, summed, yuan) exceeds 2.5 billion yuan
+``cost_per_member year 3 > 150``    what each sharer paid in projection year 3 (aid and fee,
+                                    capped, plus any reserve loading; its four quarters
+                                    summed, yuan per member) exceeds 150
 ``members at 2021Q4 < 5e7``         the members at the end of 2021Q4 are fewer than 50 million
 ==================================  ===========================================================
 
@@ -18,7 +19,7 @@ Projection year ``N`` is the run's quarters ``4(N − 1) .. 4N − 1`` (``[tail]
 convention), so it must lie whole inside the run. Each event also gives a *margin* on a
 path, a continuous number that is positive exactly when the event is true (the ruin margin
 is :func:`engine.run.tail.target_values`'s: the largest gap, or minus the smallest reserve):
-the optimiser of :mod:`engine.analysis.likely_failure` moves the drivers until the
+the optimiser of :mod:`engine.studies.likely_failure` moves the drivers until the
 conditional-mean path's margin reaches 0.
 """
 
@@ -28,6 +29,8 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from engine.errors import OptionError
 
 KINDS = ("ruin", "shortfall", "cost_per_member", "members")
 _QUARTER = r"(\d{4}Q[1-4])"
@@ -44,13 +47,11 @@ VARIABLES = {"ruin": ("solvency_gap", "reserve"), "shortfall": ("shortfall",),
              "cost_per_member": ("cost_per_member",), "members": ("members",)}
 
 
-class EventError(ValueError):
-    """A bad ``--event``: what is wrong and the value (the CLI names the option)."""
+class EventError(OptionError):
+    """A bad ``--event``: what is wrong and the value."""
 
     def __init__(self, what: str, got: object):
-        super().__init__(what)
-        self.what = what
-        self.got = got
+        super().__init__(what, got, "--event")
 
 
 @dataclass(frozen=True)

@@ -5,23 +5,31 @@ With ``n`` paths of a scenario, each with its likelihood ratio ``w_i`` (1 in a p
 its event indicator ``I_i`` and a driver ``X_i`` (:mod:`engine.model.drivers`):
 
 * the event's probability ``p̂ = Σ w_i I_i / n``, s.e. ``sd(w I) / √n`` (unbiased under a
-  tilt, :mod:`engine.analysis.weighted`); where no path has the event, the Clopper–Pearson
-  95 % upper bound on ``n`` paths, and the file cannot say more;
+  tilt, :mod:`engine.analysis.weighted`); where no path has the event, the one-sided 95 %
+  Clopper–Pearson bound ``1 − 0.05^{1/n}`` of a plain file (a tilted file's paths bound
+  the tilted law's probability, not the model's: no bound is given), and the file cannot
+  say more;
 * each driver's mean given the event, ``m̂_A = Σ w I X / Σ w I`` (a ratio estimator), s.e.
   ``s_A = √(Σ (w I (X − m̂_A))²) / Σ w I`` (the delta method): the conditional-mean reverse
   stress test (Glasserman, Kang & Kang, *Stress scenario selection by empirical
   likelihood*, Quantitative Finance 15, 2015), whose drivers moved furthest from their law
   are those the event comes from;
-* how far the event moves it, in units of the driver's own s.d. ``σ`` under the model:
-  ``(m̂_A − m̂) / σ`` with ``m̂`` the driver's weighted mean over all the scenario's paths.
-  As ``m̂ = p̂ m̂_A + (1 − p̂) m̂_B`` (``B``: the paths without the event), the shift is
-  ``(1 − p̂)(m̂_A − m̂_B) / σ``, s.e. ``(1 − p̂) √(s_A² + s_B²) / σ``. Measured against the
-  same paths' mean rather than the law's, the paths' own sampling error cancels: an event
-  every path has moves nothing (shift 0, s.e. 0), and with many paths ``m̂`` is the law's
-  mean, so the shift is Glasserman, Kang & Kang's ``(m_A − μ) / σ``. ``σ`` is the law's:
-  1 for the normal innovations, ``√α`` for the joins' multiplier (``α`` the scenario's
-  ``growth.dispersion``), and for a shock's start in a quarter ``√(q̂ (1 − q̂))`` with
-  ``q̂`` the weighted share of paths that started one then.
+* how far the event moves it, in units of the driver's own s.d. ``σ``:
+  ``(m̂_A − m̂) / σ`` with ``m̂ = Σ w X / Σ w`` the driver's weighted mean over all the
+  scenario's paths (equal to ``(1 − p̃)(m̂_A − m̂_B)``, ``B`` the paths without the event and
+  ``p̃ = Σ w I / Σ w`` the self-normalised share with it). Its s.e. is the delta method's,
+  with the event's share random too: ``√(Σ ψ_i²) / σ``, ``ψ_i = w_i (I_i (X_i − m̂_A) / p̃
+  − (X_i − m̂)) / Σ w``. Measured against the same paths' mean rather than the law's, the
+  paths' own sampling error cancels: an event every path has moves nothing (shift 0, s.e.
+  0), and with many paths ``m̂`` is the law's mean, so the shift is Glasserman, Kang &
+  Kang's ``(m_A − μ) / σ``. ``σ`` is the law's for the normal innovations (1) and the
+  joins' multiplier (``√α``, ``α`` the scenario's ``growth.dispersion``); for a shock's
+  start in a quarter it is estimated from the paths, ``√(q̂ (1 − q̂))`` with ``q̂`` the
+  weighted share that started one then (the chance of a start depends on whether an
+  event is already in progress).
+
+Many components are ranked at once (each year's innovation, each quarter's multiplier):
+at 2 s.e. about one in twenty that the event does not move is flagged as moved by chance.
 
 Only the drivers' components that come before the event's end are read (a draw after it
 cannot cause it).
@@ -35,6 +43,7 @@ import numpy as np
 
 from engine.analysis.events import Event, happens_by_scenario
 from engine.analysis.metrics import clopper_pearson
+from engine.errors import OptionError
 from engine.model import drivers as D
 from engine.resolved import scenario_values
 from engine.variables import WEIGHT
@@ -43,12 +52,11 @@ CONFIDENCE = 0.95
 Z_95 = 1.959963984540054       # the normal's 97.5 % point
 
 
-class ReverseStressError(ValueError):
+class ReverseStressError(OptionError):
     """What the file cannot answer: the option, what is wrong and the value."""
 
     def __init__(self, key: str, what: str, got: object = None):
-        super().__init__(what)
-        self.key, self.what, self.got = key, what, got
+        super().__init__(what, got, key)
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class Probability:
     paths: int
     paths_with_event: int
     effective_paths: float
-    upper_95: float | None       # Clopper–Pearson bound where no path has the event
+    upper_95: float | None       # one-sided Clopper–Pearson bound: no path, plain file
 
     @property
     def one_in(self) -> float | None:
@@ -110,7 +118,10 @@ def probability(happens: np.ndarray, w: np.ndarray) -> Probability:
     estimate = float(x.sum() / n)
     se = float(np.std(x, ddof=1) / np.sqrt(n)) if n > 1 else 0.0
     ess = float(w.sum() ** 2 / (w @ w)) if w.any() else 0.0
-    upper = clopper_pearson(0, n, CONFIDENCE)[1] if k == 0 else None
+    # zero paths of n drawn from the model bound its probability (one-sided 95 %); drawn
+    # from a tilted law they bound that law's, not the model's: no bound then
+    plain = bool(np.all(w == 1.0))
+    upper = clopper_pearson(0, n, CONFIDENCE)[1] if k == 0 and plain else None
     return Probability(estimate, se, n, k, ess, upper)
 
 
@@ -161,11 +172,14 @@ def _ratio_mean(weights: np.ndarray, x: np.ndarray) -> tuple[float, float]:
 def shift(x: np.ndarray, happens: np.ndarray, w: np.ndarray, sd: float
           ) -> tuple[float, float, float, float]:
     """``(m̂_A, s_A, shift, s.e.)`` of one driver component (module notes)."""
-    on, off = w * happens, w * ~happens
+    on = w * happens
     m_a, s_a = _ratio_mean(on, x)
-    m_b, s_b = _ratio_mean(off, x)
-    p_off = float(off.sum() / w.sum())
-    return m_a, s_a, p_off * (m_a - m_b) / sd, p_off * float(np.hypot(s_a, s_b)) / sd
+    total = float(w.sum())
+    m_all = float(w @ x / total)
+    p_event = float(on.sum() / total)
+    # each path's influence on m̂_A − m̂ (the delta method, the event's share random too)
+    influence = w * (happens * (x - m_a) / p_event - (x - m_all)) / total
+    return m_a, s_a, (m_a - m_all) / sd, float(np.sqrt(np.sum(influence ** 2))) / sd
 
 
 def driver_shifts(ds, event: Event, scenario: int, happens: np.ndarray) -> list[DriverShift]:

@@ -34,6 +34,7 @@ import numpy as np
 from engine.analysis import economics, metrics
 from engine.analysis import weighted as W
 from engine.analysis.summary import ALPHA, path_weights, scenarios_of
+from engine.errors import OptionError
 
 OUTPUTS = {
     "ruin_probability": "probability of a solvency gap by the horizon",
@@ -49,13 +50,12 @@ DELTA_RESAMPLES = 100       # and of the given-data ones (each resample re-estim
 BOOTSTRAP_SEED = 20240519   # fixed: the same file always gives the same intervals
 
 
-class SensitivityError(ValueError):
+class SensitivityError(OptionError):
     """A results file or request the indices cannot be computed for: the key or option,
     what is wrong and the value (one line, exit 2)."""
 
     def __init__(self, key: str, what: str, got: object):
-        super().__init__(f"{key}: {what} (got {got})")
-        self.key, self.what, self.got = key, what, got
+        super().__init__(what, got, key)
 
 
 @dataclass

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.errors import OptionError
+
 YEARLY = ("shortfall", "aid", "claims", "cost_per_member")
 AT_QUARTER = ("members", "reserve", "solvency_gap")
 UNITS = {"shortfall": "yuan", "aid": "yuan", "claims": "persons",
@@ -39,10 +41,11 @@ PATTERNS = {
 }
 
 
-class SpecError(ValueError):
+class SpecError(OptionError):
+    """A bad ``--stress``: what is wrong and the value."""
+
     def __init__(self, what: str, got: object):
-        super().__init__(what)
-        self.what, self.got = what, got
+        super().__init__(what, got, "--stress")
 
 
 @dataclass(frozen=True)

@@ -31,17 +31,17 @@ import numpy as np
 from scipy import optimize
 
 from engine.analysis import weighted as W
+from engine.errors import OptionError
 
 STATISTICS = ("mean", "P", "VaR", "TVaR")
 THETA_BRACKET = 60.0      # |θ| in units of 1 / sd(y): far past any stress a tilt can meet
 
 
-class StressError(ValueError):
-    """A stress the paths cannot meet or the file cannot estimate (the CLI adds the key)."""
+class StressError(OptionError):
+    """A stress the paths cannot meet or the file cannot estimate."""
 
     def __init__(self, what: str, got: object):
-        super().__init__(what)
-        self.what, self.got = what, got
+        super().__init__(what, got, "--stress")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,9 @@ def _tilt(y: np.ndarray, p: np.ndarray, mask: np.ndarray, target: float) -> tupl
     if not ym.min() < target < ym.max():
         raise StressError("the stressed value is beyond the paths' range "
                           f"({ym.min():.6g} to {ym.max():.6g})", target)
+    if mean_at(-THETA_BRACKET) > 0 or mean_at(THETA_BRACKET) < 0:
+        raise StressError("the stress needs a tilt beyond what these paths can carry (the "
+                          "target sits among the few extreme paths): run more paths", target)
     theta_std = optimize.brentq(mean_at, -THETA_BRACKET, THETA_BRACKET, xtol=1e-14,
                                 rtol=1e-14, maxiter=500)
     z = theta_std * (ym - centre) / scale

@@ -23,9 +23,11 @@ def probability_sentence(answer: dict) -> str:
     basis = ("weighted by the file's importance-sampling tilt" if answer["weighted"]
              else "from plain paths")
     if p["paths_with_event"] == 0:
-        return (f"No path of the {p['paths']:,} has it: its probability is below "
-                f"{_percent(p['upper_95'])} (95 % Clopper–Pearson bound), and the file cannot "
-                "say which drivers it comes from.")
+        bound = (f"its probability is below {_percent(p['upper_95'])} (one-sided 95 % "
+                 "Clopper–Pearson bound)" if p["upper_95"] is not None else
+                 "drawn from a tilted law, the paths bound no probability of the model's")
+        return (f"No path of the {p['paths']:,} has it: {bound}, and the file cannot say "
+                "which drivers it comes from.")
     one_in = f", about 1 in {p['one_in']:,.0f}" if p["one_in"] and p["one_in"] >= 2 else ""
     return (f"Its probability is {_percent(p['estimate'])} (s.e. "
             f"{_percent(p['standard_error'])}){one_in}: {p['paths_with_event']:,} of "
@@ -106,10 +108,11 @@ def _failure_part(answer: dict) -> list[str]:
         return [f"<p>The most likely way to fail was not searched: {e(note)}.</p>"] if note \
             else []
     out = ["<h3>The most likely way to fail</h3>", f"<p>{e(failure['in_words'])}</p>",
-           "<p>The drivers of least Mahalanobis distance from their expectation whose "
-           "expected path has the event (SLSQP; a join multiplier's score is its normal "
-           "quantile). The first-order estimate Φ(−β) reads how extreme the needed drivers "
-           "are; it ignores the counts' own randomness and every other way to the event, so "
+           "<p>The drivers of least Mahalanobis distance from their medians whose expected "
+           "path has the event (a local design point, found by SLSQP; a join multiplier's "
+           "score is its normal quantile; shock events held at none). The first-order "
+           "estimate Φ(−β) reads how extreme the needed drivers are; it ignores the counts' "
+           "own randomness and every other way to the event, so "
            "the simulated probability above is the figure to use.</p>"]
     if failure["drivers"]:
         out.append("<p>Drivers at their median (score 0) are left out.</p>"

@@ -39,19 +39,22 @@ def likely_failure_answer(ds, event: Event, index: int, results, scenario_file,
     answer = {"likely_failure": _failure_dict(failure, event, probability, platform)}
     if not failure.found or out_dir is None:
         return answer
-    scores, factor, margin = replay_scores(platform, event, failure)
+    scores, factor, margin, roomy = replay_scores(platform, event, failure)
     values = _held_values(failure, scores, platform)
+    room = ("so that the expected path has the event with room to spare" if roomy else
+            "WARNING: even there the expected path's margin is short of 5 % of its scale, "
+            "so fewer than half the paths may have the event")
     header = [f"Replays {event.describe()} on {scenario_set.scenarios[index].name}: the "
               "systematic drivers of the most likely way to fail",
-              f"(mutualsim reverse-stress, {failure.distance:.2f} s.d. from the expected "
-              f"drivers), held on every path at {factor:g} × that point so that the expected",
-              f"path has the event with room to spare (margin {margin:,.4g}). The counts stay "
-              "random. Later drivers are drawn as usual.",
+              f"(mutualsim reverse-stress, a local design point {failure.distance:.2f} s.d. "
+              f"from the drivers' medians), held on every path at {factor:g} × that point,",
+              f"{room} (margin {margin:,.4g}). Shock events are held at none, as in the "
+              "search. The counts stay random; later drivers are drawn as usual.",
               f"Run from: {path}", "",
               "  mutualsim run reverse_stress.toml --out replay.h5"]
     text = replay_text(ds, scenario_set, path, index, out_dir, values, header, REPLAY_PATHS)
     answer["replay"] = {"file": "reverse_stress.toml", "factor": factor, "margin": margin,
-                        "paths": REPLAY_PATHS, "drivers": values}
+                        "room_reached": roomy, "paths": REPLAY_PATHS, "drivers": values}
     answer["_replay_text"] = text
     return answer
 
@@ -86,7 +89,7 @@ def _failure_dict(failure: LikelyFailure, event: Event, probability, platform) -
                      key=lambda d: -abs(d["score_sd"]))
     return {"found": failure.found, "on_expected_path": failure.on_expected_path,
             "distance_sd": failure.distance, "form_probability": failure.form_probability,
-            "form_one_in": 1.0 / failure.form_probability if failure.form_probability > 0
+            "form_one_in": 1.0 / failure.form_probability if failure.form_probability > 1e-300
             else None, "margin": failure.margin, "message": failure.message,
             "drivers": drivers,
             "incidence_vs_expected_by_year": _yearly_levels(failure, platform),
@@ -138,6 +141,10 @@ def _words(failure: LikelyFailure, event: Event, probability, drivers: list[dict
                  f"{100 * probability.standard_error:.2g} %)" if p > 0 else
                  "no simulated path has it")
     return (f"{event.describe()} happens on the expected path if {what}. The most likely "
-            f"such drivers lie {failure.distance:.2f} standard deviations from their "
-            f"expectation: about 1 in {1 / failure.form_probability:,.0f} by the first-order "
-            f"estimate Φ(−β); {simulated}.")
+            f"such drivers (a local design point) lie {failure.distance:.2f} standard "
+            f"deviations from their medians: {_one_in(failure.form_probability)} by the "
+            f"first-order estimate Φ(−β), a scale of how extreme they are; {simulated}.")
+
+
+def _one_in(p: float) -> str:
+    return f"about 1 in {1 / p:,.0f}" if p > 1e-300 else "below 1 in 10^300"

@@ -1,5 +1,5 @@
-"""The most likely way to fail: the systematic drivers nearest the model's expectation for
-which the platform's expected path reaches an event (issue 28).
+"""The most likely way to fail: the systematic drivers nearest their medians (the model's
+most likely values) for which the platform's expected path reaches an event (issue 28).
 
 Every continuous driver that can move the event (the level's yearly innovations and the
 trend error up to the event's end, the joins' multiplier of each quarter up to it, none held
@@ -39,6 +39,7 @@ STEP = 1e-4            # forward-difference step of the scores
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-9       # SLSQP's on ½|u|²
 FEASIBLE = -1e-6       # a margin (in units of its scale) this close to 0 counts as reached
+MIN_ALIGNMENT = 0.99   # cosine of u* with the margin's gradient at a design point
 
 
 @dataclass(frozen=True)
@@ -219,9 +220,21 @@ def design_point(margins, d: int, start: np.ndarray | None = None
         options={"maxiter": MAX_ITERATIONS, "ftol": TOLERANCE})
     u = np.asarray(result.x, dtype=float)
     margin = float(margins(u[None, :])[0])
-    found = bool(np.isfinite(margin) and margin / scale >= FEASIBLE)
-    return u, margin, found, (str(result.message) if found else
-                              f"the search did not reach the event ({result.message})")
+    reached = bool(np.isfinite(margin) and margin / scale >= FEASIBLE)
+    # a design point (a local one: the margin is a maximum over quarters, so not smooth
+    # everywhere, and the search starts once) is where u is parallel to the margin's
+    # gradient (the Lagrange condition)
+    gradient = evaluate(u)[1]
+    alignment = float(u @ gradient / (np.linalg.norm(u) * np.linalg.norm(gradient))) \
+        if np.any(u) and np.any(gradient) else 0.0
+    found = reached and bool(result.success) and alignment > MIN_ALIGNMENT
+    if found:
+        return u, margin, True, f"{result.message} (alignment with the gradient " \
+            f"{alignment:.4f})"
+    why = ("the event is not reached" if not reached else
+           f"the solver did not converge ({result.message})" if not result.success else
+           f"the point is not a design point (alignment with the gradient {alignment:.3f})")
+    return u, margin, False, f"the search found no design point: {why}"
 
 
 def most_likely_failure(platform, event: Event, start: np.ndarray | None = None
@@ -248,17 +261,19 @@ REPLAY_ROOM = 0.05     # the replay's expected margin, as a share of the margin'
 
 
 def replay_scores(platform, event: Event, failure: LikelyFailure,
-                  factors=(1.05, 1.1, 1.2, 1.3, 1.5, 2.0)) -> tuple[np.ndarray, float, float]:
+                  factors=(1.05, 1.1, 1.2, 1.3, 1.5, 2.0)
+                  ) -> tuple[np.ndarray, float, float, bool]:
     """Scores beyond the design point, ``k u*``, with the smallest ``k`` of ``factors``
     whose expected path has the event with room to spare (a margin above
     :data:`REPLAY_ROOM` of its scale, the margin with every driver at its median), so that
     a simulated run of them, whose counts scatter about the expected path, has the event on
-    most paths: ``(k u*, k, margin)``."""
+    most paths: ``(k u*, k, margin, whether the room was reached)`` (the largest ``k``
+    where none reaches it)."""
     search = Search(platform, event)
     scale = max(abs(float(search.margins(np.zeros((1, len(failure.scores))))[0])), 1.0)
     rows = np.vstack([k * failure.scores for k in factors])
     margins = search.margins(rows)
     for k, row, m in zip(factors, rows, margins, strict=True):
         if m / scale > REPLAY_ROOM:
-            return row, k, float(m)
-    return rows[-1], factors[-1], float(margins[-1])
+            return row, k, float(m), True
+    return rows[-1], factors[-1], float(margins[-1]), False

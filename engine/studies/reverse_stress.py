@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.analysis import reverse_stress as R
-from engine.analysis.events import Event, EventError, happens_by_scenario, parse_event
+from engine.analysis.events import Event, happens_by_scenario, parse_event
 from engine.analysis.sensitivity import swept_keys
 
 TOP_SHIFTS = 12        # driver components printed (every one is in the CSV)
@@ -41,14 +41,10 @@ def analyse(ds, event_text: str, scenario_name: str | None = None, *,
 
     Raises
     ------
-    ReverseStressError
-        For a bad event (key ``--event``) or scenario name.
+    OptionError
+        For a bad event (``--event``) or scenario name (``--scenario``).
     """
-    labels = [str(q) for q in ds["quarter"].values]
-    try:
-        event = parse_event(event_text, labels)
-    except EventError as exc:
-        raise R.ReverseStressError("--event", exc.what, exc.got) from None
+    event = parse_event(event_text, [str(q) for q in ds["quarter"].values])
     happens = happens_by_scenario(ds, event)
     probs = [R.probability(happens[s], R.weights_of(ds, s)) for s in range(len(happens))]
     chosen = _pick_scenario(ds, scenario_name, probs)
@@ -111,8 +107,11 @@ def _percent(x: float) -> str:
 
 def _probability_text(p: dict) -> str:
     if p["paths_with_event"] == 0:
+        if p["upper_95"] is None:
+            return (f"no path of {p['paths']:,} reaches it; drawn from a tilted law, they "
+                    "bound that law's probability, not the model's: no bound follows")
         return (f"no path of {p['paths']:,} reaches it: below {_percent(p['upper_95'])} "
-                "(95 % Clopper–Pearson bound on the paths)")
+                "(one-sided 95 % Clopper–Pearson bound on the plain paths)")
     one_in = f", about 1 in {p['one_in']:,.0f}" if p["one_in"] and p["one_in"] >= 2 else ""
     return (f"{_percent(p['estimate'])} (s.e. {_percent(p['standard_error'])}){one_in}; "
             f"{p['paths_with_event']:,} of {p['paths']:,} paths, "
@@ -147,6 +146,9 @@ def format_text(result: dict) -> str:
         rest = len(result["driver_shifts"]) - TOP_SHIFTS
         if rest > 0:
             lines.append(f"  ... and {rest} more components (driver_shifts.csv)")
+        n = len(result["driver_shifts"])
+        lines.append(f"  ({n} components tested at 2 s.e.: about {0.05 * n:.1f} of those the "
+                     "event does not move would be flagged as moved by chance)")
     lines += _failure_lines(result)
     if result["set"]:
         lines.append(f"the set's {len(result['set'])} scenarios where the event is most "
@@ -168,8 +170,8 @@ def _failure_lines(result: dict) -> list[str]:
     if failure is None:
         note = result.get("likely_failure_note")
         return [f"most likely way to fail: not searched: {note}."] if note else []
-    lines = ["most likely way to fail (the drivers nearest their expectation whose expected "
-             "path has the event):", "  " + failure["in_words"]]
+    lines = ["most likely way to fail (the drivers nearest their medians whose expected "
+             "path has the event; a local design point):", "  " + failure["in_words"]]
     for d in [d for d in failure["drivers"] if abs(d["score_sd"]) >= 0.01][:TOP_SHIFTS]:
         lines.append(f"  {driver_label(d['driver'], d['component']):<32} "
                      f"score {d['score_sd']:+.2f} s.d., value {d['value']:.4g}")

@@ -17,8 +17,8 @@ import numpy as np
 
 from engine.analysis import stress_weights as S
 from engine.analysis import weighted as W
-from engine.analysis.reverse_stress import ReverseStressError, stored_drivers, weights_of
-from engine.analysis.stress_spec import Output, SpecError, Stress, parse_stress
+from engine.analysis.reverse_stress import stored_drivers, weights_of
+from engine.analysis.stress_spec import Output, Stress, parse_stress
 from engine.model import drivers as D
 
 QUANTILES = (0.05, 0.5, 0.95, 0.995)
@@ -97,14 +97,10 @@ def stress_weights(ds, stress_text: str, scenario: int = 0) -> dict:
 
     Raises
     ------
-    ReverseStressError
-        For a stress that is not one, or that the paths cannot meet (key ``--stress``).
+    OptionError
+        For a stress that is not one, or that the paths cannot meet (``--stress``).
     """
-    labels = [str(q) for q in ds["quarter"].values]
-    try:
-        stress = parse_stress(stress_text, labels)
-    except SpecError as exc:
-        raise ReverseStressError("--stress", exc.what, exc.got) from None
+    stress = parse_stress(stress_text, [str(q) for q in ds["quarter"].values])
     names = [str(s) for s in ds["scenario"].values]
     weights = np.zeros((len(names), ds.sizes["path"]))
     solved = []
@@ -113,7 +109,7 @@ def stress_weights(ds, stress_text: str, scenario: int = 0) -> dict:
         try:
             result = _solve(stress, y, w)
         except S.StressError as exc:
-            raise ReverseStressError("--stress", f"{names[s]}: {exc.what}", exc.got) from None
+            raise S.StressError(f"{names[s]}: {exc.what}", exc.got) from None
         weights[s] = result.weights
         solved.append({"scenario": names[s], "base": result.base, "target": result.target,
                        "achieved": result.achieved, "theta": result.theta,
