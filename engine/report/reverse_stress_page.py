@@ -18,20 +18,29 @@ def _percent(x: float) -> str:
     return f"{100 * x:.3g} %"
 
 
-def probability_sentence(answer: dict) -> str:
+def probability_text(answer: dict) -> str:
+    """The event's probability as a clause, with its s.e., paths and basis (the page and the
+    terminal say it alike)."""
     p = answer["probability"]
-    basis = ("weighted by the file's importance-sampling tilt" if answer["weighted"]
-             else "from plain paths")
     if p["paths_with_event"] == 0:
-        bound = (f"its probability is below {_percent(p['upper_95'])} (one-sided 95 % "
-                 "Clopper–Pearson bound)" if p["upper_95"] is not None else
+        bound = (f"below {_percent(p['upper_95'])} (one-sided 95 % Clopper–Pearson bound on "
+                 "the plain paths)" if p["upper_95"] is not None else
                  "drawn from a tilted law, the paths bound no probability of the model's")
-        return (f"No path of the {p['paths']:,} has it: {bound}, and the file cannot say "
-                "which drivers it comes from.")
+        return f"no path of the {p['paths']:,} has it: {bound}"
+    basis = ("weighted by the file's importance-sampling tilt" if answer["weighted"]
+             else "plain paths")
     one_in = f", about 1 in {p['one_in']:,.0f}" if p["one_in"] and p["one_in"] >= 2 else ""
-    return (f"Its probability is {_percent(p['estimate'])} (s.e. "
-            f"{_percent(p['standard_error'])}){one_in}: {p['paths_with_event']:,} of "
-            f"{p['paths']:,} paths, {basis}.")
+    return (f"{_percent(p['estimate'])} (s.e. {_percent(p['standard_error'])}){one_in}: "
+            f"{p['paths_with_event']:,} of {p['paths']:,} paths, "
+            f"{p['effective_paths']:,.0f} effective, {basis}")
+
+
+def probability_sentence(answer: dict) -> str:
+    text = probability_text(answer)
+    if answer["probability"]["paths_with_event"] == 0:
+        return (text[0].upper() + text[1:] + ", and the file cannot say which drivers it "
+                "comes from.")
+    return f"Its probability is {text}."
 
 
 def shifts_in_words(shifts: list[dict], most: int = 3) -> str:
@@ -71,9 +80,11 @@ def section(answer: dict, heading: str = "h2") -> str:
     e = html.escape
     out = [f"<{heading}>What would break it: {e(answer['event_described'])}</{heading}>",
            f"<p>Scenario {e(answer['scenario'])}. {e(probability_sentence(answer))}</p>"]
-    if answer.get("tail_hint"):
-        out.append("<p>A run aimed at the event would add:</p><pre>"
-                   + e(answer["tail_hint"]) + "</pre>")
+    hint = answer.get("tail_hint")
+    if hint and hint.startswith("[tail]"):
+        out.append("<p>A run aimed at the event would add:</p><pre>" + e(hint) + "</pre>")
+    elif hint:
+        out.append(f"<p>{e(hint[0].upper() + hint[1:])}.</p>")
     if answer.get("drivers_note"):
         out.append(f"<p>{e(answer['drivers_note'][0].upper() + answer['drivers_note'][1:])}."
                    "</p>")
@@ -114,7 +125,7 @@ def _failure_part(answer: dict) -> list[str]:
            "estimate Φ(−β) reads how extreme the needed drivers are; it ignores the counts' "
            "own randomness and every other way to the event, so "
            "the simulated probability above is the figure to use.</p>"]
-    if failure["drivers"]:
+    if failure["drivers"] and failure["found"]:
         out.append("<p>Drivers at their median (score 0) are left out.</p>"
                    "<table><tr><th>driver</th><th>score, s.d.</th><th>value</th></tr>")
         moved = [d for d in failure["drivers"] if abs(d["score_sd"]) >= 0.01]

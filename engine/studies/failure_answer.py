@@ -117,8 +117,7 @@ def in_words(failure: LikelyFailure, event: Event, probability, drivers: list[di
 def _words(failure: LikelyFailure, event: Event, probability, drivers: list[dict],
            platform) -> str:
     if not failure.found:
-        return f"the search found no drivers whose expected path has {event.describe()} " \
-               f"({failure.message})."
+        return f"the search found no design point for {event.describe()}: {failure.message}."
     if failure.on_expected_path:
         return (f"{event.describe()} happens on the expected path with every driver at its "
                 "median: no stress is needed.")

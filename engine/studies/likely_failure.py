@@ -234,7 +234,7 @@ def design_point(margins, d: int, start: np.ndarray | None = None
     why = ("the event is not reached" if not reached else
            f"the solver did not converge ({result.message})" if not result.success else
            f"the point is not a design point (alignment with the gradient {alignment:.3f})")
-    return u, margin, False, f"the search found no design point: {why}"
+    return u, margin, False, why
 
 
 def most_likely_failure(platform, event: Event, start: np.ndarray | None = None

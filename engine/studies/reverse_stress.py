@@ -14,6 +14,7 @@ import numpy as np
 from engine.analysis import reverse_stress as R
 from engine.analysis.events import Event, happens_by_scenario, parse_event
 from engine.analysis.sensitivity import swept_keys
+from engine.report.reverse_stress_page import probability_text
 
 TOP_SHIFTS = 12        # driver components printed (every one is in the CSV)
 TOP_SCENARIOS = 10     # scenarios of a set printed (every one is in the CSV)
@@ -105,19 +106,6 @@ def _percent(x: float) -> str:
     return np.format_float_positional(100 * x, precision=3, fractional=False, trim="-") + " %"
 
 
-def _probability_text(p: dict) -> str:
-    if p["paths_with_event"] == 0:
-        if p["upper_95"] is None:
-            return (f"no path of {p['paths']:,} reaches it; drawn from a tilted law, they "
-                    "bound that law's probability, not the model's: no bound follows")
-        return (f"no path of {p['paths']:,} reaches it: below {_percent(p['upper_95'])} "
-                "(one-sided 95 % Clopper–Pearson bound on the plain paths)")
-    one_in = f", about 1 in {p['one_in']:,.0f}" if p["one_in"] and p["one_in"] >= 2 else ""
-    return (f"{_percent(p['estimate'])} (s.e. {_percent(p['standard_error'])}){one_in}; "
-            f"{p['paths_with_event']:,} of {p['paths']:,} paths, "
-            f"{p['effective_paths']:,.0f} effective")
-
-
 def driver_label(driver: str, component: str) -> str:
     name = driver.removeprefix("driver_").replace("_", " ")
     return f"{name} {component}".strip()
@@ -125,14 +113,15 @@ def driver_label(driver: str, component: str) -> str:
 
 def format_text(result: dict) -> str:
     """The answer for the terminal: every number with its units and basis."""
-    basis = "weighted by the file's tilt (importance sampling)" if result["weighted"] \
-        else "plain paths"
     lines = [f"event: {result['event_described']}",
-             f"scenario {result['scenario']} ({basis})",
-             f"probability: {_probability_text(result['probability'])}"]
-    if result["tail_hint"]:
+             f"scenario {result['scenario']}",
+             f"probability: {probability_text(result)}"]
+    hint = result["tail_hint"]
+    if hint and hint.startswith("[tail]"):
         lines += ["the file cannot say which drivers it comes from; a run aimed at the "
-                  "event would:", *("    " + x for x in result["tail_hint"].splitlines())]
+                  "event would add:", *("    " + x for x in hint.splitlines())]
+    elif hint:
+        lines.append(f"the file cannot say which drivers it comes from; {hint}")
     if result["drivers_note"]:
         lines.append(result["drivers_note"] + ".")
     elif result["driver_shifts"]:
@@ -172,7 +161,9 @@ def _failure_lines(result: dict) -> list[str]:
         return [f"most likely way to fail: not searched: {note}."] if note else []
     lines = ["most likely way to fail (the drivers nearest their medians whose expected "
              "path has the event; a local design point):", "  " + failure["in_words"]]
-    for d in [d for d in failure["drivers"] if abs(d["score_sd"]) >= 0.01][:TOP_SHIFTS]:
+    moved = [d for d in failure["drivers"] if abs(d["score_sd"]) >= 0.01] \
+        if failure["found"] else []
+    for d in moved[:TOP_SHIFTS]:
         lines.append(f"  {driver_label(d['driver'], d['component']):<32} "
                      f"score {d['score_sd']:+.2f} s.d., value {d['value']:.4g}")
     if result.get("replay"):
