@@ -119,35 +119,41 @@ def _check_year_table(spec: Key, v: Any, key: str, problems: Problems):
     return out
 
 
-def _check_year_values(spec: Key, v: Any, key: str, problems: Problems):
-    """A table of calendar year → number in the key's range, as ``{"2020": x}``."""
+def _dated_values(spec: Key, v: Any, key: str, problems: Problems, what: str,
+                  label) -> dict | None:
+    """A table of date label → number in the key's range; ``label(text, key)`` gives the
+    label as stored, or None after adding its problem."""
     if not isinstance(v, dict):
-        problems.add(key, "must be a table of year = number", v)
+        problems.add(key, f"must be a table of {what} = number", v)
         return None
     out = {}
-    for year, x in v.items():
-        if not str(year).isdigit():
-            problems.add(f"{key}.{year}", "year must be like 2020", year)
-            continue
-        number = check_number(spec, x, f"{key}.{year}", problems, integer=False)
+    for given, x in v.items():
+        name = label(given, f"{key}.{given}")
+        number = check_number(spec, x, f"{key}.{given}", problems, integer=False) \
+            if name is not None else None
         if number is not None:
-            out[str(int(year))] = number
+            out[name] = number
     return out
+
+
+def _check_year_values(spec: Key, v: Any, key: str, problems: Problems):
+    """A table of calendar year → number in the key's range, as ``{"2020": x}``."""
+    def year(text, where):
+        if str(text).isdigit():
+            return str(int(text))
+        problems.add(where, "year must be like 2020", text)
+        return None
+
+    return _dated_values(spec, v, key, problems, "year", year)
 
 
 def _check_quarter_values(spec: Key, v: Any, key: str, problems: Problems):
     """A table of quarter → number in the key's range, as ``{"2020Q1": x}``."""
-    if not isinstance(v, dict):
-        problems.add(key, "must be a table of \"quarter\" = number", v)
-        return None
-    out = {}
-    for quarter, x in v.items():
-        if _check_quarter(spec, quarter, f"{key}.{quarter}", problems) is None:
-            continue
-        number = check_number(spec, x, f"{key}.{quarter}", problems, integer=False)
-        if number is not None:
-            out[str(quarter).upper()] = number
-    return out
+    def quarter(text, where):
+        checked = _check_quarter(spec, text, where, problems)
+        return None if checked is None else str(checked).upper()
+
+    return _dated_values(spec, v, key, problems, '"quarter"', quarter)
 
 
 def _check_quarter_list(spec: Key, v: Any, key: str, problems: Problems):
