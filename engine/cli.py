@@ -55,7 +55,7 @@ def cmd_run(args) -> int:
         paths=args.paths, seed=args.seed, chunk=args.chunk, backend=args.backend,
         threads=args.threads, resume=args.resume, quiet=args.quiet, force=args.force,
         scheduler=args.scheduler, tls_ca_file=args.tls_ca_file, tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
+        tls_key=args.tls_key, precision=args.precision,
         command="mutualsim " + " ".join(sys.argv[1:]))
     try:
         report = run(request)
@@ -70,8 +70,11 @@ def cmd_run(args) -> int:
     if report.already_complete:
         print(f"{report.out} is already complete")
     elif not args.quiet:
-        total = report.paths * report.scenarios
-        print(f"wrote {report.out}: {report.scenarios} scenario(s) × {report.paths} paths × "
+        total = sum(report.paths_used) or report.paths * report.scenarios
+        counts = sorted(set(report.paths_used))
+        paths = (f"{report.paths} paths" if len(counts) <= 1 else
+                 f"{counts[0]}-{counts[-1]} paths (by scenario, to their precision)")
+        print(f"wrote {report.out}: {report.scenarios} scenario(s) × {paths} × "
               f"{report.quarters} quarters in {report.seconds:.1f} s "
               f"({total / report.seconds:,.0f} paths/s"
               + (f"; {report.chunks_reused} chunk(s) resumed" if report.chunks_reused else "")

@@ -44,7 +44,15 @@ def _seed(text: str) -> int:
 
 def _run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument("scenario", help="scenario file (TOML)")
-    run.add_argument("--paths", type=_positive_int, help="paths per scenario (default: file)")
+    run.add_argument("--paths", type=_positive_int,
+                     help="a fixed count of paths per scenario (default: the file's "
+                          "[precision] table, else scenario.paths)")
+    run.add_argument("--precision", action="append", metavar="SPEC",
+                     help="stop when a statistic is known to a standard error, replacing "
+                          "the file's [precision] table (repeat for more targets): "
+                          "statistic=mean|var|tvar|ruin,variable=NAME,year=Y (or 1..4),"
+                          "level=0.995,by=2022Q1,relative_se=2%% or absolute_se=X; "
+                          "min_paths=N,max_paths=N bound the run")
     run.add_argument("--seed", type=_seed, help="root seed (default: file)")
     run.add_argument("--threads", type=_positive_int,
                      help="numba threads (default: all cores)")

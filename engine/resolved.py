@@ -32,6 +32,13 @@ version  engines         layout
                          fairness table (:mod:`engine.run.resolve`). Readers use these
                          and never the scenario's files. ``xarray.open_dataset(FILE,
                          engine="h5netcdf", group="resolved")`` shows the group.
+                         From 0.7.0 ``claims_below_cap``; from 0.10.0 ``driver_*``.
+3        0.11.0 –        ``paths_used (scenario)``: the paths each scenario holds. A
+                         ``[precision]`` run may stop its scenarios at different counts;
+                         paths past a scenario's count are masked (NaN, counts 0, weight
+                         0, ``chunk_done`` 2) and readers take only its used paths
+                         (:mod:`engine.used_paths`). An older reader would count the masked
+                         paths, so it must refuse the file.
 =======  ==============  ===============================================================
 
 Readers get a scenario's values as a :class:`Record`, attribute access over the JSON
@@ -53,7 +60,7 @@ import numpy as np
 
 from engine.errors import ResultsError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 GROUP = "resolved"
 VALUES = "values"
 FORMAT_ENGINES = {1: "0.1.0-0.5.0", 2: "0.6.0 on"}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.used_paths import MASKED_CHUNK, PATHS_USED
 from engine.variables import CONTRACT, PLAN_SUFFIX, VARIABLES, WEIGHT
 
 PROVENANCE = ("generator", "generator_version", "engine_version", "seed", "scenario_toml")
@@ -84,11 +85,30 @@ def _structure_problems(f) -> list[str]:
         done = f["chunk_done"][()]
         if done.ndim != 2 or done.shape[0] != shape[0]:
             out.append(f"chunk_done has shape {done.shape}")
-        elif not np.all(done == 1):
+        elif not np.all((done == 1) | (done == MASKED_CHUNK)):
             out.append(f"incomplete: {int(np.sum(done == 1))} of {done.size} chunks of paths "
                        "are written (an interrupted run's .part file? complete it with "
                        "--resume)")
+        else:
+            out += _paths_used_problems(f, done, shape)
     return out
+
+
+def _paths_used_problems(f, done: np.ndarray, shape: tuple[int, ...]) -> list[str]:
+    """``paths_used`` within the path dimension, and chunks masked exactly past it."""
+    if PATHS_USED not in f:
+        return [] if not np.any(done == MASKED_CHUNK) else \
+            ["chunk_done marks masked chunks but paths_used is missing"]
+    used = f[PATHS_USED][()]
+    if used.shape != shape[:1] or np.any(used < 1) or np.any(used > shape[1]):
+        return [f"{PATHS_USED} must give 1 to {shape[1]} paths for each scenario (got "
+                f"{used.tolist()})"]
+    chunk = int(np.asarray(f.attrs.get("chunk_paths", shape[1])).ravel()[0])
+    for s, count in enumerate(used):
+        written = -(-int(count) // max(chunk, 1))
+        if not (np.all(done[s, :written] == 1) and np.all(done[s, written:] == MASKED_CHUNK)):
+            return [f"chunk_done of scenario {s} does not match its {PATHS_USED} ({count})"]
+    return []
 
 
 def _format(f) -> int:

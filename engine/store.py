@@ -33,6 +33,7 @@ from engine.resolved import FORMAT_VERSION, check_format
 from engine.resolved import GROUP as RESOLVED_GROUP
 from engine.resolved import VALUES as RESOLVED_VALUES
 from engine.space import ensure_room
+from engine.used_paths import MASKED_CHUNK, PATHS_USED, PATHS_USED_LONG_NAME
 from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT, WEIGHT_LONG_NAME, WEIGHT_UNITS
 
 # A platform's per-plan extras beside each variable's per-plan copy (engine.run.plans).
@@ -122,9 +123,17 @@ class ResultsWriter:
         ensure_room(self.part, 0)
         self._file = h5netcdf.File(self.part, "w")
         self.plans = plan_names(scenario_set)
-        self._file.dimensions = {"scenario": self.n_scenarios, "path": n_paths,
-                                 "quarter": self.quarters, "chunk": self.n_chunks,
+        # A precision run's paths are not known in advance: its path and chunk dimensions
+        # are unlimited, sized for the maximum and cut to the paths run at the end.
+        self.resizable = bool((extra_attrs or {}).get("precision"))
+        self._file.dimensions = {"scenario": self.n_scenarios,
+                                 "path": None if self.resizable else n_paths,
+                                 "quarter": self.quarters,
+                                 "chunk": None if self.resizable else self.n_chunks,
                                  **({"plan": len(self.plans)} if self.plans else {})}
+        if self.resizable:
+            self._file.resize_dimension("path", n_paths)
+            self._file.resize_dimension("chunk", self.n_chunks)
         self._coordinates(scenario_set, quarter_labels)
         coords = " ".join(scenario_set.swept_keys)
         self._coords = coords
@@ -282,15 +291,47 @@ class ResultsWriter:
             v.attrs["coordinates"] = self._coords
         return v
 
-    def finish(self) -> Path:
-        """Record the end time and the drivers stored, close, and rename the file into
-        place."""
+    def finish(self, paths_used: np.ndarray | None = None) -> Path:
+        """Record the paths each scenario used (a precision run's, :mod:`engine.used_paths`;
+        default: all), the end time and the drivers stored, close, and rename the file
+        into place."""
+        used = (np.full(self.n_scenarios, self.n_paths, dtype=np.int64) if paths_used is None
+                else np.asarray(paths_used, dtype=np.int64))
+        if self.resizable:
+            self._cut(used)
+        v = self._file.create_variable(PATHS_USED, ("scenario",), data=used)
+        v.attrs["long_name"] = PATHS_USED_LONG_NAME
+        v.attrs["units"] = "paths"
         self._file.attrs[drivers.ATTRIBUTE] = ",".join(
             d.name for d in drivers.DRIVERS if d.name in self._file.variables)
         self._file.attrs["end_time"] = _now()
         self._file.close()
         os.replace(self.part, self.target)
         return self.target
+
+    def _cut(self, used: np.ndarray) -> None:
+        """Cut the path and chunk dimensions to the most paths a scenario used, and mask
+        each scenario's paths past its own count (NaN, counts 0, weight 0, chunk_done 2)."""
+        f = self._file
+        n = int(used.max())
+        f.resize_dimension("path", n)
+        f.resize_dimension("chunk", -(-n // self.chunk_paths))
+        f.variables["path"][:] = np.arange(n, dtype=np.int64)
+        f.attrs["paths"] = np.int64(n)
+        for s, count in enumerate(int(u) for u in used):
+            if count == n:
+                continue
+            for name, var in f.variables.items():
+                dims = var.dimensions
+                if dims[:1] != ("scenario",) or "path" not in dims or name == "chunk_done":
+                    continue
+                axis = dims.index("path") - 1
+                fill = 0 if var.dtype.kind in "iu" else np.nan
+                if name == WEIGHT:
+                    fill = 0.0
+                index = (s,) + (slice(None),) * axis + (slice(count, n),)
+                var[index] = fill
+            f.variables["chunk_done"][s, -(-count // self.chunk_paths):] = MASKED_CHUNK
 
     def close_partial(self, mark: bool = True) -> None:
         """Close without renaming: ``TARGET.part`` stays, its ``chunk_done`` saying which

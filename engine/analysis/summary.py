@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.analysis import economics, metrics
+from engine.analysis import economics, metrics, precision
 from engine.analysis import weighted as W
 from engine.resolved import format_version, provenance, scenario_values
+from engine.used_paths import path_count, paths_used, scenario_paths
 from engine.variables import WEIGHT
 
 ALPHA = 0.995
@@ -34,7 +35,7 @@ def path_weights(ds, idx: list[int]) -> np.ndarray | None:
     weight 1, or a file from before weights): the plain estimators then run unchanged."""
     if WEIGHT not in ds:
         return None
-    w = np.concatenate([ds[WEIGHT].values[i] for i in idx])
+    w = np.concatenate([scenario_paths(ds, WEIGHT, i) for i in idx])
     return None if np.all(w == 1.0) else w
 
 
@@ -43,7 +44,7 @@ SCENARIO_KEYS = ("ruin_probability", "ruin_probability_se", "ruin_probability_by
                  "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
                  "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk",
                  "ruin_probability_interval", "ruin_probability_text", "effective_paths",
-                 "weighted")
+                 "weighted", "paths_used", "precision")
 QUANTILE_VARIABLES = ("cost_per_member", "members", "claims")
 
 
@@ -95,7 +96,7 @@ def _file_figures(ds, groups, labels: list[str], pooled: bool, n_scenarios: int)
     return {
         "scenarios": [name for name, _ in groups],
         "quarters": labels,
-        "paths": int(ds.sizes["path"]) * (n_scenarios if pooled else 1),
+        "paths": (int(paths_used(ds).sum()) if pooled else int(ds.sizes["path"])),
         "seed": int(ds.attrs["seed"]),
         "generator": str(ds.attrs["generator"]),
         "engine_version": str(ds.attrs.get("engine_version", "")),
@@ -118,9 +119,11 @@ def _scenario_figures(ds, scenarios, idx: list[int], labels: list[str],
                       streams_choice: str) -> dict:
     """Every figure of :data:`SCENARIO_KEYS` for the paths of scenarios ``idx`` (one
     scenario, or all of them pooled)."""
-    data = {v: np.concatenate([ds[v].values[i] for i in idx]) for v in SUMMARY_VARIABLES}
+    data = {v: np.concatenate([scenario_paths(ds, v, i) for i in idx])
+            for v in SUMMARY_VARIABLES}
     clusters = _clusters(ds, idx, streams_choice)
     w = path_weights(ds, idx)
+    scenario = scenarios[idx[0]]
     yearly = metrics.yearly_sums(data["shortfall"])
     var_y = [W.var(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1])]
     tvar_y = [W.tvar(yearly[:, y], ALPHA, w) for y in range(yearly.shape[1])]
@@ -139,6 +142,10 @@ def _scenario_figures(ds, scenarios, idx: list[int], labels: list[str],
         "platform_value": platform_value_figures(ds, scenarios, idx, clusters, w),
         "market_share_by_year": _market_share(ds, scenarios, idx, labels, w),
         "risk": risk_measures(data, labels, clusters, w),
+        "paths_used": int(data["members"].shape[0]),
+        # a [precision] run's targets as reached (one scenario; a pool has none)
+        "precision": (precision.summary_rows(scenario.precision.as_dict(), data, labels, w)
+                      if len(idx) == 1 and "precision" in scenario else []),
     }
 
 
@@ -177,8 +184,8 @@ def platform_value_figures(ds, scenarios, idx: list[int], clusters: np.ndarray |
     """The platform's value (:func:`engine.analysis.economics.platform_value`) of the paths
     of scenarios ``idx``: mean, its s.e., quantiles and the rule that funds a gap."""
     value = np.concatenate([economics.platform_value(
-        {v: ds[v].values[i] for v in ("members", "joins", "fee_revenue",
-                                      "platform_funding", "solvency_gap")},
+        {v: scenario_paths(ds, v, i) for v in ("members", "joins", "fee_revenue",
+                                               "platform_funding", "solvency_gap")},
         scenarios[i].valuation, scenarios[i].sharing.fee_rate)
         for i in idx])
     rules = sorted({scenarios[i].valuation.gap_funded_by for i in idx})
@@ -205,7 +212,7 @@ def _clusters(ds, idx: list[int], streams_choice: str) -> np.ndarray | None:
     (their path ``p`` shares its noise); ``None`` when every value is independent."""
     if len(idx) < 2 or streams_choice != "common":
         return None
-    return np.tile(np.arange(int(ds.sizes["path"])), len(idx))
+    return np.concatenate([np.arange(path_count(ds, i)) for i in idx])
 
 
 RUIN_HORIZONS = (1, 4, 8, 20)
@@ -336,7 +343,7 @@ def _tail_count_warnings(first_year: np.ndarray, clusters: np.ndarray | None) ->
 def _market_share(ds, scenarios, idx, labels, w=None) -> dict:
     per_year: dict[int, dict] = {}
     for i in idx:
-        results = {v: ds[v].values[i] for v in ("cost_per_member", "sharers")}
+        results = {v: scenario_paths(ds, v, i) for v in ("cost_per_member", "sharers")}
         for year, entry in economics.market_share_by_year(results, labels,
                                                           scenarios[i].premiums_yuan_by_year
                                                           .as_dict()).items():
@@ -465,6 +472,8 @@ def format_summary(summary: dict) -> str:
         lines.append("cost per member per calendar year, yuan: " + ", ".join(
             f"{y} {_range(q)}" for y, q in risk["cost_per_member_by_year_quantiles"].items()))
         lines.append(f"members at the horizon: {_range(risk['members_at_horizon_quantiles'])}")
+        lines += precision.format_rows(summary["precision"][name],
+                                       summary["paths_used"][name])
         for w in risk["warnings"]:
             lines.append(f"warning: {w}")
     return "\n".join(lines)

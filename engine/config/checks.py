@@ -41,6 +41,10 @@ def check_key(spec: Key, v: Any, key: str, problems: Problems, base_dir: Path) -
         return _check_float_list(spec, v, key, problems)
     if kind == "table_ref":
         return _check_table_ref(v, key, problems, base_dir)
+    if kind == "precision_targets":
+        from engine.config.precision import check_targets
+
+        return check_targets(v, key, problems)
     raise AssertionError(f"unknown key kind {kind}")  # schema bug, not user input
 
 

@@ -69,6 +69,7 @@ FIXED_AT_PLATFORM = {
     "market": "the premium series is the platform's",
     "tail": "the tilted systematic drivers are the platform's, shared by its plans",
     "drivers": "the systematic drivers are the platform's, shared by its plans",
+    "precision": "the run's stopping rule is the platform's (its totals are the statistics)",
     "population.age_min": "give the plan's ages as ages = [lo, hi]",
     "population.age_max": "give the plan's ages as ages = [lo, hi]",
     "growth.model": "joins come from the platform's growth model",

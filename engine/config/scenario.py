@@ -42,6 +42,7 @@ KIND_TYPES: dict[str, type] = {
     "groups": list[dict[str, float | str]],
     "changes": list[dict[str, Any]],
     "payout_levels": list[dict[str, float]],
+    "precision_targets": list[dict[str, Any]],
 }
 
 
@@ -111,6 +112,7 @@ class Scenario:
     tail: Section
     market: Section
     drivers: Section
+    precision: Section
     swept: dict = field(default_factory=dict)
     plans: tuple = ()
     age_out: str = "leave"

@@ -305,6 +305,21 @@ SCHEMA: dict[str, dict[str, Key]] = {
                             "starts on every path, and no other ([] for none). Default: "
                             "drawn.", None),
     },
+    # Runs that stop at a stated precision (engine/config/precision.py, engine/run/precision.py)
+    "precision": {
+        "targets": Key("precision_targets", "The statistics the run must know to a standard "
+                       "error, each a table {statistic = \"mean\" | \"var\" | \"tvar\" | "
+                       "\"ruin\", variable, year, level, by, relative_se or absolute_se}: the "
+                       "run adds chunks of paths until every target of every scenario is met "
+                       "or max_paths is reached; scenario.paths is then not used. Default: "
+                       "none (a fixed count, scenario.paths).", []),
+        "min_paths": Key("int", "Paths run before the first check (judgement: the batch-means "
+                         "and order-statistic standard errors need a few hundred paths to be "
+                         "trusted).", 1000, lo=1),
+        "max_paths": Key("int", "The most paths a scenario runs, target met or not (judgement: "
+                         "a guard on time; at most 2**32, the paths the streams can key).",
+                         100_000, lo=1, hi=2 ** 32),
+    },
 }
 
 

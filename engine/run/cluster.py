@@ -360,38 +360,44 @@ def simulate_block(inputs: PlatformInputs, seed: int, start: int, count: int
 
 def run_chunks_on_cluster(client, scenarios, n_paths: int, seed: int, chunk_paths: int,
                           skip: Callable[[Chunk], bool] | None = None,
-                          streams_choice: str = "common"
+                          streams_choice: str = "common", order=None
                           ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
-    """Like :func:`engine.run.plans.run_chunks`, but on the cluster; yields as chunks finish."""
+    """Like :func:`engine.run.plans.run_chunks`, but on the cluster; yields as chunks finish.
+
+    With an ``order`` (a precision run) up to two tasks per worker run ahead of its
+    decisions; what it then drops is the price of not waiting for each chunk."""
     from distributed import as_completed
 
     inputs = [build_run_inputs(s) for s in scenarios]
     seeds = scenario_seeds(seed, len(scenarios), streams_choice)
     shared = client.scatter(inputs, broadcast=True)
-    todo = iter([c for c in plan_chunks(len(scenarios), n_paths, chunk_paths)
-                 if skip is None or not skip(c)])
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     limit = 2 * workers
+    if order is None:
+        todo = iter([c for c in plan_chunks(len(scenarios), n_paths, chunk_paths)
+                     if skip is None or not skip(c)])
+
+        def take() -> Chunk | None:
+            return next(todo, None)
+    else:
+        def take() -> Chunk | None:
+            return order.next_chunk(ahead=limit)
     pending = as_completed()
     chunk_of = {}
 
-    def submit(c: Chunk) -> None:
-        future = client.submit(simulate_block, shared[c.scenario], seeds[c.scenario], c.start,
-                               c.count,
-                               key=f"mutualsim-block-{seed}-{c.scenario}-{c.index}",
-                               pure=False)
-        chunk_of[future.key] = c
-        pending.add(future)
+    def fill() -> None:
+        while pending.count() < limit and (c := take()) is not None:
+            future = client.submit(simulate_block, shared[c.scenario], seeds[c.scenario],
+                                   c.start, c.count,
+                                   key=f"mutualsim-block-{seed}-{c.scenario}-{c.index}",
+                                   pure=False)
+            chunk_of[future.key] = c
+            pending.add(future)
 
-    for c in todo:
-        submit(c)
-        if pending.count() >= limit:
-            break
+    fill()
     for future in pending:
         c = chunk_of.pop(future.key)
         data = future.result()
         future.release()
         yield c, data
-        nxt = next(todo, None)
-        if nxt is not None:
-            submit(nxt)
+        fill()

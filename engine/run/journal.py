@@ -75,6 +75,9 @@ class Manifest:
     scenarios: int
     engine_version: str
     generator_version: str
+    # the [precision] table as run (JSON; "" for a fixed count): a resumed precision run
+    # must stop by the same rule
+    precision: str = ""
 
     def differences(self, other: Manifest) -> list[str]:
         mine, theirs = asdict(self), asdict(other)

@@ -184,14 +184,20 @@ def expected_paths(platform: PlatformInputs) -> dict[str, np.ndarray]:
 
 
 def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: str = "numba",
-               skip: Callable[[Chunk], bool] | None = None, streams_choice: str = "common"
-               ) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
-    """Yield ``(chunk, results)`` for every chunk of every scenario not skipped."""
+               skip: Callable[[Chunk], bool] | None = None, streams_choice: str = "common",
+               order=None) -> Iterator[tuple[Chunk, dict[str, np.ndarray]]]:
+    """Yield ``(chunk, results)`` for every chunk of every scenario not skipped, or, given
+    an ``order`` (:class:`engine.run.precision.ChunkOrder`), for each chunk it asks for
+    (asked again after each chunk is consumed, so its decisions see every chunk before)."""
     inputs = [build_run_inputs(s) for s in scenarios]
     seeds = scenario_seeds(seed, len(scenarios), streams_choice)
-    for chunk in plan_chunks(len(scenarios), n_paths, chunk_paths):
-        if skip is not None and skip(chunk):
-            continue
+    if order is None:
+        chunks = iter([c for c in plan_chunks(len(scenarios), n_paths, chunk_paths)
+                       if skip is None or not skip(c)])
+        order_next = lambda: next(chunks, None)  # noqa: E731
+    else:
+        order_next = order.next_chunk
+    while (chunk := order_next()) is not None:
         yield chunk, simulate_plans(inputs[chunk.scenario], seeds[chunk.scenario],
                                     chunk.start, chunk.count, backend)
 

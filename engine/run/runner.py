@@ -9,6 +9,7 @@ rename ``TARGET.part`` to ``TARGET``. Memory is bounded by a chunk.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
 import time
@@ -36,8 +37,6 @@ DEFAULT_CHUNK = {"numba": 1000, "numpy": 250}
 
 def scenario_with_tilt(scenario, tilt):
     """``scenario`` with its ``[tail]`` shifts replaced by ``tilt``'s (its plans too)."""
-    import dataclasses
-
     values = {k: v for k, v in dataclasses.asdict(tilt).items()
               if k not in ("quarters", "claim_first_quarter")}
     tilted = dataclasses.replace(scenario, tail=dataclasses.replace(scenario.tail, **values))
@@ -67,8 +66,6 @@ def tilted_set(scenario_set, seed: int, backend: str):
     """The set with the tilt a ``[tail] target`` asks for, chosen by a pilot on the base
     scenario (:mod:`engine.run.tail`) and given to every member (one tilt keeps paired
     comparisons on common random numbers exact); unchanged without a target."""
-    import dataclasses
-
     if scenario_set.base.tail.target is None:
         return scenario_set, None
     tilt, record = chosen_tilt(scenario_set.base, seed, backend, scenario_set.file)
@@ -97,6 +94,7 @@ class RunRequest:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tail_record: dict | None = None     # the pilot's choice of tilt (engine.run.tail)
+    precision: list[str] | None = None  # --precision specs (engine.config.precision)
 
     def warn(self, line: str) -> None:
         """Say at once (stderr, even with ``quiet``) what the run is repairing."""
@@ -106,13 +104,15 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class RunPlan:
-    """What a run computes, settled before anything is written: paths per scenario, the
-    root seed, paths per chunk and the quarters' labels."""
+    """What a run computes, settled before anything is written: paths per scenario (a
+    precision run's maximum), the root seed, paths per chunk, the quarters' labels and the
+    ``[precision]`` table as run (JSON, "" for a fixed count)."""
 
     n_paths: int
     seed: int
     chunk: int
     labels: tuple[str, ...]
+    precision: str = ""
 
 
 @dataclass
@@ -125,6 +125,7 @@ class RunReport:
     chunks_reused: int
     seconds: float
     already_complete: bool = False
+    paths_used: tuple[int, ...] = ()    # per scenario (a precision run's may differ)
 
 
 def set_threads(threads: int | None) -> int:
@@ -167,10 +168,11 @@ def _existing_results_match(target: Path, manifest: Manifest) -> bool:
     found = Manifest(
         scenario_sha256=text_digest(text("scenario_toml") or ""),
         scenario_file=text("scenario_file") or "", seed=number("seed"),
-        paths=number("paths"), chunk_paths=manifest.chunk_paths,
+        paths=number("planned_paths", number("paths")), chunk_paths=manifest.chunk_paths,
         quarters=number("quarters"), scenarios=int(done.shape[0]),
         engine_version=text("engine_version") or "",
-        generator_version=text("generator_version") or "")
+        generator_version=text("generator_version") or "",
+        precision=text("precision") or "")
     diffs = manifest.differences(found)
     if diffs:
         raise ResultsError.one(str(target), "--resume", "holds the results of another run: "
@@ -182,6 +184,12 @@ def run(request: RunRequest) -> RunReport:
     """Carry out a run; raises :class:`~engine.errors.InputError` for any user error."""
     started = time.perf_counter()
     scenario_set = load_scenario_set(request.scenario, force=request.force)
+    if request.precision:
+        if request.paths is not None:
+            raise ResultsError.one("--precision", "", "asks the run to stop at a precision; "
+                                   "--paths asks for a fixed count: give one of them",
+                                   " ".join(request.precision))
+        scenario_set = with_precision(scenario_set, request.precision)
     out = check_output_path(request.out)
     if request.scheduler or _tls_options(request).given():
         from engine.run.cluster import check_scheduler, plaintext_warning
@@ -213,7 +221,9 @@ def _tls_options(request: RunRequest):
 
 def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) -> RunReport:
     base = scenario_set.base.scenario
-    n_paths = request.paths or base.paths
+    precision = precision_record(scenario_set) if request.paths is None else ""
+    n_paths = (scenario_set.base.precision.max_paths if precision
+               else request.paths or base.paths)
     seed = base.seed if request.seed is None else request.seed
     scenario_set, request.tail_record = tilted_set(scenario_set, seed, request.backend)
     journal = Journal(out)
@@ -226,7 +236,7 @@ def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) ->
         scenario_sha256=text_digest(scenario_set.text), scenario_file=scenario_set.file,
         seed=seed, paths=n_paths, chunk_paths=chunk, quarters=len(labels),
         scenarios=len(scenario_set.scenarios), engine_version=engine_version(),
-        generator_version=streams.GENERATOR_VERSION)
+        generator_version=streams.GENERATOR_VERSION, precision=precision)
 
     reuse: set[tuple[int, int]] = set()
     if request.resume:
@@ -259,16 +269,17 @@ def _run_locked(request: RunRequest, scenario_set, out: Path, started: float) ->
             client = stack.enter_context(open_client(request.scheduler,
                                                      _tls_options(request)))
 
-            def chunks(skip):
+            def chunks(order):
                 return run_chunks_on_cluster(client, scenario_set.scenarios, n_paths, seed,
-                                             chunk, skip, scenario_set.streams)
+                                             chunk, None, scenario_set.streams, order)
         else:
-            def chunks(skip):
+            def chunks(order):
                 return run_chunks(scenario_set.scenarios, n_paths, seed, chunk,
-                                  request.backend, skip, scenario_set.streams)
+                                  request.backend, None, scenario_set.streams, order)
         try:
             return _run_into_files(request, scenario_set, out, journal, manifest, reuse,
-                                   chunks, RunPlan(n_paths, seed, chunk, labels), started)
+                                   chunks, RunPlan(n_paths, seed, chunk, labels, precision),
+                                   started)
         except OSError as exc:
             full = disk_full_from(exc, out)
             if full is None:
@@ -295,6 +306,7 @@ def _results_writer(request: RunRequest, scenario_set, out: Path,
     return ResultsWriter(out, scenario_set, plan.n_paths, plan.chunk, plan.seed,
                          plan.labels, resolved_record(scenario_set),
                          {"generator": streams.GENERATOR,
+                          "precision": plan.precision, "planned_paths": plan.n_paths,
                           "generator_version": streams.GENERATOR_VERSION,
                           "backend": request.backend, "command": request.command,
                           "quarters": len(plan.labels),
@@ -309,28 +321,24 @@ def _results_writer(request: RunRequest, scenario_set, out: Path,
 def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks,
                     plan: RunPlan, started) -> RunReport:
     """Start the journal (unless resuming), replay the journaled chunks ``reuse`` into the
-    results file, then store each chunk ``chunks`` computes (journal, then file) and
-    rename the file into place."""
-    base = scenario_set.base.scenario
+    results file, then store each chunk the run keeps (journal, then file) and rename the
+    file into place."""
     if not reuse:
         if journal.exists() and not request.resume:
             request.notes.append(f"discarding the unfinished run in {journal.dir} "
                                  "(use --resume to continue it)")
         journal.start(manifest)
-
+    order = chunk_order(scenario_set, plan)
     writer = _results_writer(request, scenario_set, out, plan)
     from tqdm import tqdm
 
-    total = plan.n_paths * len(scenario_set.scenarios)
-    bar = tqdm(total=total, unit="path", disable=request.quiet, dynamic_ncols=True,
-               desc=base.name, file=sys.stderr)
-    by_key = {(c.scenario, c.index): c for c in plan_chunks(len(scenario_set.scenarios),
-                                                            plan.n_paths, plan.chunk)}
-    reused = 0
-    ran = 0
+    bar = tqdm(total=order.planned_paths, unit="path", disable=request.quiet,
+               dynamic_ncols=True, desc=scenario_set.base.scenario.name, file=sys.stderr)
+    counts = {"reused": 0, "ran": 0}
 
     def store(c, data):
-        journal.save(c.scenario, c.index, data)
+        if (c.scenario, c.index) not in reuse:      # a replayed chunk is journaled already
+            journal.save(c.scenario, c.index, data)
         writer.write(c.scenario, c.index, c.start, data)
         return c.count
 
@@ -338,22 +346,31 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
     # GIL, computes the next chunk; at most two chunks wait, so memory stays bounded.
     pool = ThreadPoolExecutor(max_workers=1)
     pending: deque = deque()
+
+    def keep(c, data):
+        for kept, kept_data in order.offer(c, data):
+            pending.append(pool.submit(store, kept, kept_data))
+        while len(pending) > 1 or (pending and pending[0].done()):
+            bar.update(pending.popleft().result())
+        if bar.total != order.planned_paths:
+            bar.total = order.planned_paths
+        if status := order.status():
+            bar.set_postfix_str(status, refresh=False)
+
     try:
-        for key in sorted(reuse):
-            c = by_key[key]
-            writer.write(c.scenario, c.index, c.start, journal.load(*key))
-            bar.update(c.count)
-            reused += 1
-        for c, data in chunks(lambda c: (c.scenario, c.index) in reuse):
-            pending.append(pool.submit(store, c, data))
-            ran += 1
-            while len(pending) > 1 or (pending and pending[0].done()):
-                bar.update(pending.popleft().result())
+        # journaled chunks round by round (a precision run keeps them in that order)
+        for key in sorted(reuse, key=lambda k: (k[1], k[0])):
+            order.claim(order.chunk(*key))
+            keep(order.chunk(*key), journal.load(*key))
+            counts["reused"] += 1
+        for c, data in chunks(order):
+            counts["ran"] += 1
+            keep(c, data)
         while pending:
             bar.update(pending.popleft().result())
         pool.shutdown()
         bar.close()
-        writer.finish()
+        writer.finish(order.paths_used() if plan.precision else None)
     except BaseException as exc:
         pool.shutdown(wait=True)  # chunks already computed are still saved
         bar.close()
@@ -361,8 +378,40 @@ def _run_into_files(request, scenario_set, out, journal, manifest, reuse, chunks
         writer.close_partial(mark=not isinstance(exc, (DiskFull, OSError)))
         raise
     journal.discard()
-    return RunReport(out, len(scenario_set.scenarios), plan.n_paths, len(plan.labels), ran,
-                     reused, time.perf_counter() - started)
+    used = tuple(int(n) for n in order.paths_used())
+    return RunReport(out, len(scenario_set.scenarios), max(used), len(plan.labels),
+                     counts["ran"], counts["reused"], time.perf_counter() - started,
+                     paths_used=used)
+
+
+def chunk_order(scenario_set, plan: RunPlan):
+    """The run's :class:`~engine.run.precision.ChunkOrder`: every chunk, or a precision
+    run's (each scenario's targets from its ``[precision]`` table)."""
+    from engine.analysis.precision import targets_of
+    from engine.run.precision import ChunkOrder, PrecisionOrder
+
+    n = len(scenario_set.scenarios)
+    if not plan.precision:
+        return ChunkOrder(n, plan.n_paths, plan.chunk)
+    table = scenario_set.base.precision
+    targets = [targets_of(dataclasses.asdict(s.precision), list(plan.labels))
+               for s in scenario_set.scenarios]
+    return PrecisionOrder(n, plan.n_paths, plan.chunk, table.min_paths, targets,
+                          scenario_set.streams == "common")
+
+
+def precision_record(scenario_set) -> str:
+    """The base scenario's ``[precision]`` table as JSON, or "" when it has no targets."""
+    table = dataclasses.asdict(scenario_set.base.precision)
+    return json.dumps(table, sort_keys=True) if table["targets"] else ""
+
+
+def with_precision(scenario_set, specs: list[str]):
+    """The set with its ``[precision]`` table replaced by ``--precision`` ``specs``
+    (:func:`engine.config.precision.parse_specs`); a bad spec is one line, exit 2."""
+    from engine.config.precision import override
+
+    return override(scenario_set, specs)
 
 
 def default_output(scenario: str) -> Path:

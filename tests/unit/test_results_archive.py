@@ -21,6 +21,7 @@ import pytest
 
 from engine import cli
 from engine.config import tables
+from engine.resolved import FORMAT_VERSION
 from tests.conftest import scenario_dict, write_toml
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "results"
@@ -29,9 +30,10 @@ NAMES = sorted(LISTED)
 
 
 def format_of(name: str) -> int:
-    """The results format an engine wrote: 2 from 0.6.0 (resolved values stored), else 1."""
+    """The results format an engine wrote: 3 from 0.11.0 (paths_used), 2 from 0.6.0
+    (resolved values stored), else 1."""
     version = tuple(int(x) for x in LISTED[name]["engine_version"].split("."))
-    return 2 if version >= (0, 6, 0) else 1
+    return 3 if version >= (0, 11, 0) else 2 if version >= (0, 6, 0) else 1
 
 
 def run(*args) -> int:
@@ -221,7 +223,7 @@ def test_a_file_copied_away_from_its_tables_is_read_from_its_own_values(tmp_path
     capsys.readouterr()
     assert run("summary", away, "--json") == 0
     s = json.loads(capsys.readouterr().out)
-    assert s["format_version"] == 2
+    assert s["format_version"] == FORMAT_VERSION == 3
     a = arrays(away)
     for i, name in enumerate(s["scenarios"]):
         value = plain_platform_value(a, i, {"discount_rate": 0.05,
@@ -235,7 +237,7 @@ def test_a_file_copied_away_from_its_tables_is_read_from_its_own_values(tmp_path
                      tmp_path / "d")):
         assert run(*command) == 0, command
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "results format 2" in page and "not stored" not in page
+    assert "results format 3" in page and "not stored" not in page
     assert "member-yrs" in page                       # the fairness table, as stored
 
 
@@ -286,7 +288,7 @@ def test_a_newer_format_is_refused_in_one_line(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1, err
         assert str(path) in err[0] and "format 99" in err[0] and "9.0.0" in err[0] and \
-            __version__ in err[0] and "1-2" in err[0]
+            __version__ in err[0] and f"1-{FORMAT_VERSION}" in err[0]
     assert not (tmp_path / "r.html").exists() and not (tmp_path / "p").exists()
 
 
