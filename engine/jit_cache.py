@@ -233,6 +233,13 @@ def recheck(package: Path = PACKAGE) -> Path | None:
     return CACHE_FOLDER
 
 
+def kernel_is_cached(folder: Path | None = None) -> bool:
+    """Whether the kernel's compiled code is in the cache folder (else the first chunk
+    compiles it): numba's index file of ``kernel/path.py``'s compiled function."""
+    folder = CACHE_FOLDER if folder is None else folder
+    return folder is not None and any(folder.glob("kernel_*/path.*.nbi"))
+
+
 # numba's setting before this module changed it (kept so that a second call nests under the
 # user's folder, not under the digest folder)
 USER_CACHE_DIR: str = numba_config.CACHE_DIR

@@ -23,6 +23,7 @@ import numpy as np
 
 from engine.analysis import weighted as W
 from engine.analysis.summary import format_amount, path_weights, summarize
+from engine.used_paths import scenario_paths
 
 COLUMNS = (
     ("ruin_probability", "ruin probability"),
@@ -59,6 +60,14 @@ class Comparison:
     summary: dict
 
 
+def used_values(ds, name: str, idx: list[int]) -> np.ndarray:
+    """Variable ``name`` over the used paths of scenarios ``idx``, stacked along the path
+    axis in that order (a per-plan variable keeps its plan axis first), as
+    :func:`engine.analysis.summary.path_weights` stacks their weights."""
+    parts = [scenario_paths(ds, name, i) for i in idx]
+    return np.concatenate(parts, axis=1 if ds[name].dims[1] == "plan" else 0)
+
+
 def _swept_values(ds) -> dict[str, list]:
     keys = [k for k in str(ds.attrs.get("swept_keys", "")).split(",") if k]
     return {k: [v.item() if hasattr(v, "item") else str(v) for v in ds[k].values] for k in keys}
@@ -75,7 +84,8 @@ def compare(ds) -> Comparison:
         risk = summary["risk"][name]
         years = risk["shortfall_one_year"]
         worst = max((y["var_995"] for y in years.values()), key=lambda v: v["value"])
-        cost_years = [W.mean(ds["cost_per_member"].values[i][:, idx].sum(axis=1), weights[i])
+        cost = scenario_paths(ds, "cost_per_member", i)
+        cost_years = [W.mean(cost[:, idx].sum(axis=1), weights[i])
                       for idx in _year_indices(summary["quarters"])]
         row = {"scenario": name, **{k: v[i] for k, v in swept.items()},
                "ruin_probability": summary["ruin_probability"][name],
@@ -87,8 +97,8 @@ def compare(ds) -> Comparison:
                "cost_per_member_year_mean_se": W.mean_standard_error(
                    per_path["cost_per_member_year_mean"][i], weights[i]),
                "members_at_horizon_median": risk["members_at_horizon_quantiles"]["0.5"],
-               "members_at_horizon_median_se": _median_se(ds["members"].values[i][:, -1],
-                                                          weights[i]),
+               "members_at_horizon_median_se": _median_se(
+                   scenario_paths(ds, "members", i)[:, -1], weights[i]),
                "platform_value_mean": summary["platform_value"][name]["mean"],
                "platform_value_mean_se": summary["platform_value"][name]["mean_se"]}
         for metric, values in per_path.items():
@@ -104,14 +114,20 @@ def compare(ds) -> Comparison:
     return Comparison(list(swept), rows, effects, summary)
 
 
-def _per_path_metrics(ds, labels) -> dict[str, np.ndarray]:
-    """Per scenario and path: ruined (0/1) and the mean over calendar years of the yearly
-    cost per member, ``(S, P)`` each: the path values whose means are the table's."""
-    gap = ds["solvency_gap"].values                                  # (S, P, T)
-    cost = ds["cost_per_member"].values
-    yearly = np.stack([cost[:, :, idx].sum(axis=2) for idx in _year_indices(labels)], axis=2)
-    return {"ruin_probability": np.any(gap > 0, axis=2).astype(float),
-            "cost_per_member_year_mean": yearly.mean(axis=2)}
+def _per_path_metrics(ds, labels) -> dict[str, list[np.ndarray]]:
+    """Per scenario, over its used paths: ruined (0/1) and the mean over calendar years of
+    the yearly cost per member, ``(P_i,)`` each: the path values whose means are the
+    table's."""
+    years = _year_indices(labels)
+    out: dict[str, list[np.ndarray]] = {"ruin_probability": [],
+                                        "cost_per_member_year_mean": []}
+    for i in range(int(ds.sizes["scenario"])):
+        gap = scenario_paths(ds, "solvency_gap", i)                  # (P_i, T)
+        cost = scenario_paths(ds, "cost_per_member", i)
+        yearly = np.stack([cost[:, idx].sum(axis=1) for idx in years], axis=1)
+        out["ruin_probability"].append(np.any(gap > 0, axis=1).astype(float))
+        out["cost_per_member_year_mean"].append(yearly.mean(axis=1))
+    return out
 
 
 def _median_se(x: np.ndarray, w: np.ndarray | None) -> float:
@@ -125,27 +141,43 @@ def _median_se(x: np.ndarray, w: np.ndarray | None) -> float:
     return W.var_standard_error(x, 0.5, w)
 
 
+def _shared(x: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The paths both scenarios hold, ``0 .. min(P_x, P_base) − 1``: on common streams only
+    those pair (path p of each shares its noise), when the scenarios stopped at different
+    numbers of paths (``paths_used``)."""
+    n = min(x.size, base.size)
+    return x[:n], base[:n]
+
+
 def _difference(x: np.ndarray, base: np.ndarray, common: bool) -> tuple[float, float]:
     """Mean difference from the first scenario and its standard error: paired (the s.d. of
-    the per-path differences over √P) on common streams, where path p of both scenarios
-    shares its noise; ``√(s.e.² + s.e.²)`` of two independent means otherwise."""
+    the per-path differences over √P, on the paths both hold) on common streams, where path
+    p of both scenarios shares its noise; ``√(s.e.² + s.e.²)`` of two independent means
+    otherwise."""
+    if common:
+        x, base = _shared(x, base)
     n = x.size
-    if n < 2:
+    if min(n, base.size) < 2:
         return float(x.mean() - base.mean()), float("nan")
     if common:
         return float((x - base).mean()), float((x - base).std(ddof=1) / np.sqrt(n))
+    if base.size != n:
+        return float(x.mean() - base.mean()), float(np.sqrt(x.var(ddof=1) / n
+                                                            + base.var(ddof=1) / base.size))
     return float(x.mean() - base.mean()), float(np.sqrt((x.var(ddof=1) + base.var(ddof=1))
                                                         / n))
 
 
 def _weighted_difference(x, wx, base, wb, common: bool) -> tuple[float, float]:
     """:func:`_difference` of weighted paths: ``Σ (w x − w_b b) / P``, unbiased for the
-    difference of the model's means; paired s.e. on common streams."""
-    ones = np.ones(x.size)
-    wx = ones if wx is None else wx
-    wb = ones if wb is None else wb
+    difference of the model's means; paired s.e. on common streams, on the paths both
+    hold."""
+    wx = np.ones(x.size) if wx is None else wx
+    wb = np.ones(base.size) if wb is None else wb
+    if common:
+        (x, base), (wx, wb) = _shared(x, base), _shared(wx, wb)
     n = x.size
-    if n < 2:
+    if min(n, base.size) < 2:
         return W.mean(x, wx) - W.mean(base, wb), float("nan")
     if common:
         d = wx * x - wb * base

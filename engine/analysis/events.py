@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import OptionError
+from engine.used_paths import paths_used
 
 KINDS = ("ruin", "shortfall", "cost_per_member", "members")
 _QUARTER = r"(\d{4}Q[1-4])"
@@ -160,20 +161,22 @@ _FORMS = {"ruin": "ruin by QUARTER", "shortfall": "shortfall year N > YUAN",
 
 
 def event_values(ds, event: Event, scenario: int | None = None) -> dict[str, np.ndarray]:
-    """The arrays ``event`` reads from a results file: ``(S, P, T)`` (or ``(P, T)`` for one
-    ``scenario``), each variable read once for all scenarios."""
+    """The arrays ``event`` reads from a results file: ``(S, P, T)`` of every path, masked
+    ones too (``paths_used``), each variable read once for all scenarios; or ``(P_i, T)``,
+    the used paths of one ``scenario``."""
     out = {}
     for name in VARIABLES[event.kind]:
         v = ds[name]
         if scenario is not None:
-            v = v.isel(scenario=scenario)
+            v = v.isel(scenario=scenario, path=slice(0, int(paths_used(ds)[scenario])))
         out[name] = np.asarray(v.isel(quarter=slice(0, event.stop)).values)
     return out
 
 
-def happens_by_scenario(ds, event: Event) -> np.ndarray:
-    """Whether the event is true on each path of each scenario, ``(S, P)``."""
+def happens_by_scenario(ds, event: Event) -> list[np.ndarray]:
+    """Whether the event is true on each used path of each scenario: one ``(P_i,)`` array
+    per scenario (a scenario that stopped early holds fewer paths, ``paths_used``)."""
     values = event_values(ds, event)
-    S, P = next(iter(values.values())).shape[:2]
-    flat = {k: v.reshape(S * P, v.shape[-1]) for k, v in values.items()}
-    return event.happens(flat).reshape(S, P)
+    used = paths_used(ds)
+    return [event.happens({k: v[i, :n] for k, v in values.items()})
+            for i, n in enumerate(used)]

@@ -46,6 +46,7 @@ from engine.analysis.metrics import clopper_pearson
 from engine.errors import OptionError
 from engine.model import drivers as D
 from engine.resolved import scenario_values
+from engine.used_paths import path_count, scenario_paths
 from engine.variables import WEIGHT
 
 CONFIDENCE = 0.95
@@ -103,11 +104,11 @@ class ScenarioAnswer:
 
 
 def weights_of(ds, scenario: int) -> np.ndarray:
-    """Scenario ``scenario``'s path weights (ones for a plain run or a file before
-    weights)."""
+    """Scenario ``scenario``'s weights of its used paths, ``(P_i,)`` (ones for a plain run or
+    a file before weights)."""
     if WEIGHT not in ds:
-        return np.ones(ds.sizes["path"])
-    return np.asarray(ds[WEIGHT].values[scenario], dtype=float)
+        return np.ones(path_count(ds, scenario))
+    return np.asarray(scenario_paths(ds, WEIGHT, scenario), dtype=float)
 
 
 def probability(happens: np.ndarray, w: np.ndarray) -> Probability:
@@ -196,7 +197,7 @@ def driver_shifts(ds, event: Event, scenario: int, happens: np.ndarray) -> list[
     out = []
     for name in stored_drivers(ds):
         driver = D.BY_NAME[name]
-        data = np.asarray(ds[name].values[scenario], dtype=float)
+        data = np.asarray(scenario_paths(ds, name, scenario), dtype=float)
         if np.isnan(data).all():
             continue                     # this scenario does not draw it
         for index, label in _components(ds, driver, event):

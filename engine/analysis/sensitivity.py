@@ -34,7 +34,8 @@ import numpy as np
 from engine.analysis import economics, metrics
 from engine.analysis import weighted as W
 from engine.analysis.summary import ALPHA, path_weights, scenarios_of
-from engine.errors import OptionError
+from engine.errors import OptionError, ResultsError
+from engine.used_paths import PATHS_USED, is_ragged
 
 OUTPUTS = {
     "ruin_probability": "probability of a solvency gap by the horizon",
@@ -125,7 +126,9 @@ def output_values(ds, output: str) -> tuple[np.ndarray, float]:
     random numbers a scenario's noise is shared by the others, so each scenario's own s.e.
     overstates what the noise adds to the variance across scenarios; the halves' difference
     does not, ``σ²_MC = Var_s(y_A − y_B) / 4`` (exact for means, where a half's noise
-    variance is twice the whole's)."""
+    variance is twice the whole's). Raises :class:`~engine.errors.ResultsError` for a file
+    whose scenarios hold different numbers of paths (:func:`refuse_ragged`)."""
+    refuse_ragged(ds)
     S, P = int(ds.sizes["scenario"]), int(ds.sizes["path"])
     per_path = _per_path(ds, output)
     weights = [path_weights(ds, [i]) for i in range(S)]
@@ -141,6 +144,18 @@ def output_values(ds, output: str) -> tuple[np.ndarray, float]:
     half = P // 2
     gap = estimates(np.arange(half)) - estimates(np.arange(half, 2 * half))
     return y, float(np.var(gap, ddof=1)) / 4.0
+
+
+def refuse_ragged(ds) -> None:
+    """Raise :class:`~engine.errors.ResultsError` where the scenarios hold different numbers
+    of paths (``paths_used``): the noise of :func:`output_values` pairs the same half of the
+    paths across the scenarios (on common streams their noise is shared), which needs every
+    scenario to hold the same paths."""
+    if is_ragged(ds):
+        raise ResultsError.one(str(ds.encoding.get("source", "results")), PATHS_USED,
+                               "the sensitivity indices pair path p across the scenarios: "
+                               "they need every scenario to hold the same number of paths",
+                               has_got=False)
 
 
 def _per_path(ds, output: str) -> np.ndarray | None:
@@ -201,6 +216,7 @@ def indices(ds, outputs: list[str], values: dict | None = None, with_delta: bool
     ``with_delta=False`` leaves out δ of a given-data set (its density estimates are nearly
     all of the time: ``compare`` shows S1 alone)."""
     check_request(ds, outputs)
+    refuse_ragged(ds)
     keys = swept_keys(ds)
     X = np.column_stack([_numeric(ds, k) for k in keys])
     problem = {"num_vars": len(keys), "names": keys,
@@ -263,7 +279,10 @@ def effect_indices(ds, comparison) -> list[OutputIndices]:
     """The indices of capital (worst year) and cost per member that ``compare`` and the
     report show: first-order and total for a Sobol set, first-order alone otherwise (no
     δ: :func:`indices`); none where they cannot be computed (one scenario, a key of one
-    value, a key that is not a number); ``comparison`` is not read."""
+    value, a key that is not a number, scenarios that hold different numbers of paths:
+    :func:`refuse_ragged`); ``comparison`` is not read."""
+    if is_ragged(ds):
+        return []
     try:
         return indices(ds, list(EFFECT_OUTPUTS), with_delta=False)
     except SensitivityError:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import OptionError
+from engine.used_paths import scenario_paths
 
 YEARLY = ("shortfall", "aid", "claims", "cost_per_member")
 AT_QUARTER = ("members", "reserve", "solvency_gap")
@@ -63,12 +64,12 @@ class Output:
         return UNITS[self.name]
 
     def values(self, ds, scenario: int) -> np.ndarray:
-        """Each path's value ``(P,)``."""
-        x = ds[self.name].isel(scenario=scenario)
+        """Each used path's value ``(P_i,)`` (``paths_used``)."""
+        x = scenario_paths(ds, self.name, scenario)
         if self.year is not None:
             window = slice(4 * (self.year - 1), 4 * self.year)
-            return np.asarray(x.isel(quarter=window).values, dtype=float).sum(axis=1)
-        return np.asarray(x.isel(quarter=self.quarter).values, dtype=float)
+            return np.asarray(x[:, window], dtype=float).sum(axis=1)
+        return np.asarray(x[:, self.quarter], dtype=float)
 
 
 @dataclass(frozen=True)

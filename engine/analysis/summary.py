@@ -413,13 +413,21 @@ def format_market_share(summary: dict, name: str) -> list[str]:
     return lines
 
 
+def _paths_text(summary: dict) -> str:
+    """"2000", or for scenarios that stopped at different counts "1000-3000 (by scenario)"."""
+    counts = sorted(set(summary["paths_used"].values()))
+    if summary["pooled"] or len(counts) <= 1:
+        return str(summary["paths"])
+    return f"{counts[0]}-{counts[-1]} (by scenario, to their [precision])"
+
+
 def format_summary(summary: dict) -> str:
     """A readable table per scenario: medians with 5–95 % ranges per quarter, then risks,
     the platform's value and mutual aid's market share."""
     lines = [summary["written_by"],
              *([f"weights: stressed by `mutualsim stress-weights` ({summary['stress']}): "
                 "every figure below is the stressed model's"] if summary.get("stress") else []),
-             f"paths: {summary['paths']}   seed: {summary['seed']}   "
+             f"paths: {_paths_text(summary)}   seed: {summary['seed']}   "
              f"generator: {summary['generator']}   (median and 5%-95% range)"]
     for name in summary["scenarios"]:
         mem = summary["members_quantiles"][name]
@@ -442,13 +450,13 @@ def format_summary(summary: dict) -> str:
                f"{summary['paths']:,}"] if summary["pooled"] and summary["streams"] == "common"
               and not summary["weighted"][name] else []),
             *([f"weighted paths (importance sampling, [tail]): effective sample size "
-               f"{eff:,.0f} of {summary['paths']:,}"
+               f"{eff:,.0f} of {summary['paths_used'][name]:,}"
                + (" — a tilted run is for its tail statistics (VaR, TVaR, tail "
                   "probabilities, with their s.e.); its central figures (medians, means, "
                   "probabilities near 1, which may even pass 1) rest on few effective paths, "
                   "and so may its s.e. (measured on the default scenario at 3 %: a third "
                   "too small; check with more paths)"
-                  if eff < WEAK_ESS_SHARE * summary["paths"] else "")]
+                  if eff < WEAK_ESS_SHARE * summary["paths_used"][name] else "")]
               if summary["weighted"][name] else []),
             f"one-year shortfall, year 1: VaR 99.5% {_fmt(summary['shortfall_var_995'][name])}"
             f" yuan, TVaR 99.5% {_fmt(summary['shortfall_tvar_995'][name])} yuan",

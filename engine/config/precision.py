@@ -205,8 +205,8 @@ def override(scenario_set, specs: list[str]):
     from pathlib import Path
 
     from engine.config.checks import check_key
-    from engine.config.schema import SCHEMA
     from engine.config.scenario import SECTIONS
+    from engine.config.schema import SCHEMA
 
     problems = Problems("--precision")
     table = parse_specs(specs, problems)

@@ -16,6 +16,7 @@ from engine.analysis.sensitivity import effect_indices
 from engine.analysis.summary import format_amount, format_summary
 from engine.report.set_brief import set_brief
 from engine.resolved import provenance, resolved
+from engine.used_paths import paths_used, scenario_paths
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -135,6 +136,25 @@ def opening(summary: dict, name: str) -> str:
     return " ".join(sentences)
 
 
+def _paths_text(used) -> str:
+    """Paths per scenario; their range where the scenarios stopped at different numbers of
+    paths (``paths_used``), so that no reader takes the file's path dimension for each's."""
+    return f"{used.min()}–{used.max()}" if used.min() < used.max() else f"{used.max()}"
+
+
+def _weighted_note(summary: dict, names: list[str], used, shown: int) -> list[str]:
+    """The paragraph on weighted paths (none for plain ones): each scenario's effective
+    sample size out of the paths it holds."""
+    weighted = [n for n in names if summary["weighted"].get(n)]
+    if not weighted:
+        return []
+    return ["<p>" + html.escape(
+        "Weighted paths (importance sampling, the file's [tail] tilt): every figure below "
+        "weighs each path by its likelihood ratio; effective sample sizes: "
+        + "; ".join(f"{n}: {summary['effective_paths'][n]:,.0f} of {used[names.index(n)]}"
+                    for n in weighted[:shown])) + ".</p>"]
+
+
 def render(ds, fairness: str | None = None, title: str | None = None,
            max_fan_scenarios: int = 12, reverse_stress: str | None = None) -> str:
     """The HTML page of an opened results dataset; ``reverse_stress`` is the reverse stress
@@ -146,21 +166,15 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     described = str(ds.attrs.get("scenario_description", "")).strip()
     title = title or described or str(ds.attrs.get("title", "mutualsim report"))
     quarters = [str(q) for q in ds["quarter"].values]
+    used = paths_used(ds)
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
              f"</title><style>{STYLE}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
              "<p>" + html.escape(
-                 f"{len(comparison.rows)} scenario(s) × {ds.sizes['path']} paths × "
+                 f"{len(comparison.rows)} scenario(s) × {_paths_text(used)} paths × "
                  f"{len(quarters)} quarters ({quarters[0]}–{quarters[-1]}); seed "
                  f"{ds.attrs.get('seed')}; {provenance(ds)}") + "</p>"]
     names = [str(s) for s in ds["scenario"].values]
-    summary = comparison.summary
-    weighted = [n for n in names if summary["weighted"].get(n)]
-    if weighted:
-        parts.append("<p>" + html.escape(
-            "Weighted paths (importance sampling, the file's [tail] tilt): every figure below "
-            "weighs each path by its likelihood ratio; effective sample sizes: "
-            + "; ".join(f"{n}: {summary['effective_paths'][n]:,.0f} of {ds.sizes['path']}"
-                        for n in weighted[:max_fan_scenarios])) + ".</p>")
+    parts += _weighted_note(comparison.summary, names, used, max_fan_scenarios)
     parts.append("<h2>In brief</h2>")
     large = len(names) > LARGE_SET
     for name in names[:1] if large else names[:max_fan_scenarios]:
@@ -190,7 +204,7 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     for i, name in enumerate(names[:max_fan_scenarios]):
         parts.append(f"<h3>{html.escape(name)}</h3>")
         for var in ("members", "cost_per_member"):
-            fig = fan_chart(ds[var].values[i], quarters, f"{name}: {var}",
+            fig = fan_chart(scenario_paths(ds, var, i), quarters, f"{name}: {var}",
                             ds[var].attrs.get("units", ""), scenario_weights(ds, i))
             parts.append(f"<img alt='{html.escape(name)} {var}' src='{_png(fig)}'>")
     if len(names) > max_fan_scenarios:

@@ -16,7 +16,9 @@ from matplotlib.ticker import FuncFormatter
 
 from engine.analysis import metrics
 from engine.analysis import weighted as W
-from engine.variables import WEIGHT
+from engine.analysis.compare import used_values
+from engine.analysis.summary import path_weights
+from engine.used_paths import scenario_paths
 
 FAN_VARIABLES = ("members", "claims", "cost_per_member", "reserve")
 FAN_BANDS = ((0.05, 0.95), (0.25, 0.75))
@@ -107,13 +109,9 @@ def write_plots(ds, out_dir: str | Path, pooled: bool = False) -> list[Path]:
     written = []
     for name, idx in groups:
         def values(var, idx=idx):
-            return np.concatenate([ds[var].values[i] for i in idx])
+            return used_values(ds, var, idx)
 
-        weights = None
-        if WEIGHT in ds:
-            weights = values(WEIGHT)
-            weights = None if np.all(weights == 1.0) else weights
-
+        weights = path_weights(ds, idx)
         slug = _slug(name)
         for var in FAN_VARIABLES:
             da = ds[var]
@@ -218,11 +216,8 @@ def tornado_chart(effects: dict[str, dict], label: str) -> Figure:
 
 
 def scenario_weights(ds, i: int) -> np.ndarray | None:
-    """Scenario ``i``'s likelihood ratios, or None for plain paths."""
-    if WEIGHT not in ds:
-        return None
-    w = ds[WEIGHT].values[i]
-    return None if np.all(w == 1.0) else w
+    """Scenario ``i``'s likelihood ratios of its used paths, or None for plain paths."""
+    return path_weights(ds, [i])
 
 
 def legend_label(name: str) -> str:
@@ -244,9 +239,8 @@ def overlay_medians(ds, var: str, max_labels: int = 12, only: list[int] | None =
     fig, ax = plt.subplots(figsize=(11, 5))
     x = np.arange(len(quarters))
     styles = ("-", "--", ":", "-.")
-    data = ds[var].values
     for k, (i, name) in enumerate(zip(chosen, names, strict=True)):
-        values = data[i]
+        values = scenario_paths(ds, var, i)
         ax.plot(x, W.quantile(values, 0.5, scenario_weights(ds, i)), lw=1.4,
                 ls=styles[(k // 10) % 4],
                 label=legend_label(name) if len(names) <= max_labels else None)

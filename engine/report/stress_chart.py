@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.used_paths import scenario_paths
+
 DRIVERS_SHOWN = 3
 
 
@@ -25,13 +27,15 @@ def stress_chart(ds, result: dict, scenario: int, out: Path) -> Path:
     from engine.report.plots import plt
 
     stress = result["_stress"]
-    base, stressed = weights_of(ds, scenario), result["_weights"][scenario]
+    base = weights_of(ds, scenario)
+    # the stressed weights span the file's paths: a scenario's masked ones carry 0
+    stressed = result["_weights"][scenario][:len(base)]
     panels = [(stress.output.values(ds, scenario), f"{stress.output.label}, "
                f"{stress.output.units}")]
     continuous = [r for r in result["drivers"] if D.BY_NAME[r["driver"]].law != "bernoulli"]
     for row in continuous[:DRIVERS_SHOWN]:
         driver = D.BY_NAME[row["driver"]]
-        data = np.asarray(ds[row["driver"]].values[scenario], dtype=float)
+        data = np.asarray(scenario_paths(ds, row["driver"], scenario), dtype=float)
         if driver.dim is not None:
             index = [str(v) for v in ds[driver.dim].values].index(row["component"])
             data = data[:, index]

@@ -203,6 +203,11 @@ def run(request: RunRequest) -> RunReport:
             request.warn(warning)
     elif request.backend == "numba":
         set_threads(request.threads)
+        from engine import jit_cache
+
+        if not request.quiet and not jit_cache.kernel_is_cached():
+            print("compiling the kernel (once after installing or editing the engine; later "
+                  "runs load it from the cache)", file=sys.stderr, flush=True)
     # Nothing has been written yet; from here on this process is the target's one writer.
     lock = RunLock(out, request.command).acquire()
     request.notes.extend(lock.notes)

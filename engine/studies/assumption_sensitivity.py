@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from engine.analysis import weighted as W
 from engine.report.study_sensitivity import ANSWERS, SHOWN  # noqa: F401 (the study's)
+from engine.used_paths import scenario_paths
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,8 @@ def answers(ds, summary: dict, date: str) -> dict[str, float]:
     name = summary["scenarios"][0]
     labels = [str(q) for q in ds["quarter"].values]
     year, idx = last_full_year(labels)
-    members = ds["members"].values[0][:, idx[-1]]
-    claims = ds["claims"].values[0][:, idx].sum(axis=1)
+    members = scenario_paths(ds, "members", 0)[:, idx[-1]]
+    claims = scenario_paths(ds, "claims", 0)[:, idx].sum(axis=1)
     share = summary["market_share_by_year"][name].get(str(year), {}).get("share_quantiles")
     return {"members": float(W.quantile(members, 0.5)),
             "claims": float(W.quantile(claims, 0.5)),

@@ -320,7 +320,8 @@ def fitted_document(fit_result: Fit, draws: int, seed: int, base_dir: Path | Non
     with independent streams.
 
     Paths per draw are the base's paths divided among the draws (rounded up), so a run of
-    the fitted set costs about what a run of the base does. CSV tables named relative to
+    the fitted set costs about what a run of the base does; the base's ``[precision]``
+    table is dropped. CSV tables named relative to
     the base scenario are renamed relative to ``out_dir``.
     """
     from engine.config.loading import rebase_table_refs
@@ -330,6 +331,9 @@ def fitted_document(fit_result: Fit, draws: int, seed: int, base_dir: Path | Non
     raw["scenario"]["name"] = f"{name}_fitted"
     if draws > 0:
         raw["scenario"]["paths"] = -(-int(raw["scenario"].get("paths", 1000)) // draws)
+        # the pool of draws answers with its paths shared out: a precision table asked of
+        # the base would stop each draw as if it were the question (docs/precision.md)
+        raw.pop("precision", None)
     if base_dir is not None and out_dir is not None:
         rebase_table_refs(raw, base_dir, out_dir)
     if draws > 0:

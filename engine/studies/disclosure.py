@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.analysis import weighted as W
+from engine.analysis.compare import used_values
 from engine.errors import InputError
 from engine.resolved import scenario_values
 from engine.studies.observations import (
@@ -204,16 +205,16 @@ def quarterly_disclosure(results: dict[str, np.ndarray], labels, adequacy: list[
 
 
 def _results_of(ds, index: list[int]) -> dict[str, np.ndarray]:
-    """Per-(path, quarter) arrays of the chosen scenarios, paths of all stacked; a
+    """Per-(path, quarter) arrays of the chosen scenarios, their used paths stacked; a
     platform's per-plan arrays ``(n_plans, paths, T)``."""
     out = {}
     for v in VARIABLES:
         if v.name not in ds:        # a file of an earlier engine, before the variable
             continue
-        out[v.name] = np.concatenate([ds[v.name].values[i] for i in index], axis=0)
+        out[v.name] = used_values(ds, v.name, index)
         name = v.name + PLAN_SUFFIX
         if name in ds:
-            out[name] = np.concatenate([ds[name].values[i] for i in index], axis=1)
+            out[name] = used_values(ds, name, index)
     return out
 
 

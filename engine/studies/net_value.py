@@ -46,6 +46,7 @@ import numpy as np
 
 from engine.analysis import weighted as W
 from engine.config.labels import parse_quarter, quarter_offset
+from engine.used_paths import paths_used, scenario_paths
 
 LEVELS = (0.05, 0.5, 0.95)
 COMPONENTS = ("fee", "members", "joins", "claims", "platform_funding")
@@ -292,6 +293,7 @@ def net_value(ds, valuation_date, costs=COSTS, growth: float = GROWTH_PER_YEAR,
         central case's components, the fee per member-quarter over the year up to the date
         and the members at the date (each as quantiles, yuan or persons).
     """
+    from engine.analysis.compare import used_values
     from engine.analysis.summary import path_weights, scenarios_of
 
     labels = [str(q) for q in ds["quarter"].values]
@@ -304,10 +306,11 @@ def net_value(ds, valuation_date, costs=COSTS, growth: float = GROWTH_PER_YEAR,
     quarters_to_end = int(k[-1])
     parts_by_scenario = []
     for i in range(n_scenarios):
-        series = {v: ds[v].values[i] for v in names}
+        series = {v: scenario_paths(ds, v, i) for v in names}
         parts_by_scenario.append(discounted_components(series, labels, valuation_date,
                                                        rates[i]))
-    w = path_weights(ds, list(range(n_scenarios)))
+    every = list(range(n_scenarios))
+    w = path_weights(ds, every)
 
     def pooled(opex, acquisition, handling, terminal):
         return np.concatenate([value_of(p, opex, acquisition, handling, terminal, r,
@@ -316,7 +319,7 @@ def net_value(ds, valuation_date, costs=COSTS, growth: float = GROWTH_PER_YEAR,
 
     result = NetValue(quarter_end(quarter_of_date(valuation_date)), tuple(sorted(set(rates))),
                       growth, int((k >= 1).sum()), quarter_end(labels[-1]),
-                      int(ds.sizes["scenario"] * ds.sizes["path"]), tuple(costs))
+                      int(paths_used(ds).sum()), tuple(costs))
     # a perpetuity needs a rate above its growth: without one (a scenario valued at 0 %),
     # only closure is valued and the document says so
     terminals = TERMINALS if min(rates) > growth else ("closure",)
@@ -336,13 +339,11 @@ def net_value(ds, valuation_date, costs=COSTS, growth: float = GROWTH_PER_YEAR,
         result.components[key] = _quantiles(x, w)
     year = (k <= 0) & (k > -4)
     if year.any():
-        fee = np.concatenate([ds["fee_revenue"].values[i][:, year].sum(axis=1)
-                              for i in range(n_scenarios)])
-        members = np.concatenate([ds["members"].values[i][:, year].astype(float).sum(axis=1)
-                                  for i in range(n_scenarios)])
+        fee = used_values(ds, "fee_revenue", every)[:, year].sum(axis=1)
+        members = used_values(ds, "members", every)[:, year].astype(float).sum(axis=1)
         result.fee_per_member_quarter = _quantiles(fee / np.maximum(members, 1.0), w)
         at = int(np.flatnonzero(k == 0)[0]) if (k == 0).any() else None
         if at is not None:
-            result.members_at_date = _quantiles(np.concatenate(
-                [ds["members"].values[i][:, at].astype(float) for i in range(n_scenarios)]), w)
+            result.members_at_date = _quantiles(
+                used_values(ds, "members", every)[:, at].astype(float), w)
     return result

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import tomli_w
 
+from engine.used_paths import scenario_paths
+
 RUIN_TARGET = 0.005                 # one-year ruin below 0.5 % (Solvency II / C-ROSS 99.5 %)
 # A policy's verdict against RUIN_TARGET rests on the exact 95 % bound of the worst year's
 # count (engine.studies.verdicts.rate_verdict); an undecided scenario is rerun on the paths
@@ -147,7 +149,7 @@ def cap_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
                 [f"{multiple:g} × peak median cost", float(ds["sharing.fee_rate"].values[i]),
                  s2["members_quantiles"][name]["0.5"][-1], s2["ruin_probability"][name],
                  max(s2["shortfall_var_995_by_year"][name]),
-                 _year_verdict(ds["solvency_gap"].values[i]), multiple]
+                 _year_verdict(scenario_paths(ds, "solvency_gap", i)), multiple]
                 for i, name in enumerate(s2["scenarios"])]
 
     for multiple in CAP_MULTIPLES:
@@ -289,7 +291,7 @@ def loading_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
             name = s3["scenarios"][0]
             runs[share] = (path, [share, s3["members_quantiles"][name]["0.5"][-1],
                                   s3["ruin_probability"][name],
-                                  _year_verdict(ds["solvency_gap"].values[0])])
+                                  _year_verdict(scenario_paths(ds, "solvency_gap", 0))])
 
     for share in LOADING_SHARES:
         row(share, paths)
@@ -384,7 +386,7 @@ def capital_policy(raw: dict, scenario_path: Path, out_dir: Path, paths: int,
             for i, scenario in enumerate(s4["scenarios"]):
                 found[capital[i]] = [capital[i], s4["members_quantiles"][scenario]["0.5"][-1],
                                      s4["ruin_probability"][scenario],
-                                     _year_verdict(ds["solvency_gap"].values[i])]
+                                     _year_verdict(scenario_paths(ds, "solvency_gap", i))]
         return path
 
     first = sweep("founding_capital", list(CAPITAL_GRID), paths)

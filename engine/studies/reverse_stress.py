@@ -72,7 +72,8 @@ def analyse(ds, event_text: str, scenario_name: str | None = None, *,
 
 
 def _weighted(ds) -> bool:
-    return "weight" in ds and not np.all(ds["weight"].values == 1.0)
+    # a masked path's weight 0 (paths_used) does not make a plain file a weighted one
+    return any(not np.all(R.weights_of(ds, s) == 1.0) for s in range(ds.sizes["scenario"]))
 
 
 def _probability_dict(p: R.Probability) -> dict:

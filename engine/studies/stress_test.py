@@ -20,6 +20,7 @@ from engine.analysis import weighted as W
 from engine.analysis.reverse_stress import stored_drivers, weights_of
 from engine.analysis.stress_spec import Output, Stress, parse_stress
 from engine.model import drivers as D
+from engine.used_paths import scenario_paths
 
 QUANTILES = (0.05, 0.5, 0.95, 0.995)
 SHOWN = 12
@@ -66,7 +67,7 @@ def _driver_rows(ds, scenario: int, w: np.ndarray, stressed: np.ndarray) -> list
     dispersion = None
     for name in stored_drivers(ds):
         driver = D.BY_NAME[name]
-        data = np.asarray(ds[name].values[scenario], dtype=float)
+        data = np.asarray(scenario_paths(ds, name, scenario), dtype=float)
         if np.isnan(data).all():
             continue
         columns = [(0, "")] if driver.dim is None else list(enumerate(
@@ -92,8 +93,9 @@ def _driver_rows(ds, scenario: int, w: np.ndarray, stressed: np.ndarray) -> list
 
 
 def stress_weights(ds, stress_text: str, scenario: int = 0) -> dict:
-    """Every scenario's stressed weights (``_weights``, ``(S, P)``) and, for scenario
-    ``scenario``, how each driver and output moves; a JSON-able dict.
+    """Every scenario's stressed weights (``_weights``, ``(S, P)``, 0 on a scenario's masked
+    paths beyond ``paths_used`` as in the file) and, for scenario ``scenario``, how each
+    driver and output moves; a JSON-able dict.
 
     Raises
     ------
@@ -110,13 +112,13 @@ def stress_weights(ds, stress_text: str, scenario: int = 0) -> dict:
             result = _solve(stress, y, w)
         except S.StressError as exc:
             raise S.StressError(f"{names[s]}: {exc.what}", exc.got) from None
-        weights[s] = result.weights
+        weights[s, :len(result.weights)] = result.weights
         solved.append({"scenario": names[s], "base": result.base, "target": result.target,
                        "achieved": result.achieved, "theta": result.theta,
                        "kl_divergence": S.kl_divergence(result.weights, w),
                        "effective_paths": W.effective_sample_size(result.weights)})
     w0 = weights_of(ds, scenario)
-    chosen = weights[scenario]
+    chosen = weights[scenario, :len(w0)]
     outputs = [{"output": o.label, "units": o.units,
                 **_moves(o.values(ds, scenario), w0, chosen, None)} for o in outputs_of(ds)]
     return {"stress": stress.text, "described": stress.describe(),

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.analysis import weighted as W
+from engine.analysis.compare import used_values
 from engine.config import tables
 from engine.config.scenario import load_scenario_set
 from engine.errors import InputError
@@ -52,6 +53,7 @@ def premium_comparison(scenario, ds) -> list[dict]:
     names = [p.name.rsplit(".", 1)[-1].split("[")[0] for p in scenario.plans] or ["platform"]
     labels = [str(q) for q in ds["quarter"].values]
     years = sorted({lab[:4] for lab in labels})
+    every = list(range(ds.sizes["scenario"]))
     rows = []
     for j, (plan, name) in enumerate(zip(plans, names, strict=True)):
         ages = np.arange(plan.population.age_min, plan.population.age_max + 1)
@@ -63,9 +65,8 @@ def premium_comparison(scenario, ds) -> list[dict]:
         share = CANCER_SHARE_OF_CI_CLAIMS if cancer_only else 1.0
         mix = _plan_mix(plan, ages)
         expected_claims = float((mix * incidence * benefit).sum()) * share
-        cost = (ds["cost_per_member_by_plan"].values[:, j] if scenario.plans
-                else ds["cost_per_member"].values)               # (scenario, path, T)
-        cost = cost.reshape(-1, cost.shape[-1])
+        cost = (used_values(ds, "cost_per_member_by_plan", every)[j] if scenario.plans
+                else used_values(ds, "cost_per_member", every))  # (paths pooled, T)
         for year in years:
             idx = [t for t, lab in enumerate(labels) if lab.startswith(year)]
             if len(idx) < 4:
@@ -187,17 +188,16 @@ def _cost_medians(series: dict) -> dict[str, float]:
 
 def _series(ds) -> dict:
     """Per-quarter arrays for the document's charts: (paths, T) of each variable pooled over
-    the file's scenarios, and per plan."""
+    the used paths of the file's scenarios, and per plan (plan, paths, T)."""
     out = {}
+    every = list(range(ds.sizes["scenario"]))
     for name in ("members", "sharers", "claims", "cost_per_member", "antiselection_factor",
                  "reserve", "joins", "fee_revenue", "suspended", "balance_per_member"):
         if name not in ds:
             continue
-        x = ds[name].values
-        out[name] = x.reshape(-1, x.shape[-1])
+        out[name] = used_values(ds, name, every)
         if name + "_by_plan" in ds:
-            y = ds[name + "_by_plan"].values          # (scenario, plan, path, T)
-            out[name + "_by_plan"] = np.moveaxis(y, 1, 0).reshape(y.shape[1], -1, y.shape[-1])
+            out[name + "_by_plan"] = used_values(ds, name + "_by_plan", every)
     out["plans"] = [str(p) for p in ds["plan"].values] if "plan" in ds else []
     out["quarters"] = [str(q) for q in ds["quarter"].values]
     return out

@@ -49,6 +49,25 @@ def test_local_cluster_run_equals_a_single_process_run(tmp_path, sweep_file):
         assert ds["chunk_done"].values.all()
 
 
+def test_a_precision_run_on_a_cluster_stops_at_the_counts_of_one_process(tmp_path):
+    """Chunks computed ahead and in any order on the workers: the same kept paths, the same
+    stop per scenario (a set on independent streams, so each stops on its own)."""
+    from tests.unit.test_precision_run import CLAIMS_2_PERCENT, precision_file
+
+    scenario = precision_file(tmp_path, [CLAIMS_2_PERCENT], sweep={
+        "population.initial_members": [20000, 4000], "streams": "independent"})
+    single, cluster = tmp_path / "single.h5", tmp_path / "cluster.h5"
+    assert cli.main(["run", str(scenario), "--chunk", "10", "--out", str(single),
+                     "--quiet"]) == 0
+    assert cli.main(["run", str(scenario), "--chunk", "10", "--out", str(cluster),
+                     "--scheduler", "local:2", "--quiet"]) == 0
+    assert_same(data_of(single), data_of(cluster))
+    with xr.open_dataset(single, engine="h5netcdf") as a, \
+            xr.open_dataset(cluster, engine="h5netcdf") as b:
+        assert a["paths_used"].values.tolist() == b["paths_used"].values.tolist()
+        assert len(set(a["paths_used"].values.tolist())) == 2
+
+
 def _run_cli(*args):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "engine.cli", "run", *map(str, args),
