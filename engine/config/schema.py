@@ -252,6 +252,15 @@ SCHEMA: dict[str, dict[str, Key]] = {
                        "of each cell's binomial, for small pools and closed groups whose tail "
                        "is the count of claims), or both.", "systematic",
                        choices=("systematic", "claims", "both")),
+        "pilot_stop": Key("choice", "When the pilot stops. extrapolate: for a shortfall "
+                          "target whose tilt is of the systematic drivers and starts from the "
+                          "model, after one round: the elite's shifts (the top 10 % of the "
+                          "pilot) are scaled to the target's level as a normal tail's are, by "
+                          "κ = λ(z_level) / λ(z_elite), λ the inverse Mills ratio (joins' means "
+                          "1 + κ (m − 1); the shock chance as the elite's). target: rounds "
+                          "until the elite is the target's own tail (at most three; the rule "
+                          "before engine 0.11.0, and for ruin or claim-count targets).",
+                          "extrapolate", choices=("extrapolate", "target")),
         "pilot": Key("choice", "How the pilot's paths are computed: each path's expected "
                      "path given its systematic drivers (every count replaced by its mean: "
                      "a large pool's tail is its drivers', and such a path costs a fraction "

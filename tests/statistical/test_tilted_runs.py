@@ -159,6 +159,29 @@ def test_a_plan_may_not_tilt_on_its_own(tmp_path, capsys):
     assert "plans.young.tail" in capsys.readouterr().err
 
 
+def test_a_pilot_told_to_reach_the_target_takes_rounds_until_its_elite_is_the_tail(tmp_path):
+    """``pilot_stop = "target"`` (the rule before engine 0.11.0): rounds until one's elite
+    is the target's own tail, at most three; the extrapolated round scales the first round's
+    shifts by κ = λ(z_level) / λ(z_elite) (engine.run.tail.tail_ratio)."""
+    import json
+
+    from scipy import stats
+
+    from engine.run.tail import tail_ratio
+
+    tail = {"target": "shortfall", "year": 1, "level": 0.99, "pilot_paths": 400,
+            "pilot": "simulated", "pilot_stop": "target"}
+    with xr.open_dataset(results(tmp_path, "t", 20, tail=tail), engine="h5netcdf") as x:
+        rounds = json.loads(x.attrs["tail_tilt"])["rounds"]
+    assert 1 <= len(rounds) <= 3 and rounds[-1]["reached_target"]
+    assert not any(r["reached_target"] for r in rounds[:-1])
+    assert "extrapolated_by" not in rounds[-1]
+    assert any(m != 1.0 for m in rounds[-1]["tilt"]["join_multiplier_mean"])
+    # λ(z) = φ(z) / (1 − Φ(z)): the top 10 % of a normal has mean 1.755, the top 1 % 2.665
+    assert tail_ratio(0.10, 0.99) == pytest.approx(
+        (stats.norm.pdf(2.3263) / 0.01) / (stats.norm.pdf(1.2816) / 0.10), rel=1e-3)
+
+
 def test_the_pilot_chooses_a_tilt_stores_it_and_chooses_it_again(tmp_path):
     """A ``[tail] target`` runs a pilot on its own seed, chooses the tilt by cross-entropy,
     stores it (``tail_tilt``) and gives it to the run; the choice is a pure function of the
@@ -180,14 +203,16 @@ def test_the_pilot_chooses_a_tilt_stores_it_and_chooses_it_again(tmp_path):
             assert np.array_equal(x[v.name].values, y[v.name].values, equal_nan=True)
         assert np.array_equal(x["weight"].values, y["weight"].values)
         assert record["target"] == "shortfall" and record["pilot"] == "simulated"
-        # rounds until one's elite is the target's own tail (at most three)
+        # one round, its elite's shifts extrapolated to the target's level (pilot_stop =
+        # "extrapolate"), or a first round whose elite is already the target's tail
         rounds = record["rounds"]
-        assert 1 <= len(rounds) <= 3 and rounds[-1]["reached_target"]
-        assert not any(r["reached_target"] for r in rounds[:-1])
+        assert len(rounds) == 1
+        assert rounds[0]["reached_target"] or rounds[0]["extrapolated_by"] > 1
         chosen = record["rounds"][-1]["tilt"]
         assert chosen["quarters"] == 4 and max(chosen["level_shift"]) > 0
-        assert len(chosen["join_multiplier_mean"]) == 4      # one mean per tilted quarter
-        assert any(m != 1.0 for m in chosen["join_multiplier_mean"])
+        # one mean per tilted quarter (one round's top 10 % may leave them all untilted:
+        # within 2 s.e. of the model's; the test of pilot_stop = "target" sees them move)
+        assert len(chosen["join_multiplier_mean"]) == 4
         w = x["weight"].values[0]
         assert not np.all(w == 1.0)
         tilted_claims = x["claims"].values[0][:, :4].sum()
