@@ -211,3 +211,26 @@ def test_a_chunk_order_keeps_chunks_in_order():
     kept = order.offer(first, x)
     assert [c.index for c, _ in kept] == [0, 1]
     assert isinstance(kept[0][0], Chunk)
+
+
+def test_precision_and_a_fixed_count_together_are_refused(tmp_path):
+    scenario = precision_file(tmp_path, [CLAIMS_2_PERCENT])
+    out = tmp_path / "both.h5"
+    proc = subprocess.run([sys.executable, "-m", "engine", "run", str(scenario), "--out",
+                           str(out), "--paths", "20", "--precision",
+                           "statistic=mean,variable=claims,year=1,relative_se=2%"],
+                          capture_output=True, text=True)
+    assert_one_line_error(proc, "--precision", "--paths")
+    assert not out.exists()
+
+
+def test_a_fixed_count_overrides_the_files_precision(tmp_path):
+    """``--paths N`` runs N paths whatever the ``[precision]`` table asks; the file then
+    records no precision."""
+    scenario = precision_file(tmp_path, [CLAIMS_2_PERCENT])
+    out = tmp_path / "fixed.h5"
+    assert run("run", scenario, "--out", out, "--paths", 30, "--chunk", 10, "--quiet") == 0
+    assert used(out) == [30]
+    with h5py.File(out, "r") as f:
+        assert f.attrs["precision"] in ("", b"")
+        assert np.asarray(f.attrs["planned_paths"]).ravel()[0] == 30
