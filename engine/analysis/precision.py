@@ -188,7 +188,8 @@ def status_text(target: Target, est: Estimate) -> str:
         reached = f"{est.se / abs(est.value) * 100:.2g} %" if est.value else "∞"
     else:
         reached = f"{est.se:.3g}"
-    return f"{target.label}: s.e. {reached} ({target.wanted_text.removeprefix('s.e. ')})"
+    wanted = target.wanted_text.removeprefix("s.e. ")
+    return f"{target.label}: s.e. {reached} ({wanted})" + (f", {est.note}" if est.note else "")
 
 
 def summary_rows(precision: dict, data: dict[str, np.ndarray], labels: list[str],

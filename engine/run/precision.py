@@ -170,13 +170,18 @@ class PrecisionOrder(ChunkOrder):
                    for s in range(self.n_scenarios))
 
     def status(self) -> str:
-        """The least precise target's s.e. against its target, for the progress bar."""
-        worst = None
+        """For the progress bar: how many targets are met, and the least precise one's s.e.
+        against its target ("3/5 met; VaR 99.5 % of shortfall, year 4: s.e. 7.1 % (≤ 5 %)")."""
+        worst, met, total = None, 0, 0
         for s, targets in enumerate(self.targets):
             for target, est in zip(targets, self.estimates[s], strict=True):
                 if est is None:
                     continue
+                total += 1
+                met += est.met(target)
                 shortfall = est.se / max(target.wanted(est.value), 1e-300)
-                if worst is None or shortfall > worst[0]:
+                if not est.met(target) and (worst is None or shortfall > worst[0]):
                     worst = (shortfall, P.status_text(target, est))
-        return "" if worst is None else worst[1]
+        if not total:
+            return ""
+        return f"{met}/{total} met" + (f"; {worst[1]}" if worst else "")
