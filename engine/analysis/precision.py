@@ -201,11 +201,24 @@ def summary_rows(precision: dict, data: dict[str, np.ndarray], labels: list[str]
     for target in targets_of(precision, labels):
         est = estimate(target, path_values(target, data), w)
         rows.append({"target": target.label, "asked": target.wanted_text,
+                     "units": _units(target),
                      "relative_se": target.relative_se, "absolute_se": target.absolute_se,
                      "estimate": est.value, "se": est.se,
                      "se_relative": est.se / abs(est.value) if est.value else None,
                      "met": bool(est.met(target)), "paths": est.paths, "note": est.note})
     return rows
+
+
+def _units(target: Target) -> str:
+    """The statistic's units: the variable's (engine.variables), yuan per member per year for
+    a cost per member, or "probability" for ruin."""
+    from engine.variables import VARIABLES
+
+    if target.statistic == "ruin":
+        return "probability"
+    units = {v.name: v.units for v in VARIABLES}[target.variable]
+    summed = target.statistic != "mean" or target.variable not in STOCKS
+    return f"{units} per year" if summed and units.startswith("yuan per") else units
 
 
 def format_rows(rows: list[dict], paths: int) -> list[str]:
@@ -214,11 +227,22 @@ def format_rows(rows: list[dict], paths: int) -> list[str]:
         return []
     met = sum(r["met"] for r in rows)
     lines = [f"precision ([precision] targets): {met} of {len(rows)} met with {paths:,} "
-             "paths (s.e. of all paths; a target not met stopped at max_paths)"]
+             "paths (estimate and s.e. from all of them"
+             + ("; a run whose target is not met stopped at max_paths)" if met < len(rows)
+                else ")")]
     for r in rows:
         reached = (f"{r['se_relative'] * 100:.2g} %" if r["relative_se"] is not None
-                   and r["se_relative"] is not None else f"{r['se']:.4g}")
-        lines.append(f"  {r['target']}: {r['estimate']:.6g}, s.e. {reached} (asked "
-                     f"{r['asked'].removeprefix('s.e. ')}) — {'met' if r['met'] else 'NOT met'}"
-                     + (f": {r['note']}" if r["note"] else ""))
+                   and r["se_relative"] is not None else _amount(r["se"]))
+        lines.append(f"  {r['target']}: {_amount(r['estimate'])} {r.get('units', '')}, s.e. "
+                     f"{reached} (asked {r['asked'].removeprefix('s.e. ')}) — "
+                     f"{'met' if r['met'] else 'NOT met'}" + (f": {r['note']}" if r["note"]
+                                                               else ""))
     return lines
+
+
+def _amount(x: float) -> str:
+    """2.527bn, 36.2m, 243.57, 0.0312: four significant figures, large ones in words."""
+    for scale, word in ((1e9, "bn"), (1e6, "m")):
+        if abs(x) >= scale:
+            return f"{x / scale:.4g}{word}"
+    return f"{x:.4g}"
