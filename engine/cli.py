@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from engine.cli_options import SUBCOMMANDS
+from engine.config.platform import plan_label
 from engine.errors import InputError, OptionError, ResultsError
 from engine.resolved import provenance
 
@@ -96,7 +97,7 @@ def cmd_validate(args) -> int:
             continue
         b = ss.base.scenario
         plans = ss.base.plans
-        names = ", ".join(p.name.rsplit(".", 1)[-1] for p in plans)
+        names = ", ".join(plan_label(p.name) for p in plans)
         print(f"{path}: ok ({len(ss.scenarios)} scenario(s), {b.quarters} quarters from "
               f"{b.start}, {b.paths} paths"
               + (f"; a platform of {len(plans)} plans: {names}" if plans else "") + ")")

@@ -27,6 +27,7 @@ import h5netcdf
 import h5py
 import numpy as np
 
+from engine.config.platform import plan_label
 from engine.errors import ResultsError
 from engine.model import drivers
 from engine.resolved import FORMAT_VERSION, check_format
@@ -45,7 +46,7 @@ PLAN_EXTRAS = (("moved_in", "persons", "members who entered the plan from the pl
 
 def plan_names(scenario_set) -> tuple[str, ...]:
     """The plans of a platform file (the same for every member of its set), or ()."""
-    return tuple(p.name.rsplit(".", 1)[-1].split("[")[0] for p in scenario_set.base.plans)
+    return tuple(plan_label(p.name) for p in scenario_set.base.plans)
 
 COMPRESSION_LEVEL = 1   # gzip 1 with shuffle: near level 4's size at a fraction of the time
 

@@ -89,6 +89,13 @@ MAX_PLANS = 15   # a plan's index is keyed in 4 bits above the cells of its join
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
+def plan_label(name: str) -> str:
+    """A plan's own name from its scenario's name, ``PLATFORM.PLAN`` or, in a sweep,
+    ``PLATFORM.PLAN[LABEL]``: the label may hold dots (``reserve.initial=0``), the plan's
+    name may not (:data:`_NAME`)."""
+    return name.split("[", 1)[0].rsplit(".", 1)[-1]
+
+
 def split_platform(raw: dict, problems: Problems) -> tuple[dict, list[dict], dict]:
     """``(scenario tables, plans, platform options)`` of a parsed file; checks the
     ``[platform]`` table and each plan's own keys (names, ages, launch) and tables."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.config.platform import plan_label
 from engine.model.drivers import is_driver
 from engine.model.inputs import ModelInputs, build_inputs
 from engine.model.mean_path import mean_paths
@@ -95,7 +96,7 @@ def build_run_inputs(scenario) -> PlatformInputs:
     """What a run simulates for one scenario: a platform of its plans, or of itself."""
     if not scenario.plans:
         return PlatformInputs.of_plan(build_inputs(scenario))
-    return PlatformInputs(scenario.name, tuple(p.name.rsplit(".", 1)[-1].split("[")[0]
+    return PlatformInputs(scenario.name, tuple(plan_label(p.name)
                                                for p in scenario.plans),
                           tuple(build_inputs(p) for p in scenario.plans), scenario.age_out,
                           tuple(p.enrolled_with[0] if p.enrolled_with else -1

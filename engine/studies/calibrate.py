@@ -57,6 +57,7 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize
 
+from engine.config.platform import plan_label
 from engine.config.scenario import scenario_set_from_dict
 from engine.errors import InputError
 from engine.run.plans import build_run_inputs, expected_paths
@@ -233,7 +234,7 @@ def values_of(observations: list[Observation], results: dict, scenario, initial:
               ) -> np.ndarray:
     """:func:`~engine.studies.observations.model_values` of a scenario or platform's
     results (plan figures against the plan's values)."""
-    plans = tuple(p.name.rsplit(".", 1)[-1].split("[")[0] for p in scenario.plans)
+    plans = tuple(plan_label(p.name) for p in scenario.plans)
     return model_values(observations, results, initial, plans,
                         tuple(float(p.population.initial_members) for p in scenario.plans))
 

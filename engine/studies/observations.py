@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.config.labels import parse_quarter
+from engine.config.platform import plan_label
 from engine.config.tables import read_csv
 from engine.errors import Problem, TableError
 
@@ -398,7 +399,7 @@ def rule_checks(observations: list[Observation], scenario) -> list[RuleCheck]:
     """Each rule observation against the (platform or plan) scenario's rules at its date."""
     from engine.config.labels import quarter_offset
 
-    plans = {p.name.rsplit(".", 1)[-1].split("[")[0]: p for p in scenario.plans}
+    plans = {plan_label(p.name): p for p in scenario.plans}
     start = scenario.scenario.start
     out = []
     for o in observations:

@@ -29,6 +29,7 @@ import numpy as np
 from engine.analysis import weighted as W
 from engine.analysis.compare import used_values
 from engine.config import tables
+from engine.config.platform import plan_label
 from engine.config.scenario import load_scenario_set
 from engine.errors import InputError
 from engine.studies.policies import _run, policies
@@ -50,7 +51,7 @@ def premium_comparison(scenario, ds) -> list[dict]:
     ci = -np.expm1(-np.nan_to_num(rate) / 1e5)           # (2, ages) annual probability
     plans = list(scenario.plans) or [scenario]
     # a plan's scenario is named "<set>.<plan>" and, in a swept set, "<set>[i].<plan>[i]"
-    names = [p.name.rsplit(".", 1)[-1].split("[")[0] for p in scenario.plans] or ["platform"]
+    names = [plan_label(p.name) for p in scenario.plans] or ["platform"]
     labels = [str(q) for q in ds["quarter"].values]
     years = sorted({lab[:4] for lab in labels})
     every = list(range(ds.sizes["scenario"]))
@@ -100,7 +101,7 @@ def check_inputs(scenario_path: Path, observations_path: Path):
     refuse_tilt(scenario_path, "the study compares published figures with plain paths")
     scenario_set = load_scenario_set(scenario_path)
     base = scenario_set.base
-    plans = tuple(p.name.rsplit(".", 1)[-1].split("[")[0] for p in base.plans)
+    plans = tuple(plan_label(p.name) for p in base.plans)
     observations = read_observations(observations_path, base.scenario.start,
                                      base.scenario.quarters, plans)
     return scenario_set, observations

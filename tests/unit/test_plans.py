@@ -242,3 +242,21 @@ def test_a_platform_run_writes_plans_and_totals_and_chunks_do_not_matter(tmp_pat
                 np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
         np.testing.assert_array_equal(a["members"].values,
                                       a["members_by_plan"].sum("plan").values)
+
+
+def test_a_swept_platforms_plans_keep_their_names(tmp_path):
+    """A sweep label may hold dots (``reserve.initial=0``): the plan dimension, the inputs
+    and the studies name the plans by their own names, not by a piece of the label."""
+    from engine.config.platform import plan_label
+    from engine.run.plans import build_run_inputs
+    from engine.store import plan_names
+
+    data = platform_dict(TWO_PLANS)
+    data["sweep"] = {"reserve.initial": [0.0, 1e6]}
+    scenario_set = load(tmp_path, data, "swept.toml")
+    assert plan_names(scenario_set) == ("young", "old")
+    for member in scenario_set.scenarios:
+        assert "[" in member.plans[0].name
+        assert build_run_inputs(member).plan_names == ("young", "old")
+    assert plan_label("e.adults[reserve.initial=0.5]") == "adults"
+    assert plan_label("e.adults") == "adults"
