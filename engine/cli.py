@@ -98,8 +98,12 @@ def cmd_validate(args) -> int:
         b = ss.base.scenario
         plans = ss.base.plans
         names = ", ".join(plan_label(p.name) for p in plans)
+        precision = ss.base.precision
+        paths = (f"{precision.min_paths}-{precision.max_paths} paths to its [precision] "
+                 f"({len(precision.targets)} target(s))" if precision.targets
+                 else f"{b.paths} paths")
         print(f"{path}: ok ({len(ss.scenarios)} scenario(s), {b.quarters} quarters from "
-              f"{b.start}, {b.paths} paths"
+              f"{b.start}, {paths}"
               + (f"; a platform of {len(plans)} plans: {names}" if plans else "") + ")")
     return status
 
