@@ -216,6 +216,16 @@ def _precision_rows(r: dict) -> list[str]:
                  f"targets met, {r['precision_run_s']:.0f} s)")]
 
 
+@needs("detail_seconds_ratio_all")
+def _detail_rows(r: dict) -> list[str]:
+    return [_row(f"[output] detail, {r['detail_paths']:,} paths of the default scenario: time "
+                 "and file size / a plain run; claims, members, aid by sex, age band",
+                 f"{r['detail_seconds_ratio_typical']:.2f}× / "
+                 f"{r['detail_file_ratio_typical']:.2f}×"),
+            _row("same, all 11 detailable variables by sex, age band, risk group",
+                 f"{r['detail_seconds_ratio_all']:.2f}× / {r['detail_file_ratio_all']:.2f}×")]
+
+
 @needs("tail_ruin_paths_plain")
 def _ruin_rows(r: dict) -> list[str]:
     return [
@@ -241,6 +251,7 @@ def _regime_rows(r: dict) -> list[str]:
 ROWS = (_kernel_rows, _sampler_rows, _philox_rows, _share_rows, _previous_rows,
         _yardstick_rows, _end_to_end_rows, _scaling_rows, _kernel_scaling_rows,
         _memory_and_compile_rows, _cluster_rows, _tail_rows, _ruin_rows, _precision_rows,
+        _detail_rows,
         _analysis_set_rows,
         _sobol_rows)
 

@@ -4,7 +4,8 @@
 copied, truncated, edited by another tool or damaged on disk. A damaged file must not end in
 a traceback halfway through writing figures, so :func:`results_problems` checks the whole
 file first: it opens as HDF5, carries its provenance, its dimensions and the contract's
-variables with their shapes, every chunk is marked written, and every data chunk reads back
+variables with their shapes (a detail's ``NAME_by`` too), every chunk is marked written,
+and every data chunk reads back
 (HDF5 verifies the deflate stream's Adler-32 and, for files from engine 0.3.1 on, each
 chunk's Fletcher-32 checksum), with no negative counts. Reading is chunk by chunk, so
 memory stays at one HDF5 chunk; the cost is one decompression of the file.
@@ -18,7 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from engine.used_paths import MASKED_CHUNK, PATHS_USED
-from engine.variables import CONTRACT, PLAN_SUFFIX, VARIABLES, WEIGHT
+from engine.variables import (
+    CONTRACT,
+    DETAIL_SUFFIX,
+    DETAIL_VARIABLES,
+    PLAN_SUFFIX,
+    VARIABLES,
+    WEIGHT,
+)
 
 PROVENANCE = ("generator", "generator_version", "engine_version", "seed", "scenario_toml")
 QUARTER_LABEL = re.compile(r"^\d{4}Q[1-4]$")
@@ -73,6 +81,11 @@ def _structure_problems(f) -> list[str]:
         if plans is not None and per_plan in f and \
                 f[per_plan].shape != (shape[0], plans, *shape[1:]):
             out.append(f"{per_plan} has shape {f[per_plan].shape}")
+    for name in DETAIL_VARIABLES:
+        detail = name + DETAIL_SUFFIX
+        if detail in f and f[detail].shape[:3] != shape:
+            out.append(f"{detail} has shape {f[detail].shape}, not (scenario, path, quarter, "
+                       f"...) = {shape} + (...)")
     if WEIGHT in f and f[WEIGHT].shape != shape[:2]:
         out.append(f"{WEIGHT} has shape {f[WEIGHT].shape}, not (scenario, path) = "
                    f"{shape[:2]}")
@@ -124,7 +137,7 @@ def _data_problems(f) -> list[str]:
         dset = f[name]
         if not isinstance(dset, h5py.Dataset) or dset.dtype.kind not in "iuf":
             continue
-        base = name.removesuffix(PLAN_SUFFIX)
+        base = name.removesuffix(PLAN_SUFFIX).removesuffix(DETAIL_SUFFIX)
         blocks = dset.iter_chunks() if dset.chunks else [()]
         for block in blocks:
             try:

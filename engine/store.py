@@ -34,6 +34,7 @@ from engine.resolved import FORMAT_VERSION, check_format
 from engine.resolved import GROUP as RESOLVED_GROUP
 from engine.resolved import VALUES as RESOLVED_VALUES
 from engine.space import ensure_room
+from engine.store_detail import create_detail
 from engine.used_paths import MASKED_CHUNK, PATHS_USED, PATHS_USED_LONG_NAME
 from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT, WEIGHT_LONG_NAME, WEIGHT_UNITS
 
@@ -135,6 +136,7 @@ class ResultsWriter:
         if self.resizable:
             self._file.resize_dimension("path", n_paths)
             self._file.resize_dimension("chunk", self.n_chunks)
+        self._set = scenario_set
         self._coordinates(scenario_set, quarter_labels)
         coords = " ".join(scenario_set.swept_keys)
         self._coords = coords
@@ -173,6 +175,9 @@ class ResultsWriter:
                              (1, chunk, self.quarters), var.units, var.long_name, coords)
         if self.plans:
             self._plan_variables(self.chunk_paths, self.n_paths, coords)
+        self.detail = create_detail(
+            self._file, self._set, lambda *a: self._compressed(*a, coords), chunk,
+            self.quarters)
         self._compressed(WEIGHT, ("scenario", "path"), np.float64, (1, chunk), WEIGHT_UNITS,
                          WEIGHT_LONG_NAME, coords)
         v = self._file.create_variable(
@@ -257,6 +262,8 @@ class ResultsWriter:
             for name in [v.name for v in VARIABLES] + [x[0] for x in PLAN_EXTRAS]:
                 f.variables[name + PLAN_SUFFIX][scenario, :, start:stop, :] = \
                     data[name + PLAN_SUFFIX]
+        for name in self.detail:
+            f.variables[name][scenario, start:stop, ...] = data[name]
         f.variables[WEIGHT][scenario, start:stop] = data[WEIGHT]
         for name, values in data.items():
             if drivers.is_driver(name):

@@ -83,6 +83,15 @@ PLAN_SUFFIX = "_by_plan"   # a platform's per-plan copy of a variable: (scenario
                           # quarter); the variable itself holds the platform's total
 
 
+# [output] detail (engine.config.output): the variables that belong to a member's cell, so
+# can be written by sex, age band, risk group and plan as NAME_by (engine.run.detail); a
+# plan's arrays come from the engines by row and age band under CELLS_PREFIX + NAME.
+DETAIL_VARIABLES = ("members", "joins", "lapses", "deaths", "claims", "diagnosed_in_waiting",
+                    "mild_claims", "suspended", "claims_below_cap", "sharers", "aid")
+DETAIL_SUFFIX = "_by"
+CELLS_PREFIX = "cells:"
+
+
 def empty_outputs(n_paths: int, quarters: int) -> dict[str, np.ndarray]:
     """Zeroed per-(path, quarter) arrays for every variable."""
     return {v.name: np.zeros((n_paths, quarters), dtype=v.dtype) for v in VARIABLES}

@@ -41,11 +41,19 @@ def check_key(spec: Key, v: Any, key: str, problems: Problems, base_dir: Path) -
         return _check_float_list(spec, v, key, problems)
     if kind == "table_ref":
         return _check_table_ref(v, key, problems, base_dir)
+    if kind in _OUTPUT_CHECKS:
+        from engine.config import output
+
+        return getattr(output, _OUTPUT_CHECKS[kind])(v, key, problems)
     if kind == "precision_targets":
         from engine.config.precision import check_targets
 
         return check_targets(v, key, problems)
     raise AssertionError(f"unknown key kind {kind}")  # schema bug, not user input
+
+
+_OUTPUT_CHECKS = {"detail_variables": "check_detail", "detail_dims": "check_by",
+                  "age_bands": "check_age_bands"}
 
 
 def check_number(spec: Key, v: Any, key: str, problems: Problems, integer: bool):

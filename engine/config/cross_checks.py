@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 
-from engine.config import precision, tables
+from engine.config import output, precision, tables
 from engine.config.checks import shown_number
 from engine.config.labels import quarter_labels, quarter_offset
 from engine.errors import Problems
@@ -256,4 +256,5 @@ def _initial_duration(values: dict, problems: Problems) -> None:
 # The checks in the order their problems are reported.
 CROSS_CHECKS = (_tail, _topup, _ages, _growth, _lapse_and_mild, _national_level,
                 _tracked_durations, _prepaid_rule, _payment_pattern, _calendar,
-                _initial_duration, _fixed_drivers, precision.cross_check)
+                _initial_duration, _fixed_drivers, precision.cross_check,
+                output.cross_check)

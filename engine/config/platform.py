@@ -70,6 +70,7 @@ FIXED_AT_PLATFORM = {
     "tail": "the tilted systematic drivers are the platform's, shared by its plans",
     "drivers": "the systematic drivers are the platform's, shared by its plans",
     "precision": "the run's stopping rule is the platform's (its totals are the statistics)",
+    "output": "the results' detail is the platform's (its bands and dimensions are the file's)",
     "population.age_min": "give the plan's ages as ages = [lo, hi]",
     "population.age_max": "give the plan's ages as ages = [lo, hi]",
     "growth.model": "joins come from the platform's growth model",

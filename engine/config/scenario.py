@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, make_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine.config import platform
+from engine.config import output, platform
 from engine.config.checks import check_key
 from engine.config.cross_checks import cross_checks, duration_cap_of
 from engine.config.loading import read_document
@@ -43,6 +43,9 @@ KIND_TYPES: dict[str, type] = {
     "changes": list[dict[str, Any]],
     "payout_levels": list[dict[str, float]],
     "precision_targets": list[dict[str, Any]],
+    "detail_variables": list[str],
+    "detail_dims": list[str],
+    "age_bands": list[list[int]],
 }
 
 
@@ -113,6 +116,7 @@ class Scenario:
     market: Section
     drivers: Section
     precision: Section
+    output: Section
     swept: dict = field(default_factory=dict)
     plans: tuple = ()
     age_out: str = "leave"
@@ -199,9 +203,11 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
                        origin)
     seed = base.scenario.seed if base is not None else 1
     keys, combos, method, streams = parse_sweep(sweep, problems, seed, force)
+    output.check_platform(base, problems)
     problems.raise_if_any()
     if not keys:
-        return ScenarioSet(file, text, (base,), (), "none", streams)
+        return ScenarioSet(file, text, output.with_default_bands((base,)), (), "none",
+                           streams)
     members = []
     seen: set[str] = set()
     for index, combo in enumerate(combos):
@@ -221,7 +227,10 @@ def scenario_set_from_dict(raw: dict, file: str, text: str, base_dir: Path, *,
                             p.got, p.has_got))
         members.append(member)
     problems.raise_if_any()
-    return ScenarioSet(file, text, tuple(members), tuple(keys), method, streams,
+    output.check_groups(members, problems)
+    problems.raise_if_any()
+    return ScenarioSet(file, text, output.with_default_bands(tuple(members)), tuple(keys),
+                       method, streams,
                        int(sweep.get("samples") or 0), bool(sweep.get("second_order", False)))
 
 

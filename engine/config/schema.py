@@ -329,6 +329,21 @@ SCHEMA: dict[str, dict[str, Key]] = {
                          "a guard on time; at most 2**32, the paths the streams can key).",
                          100_000, lo=1, hi=2 ** 32),
     },
+    # Results by sex, age band, risk group and plan (engine/config/output.py, engine/run/detail.py)
+    "output": {
+        "detail": Key("detail_variables", "Variables also written by cell group, each as "
+                      "NAME_by (scenario, path, quarter, <by>), summing to the total: any of "
+                      "members, joins, lapses, deaths, claims, diagnosed_in_waiting, "
+                      "mild_claims, suspended, claims_below_cap, sharers, aid. Default: none "
+                      "(totals only).", []),
+        "by": Key("detail_dims", "The dimensions of the detail, any of sex, age_band, "
+                  "risk_group, plan (a platform's), stored in that order.",
+                  ["sex", "age_band"]),
+        "age_bands": Key("age_bands", "Age bands in completed years, [[lo, hi], ...] in "
+                         "increasing order without gap or overlap, covering the scenario's "
+                         "ages. Default: five-year bands [5k, 5k + 4] over the set's ages.",
+                         None),
+    },
 }
 
 

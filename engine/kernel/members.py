@@ -6,8 +6,7 @@ Each step is one ``@njit`` function (compiled into the cached path loop) of the 
 pre-paid, conversions) are the model's own functions, compiled here for one path.
 Explicit loops, not slice assignment: broadcasting checks pull in seconds of compile.
 ``no_cpython_wrapper``: the steps are called only from the path loop, and the wrapper that
-would let Python call one unboxes every array of the records (measured: about 4 s of the
-kernel's cold compile).
+would let Python call one unboxes every array of the records (about 4 s of cold compile).
 """
 
 from __future__ import annotations
@@ -110,7 +109,7 @@ def joins(t, i, c0, par, tab, keys, st, scr, out, drivers):
             for a in range(A):
                 held_new += N[s, a, 0]
     _split_joins(t, c0, tab, keys, scr, total)
-    joined = _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev,
+    joined = _joins_into_groups(t, i, c0, tab, keys, st, scr, out, cost_prev,
                                 par.reference_cost_yuan_q)
     if par.prepaid:
         st.balance[0] = blend(float(held_new), st.balance[0], float(joined), par.deposit_yuan,
@@ -143,9 +142,10 @@ def _split_joins(t, c0, tab, keys, scr, total):
 
 
 @njit(error_model="numpy", no_cpython_wrapper=True)
-def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
+def _joins_into_groups(t, i, c0, tab, keys, st, scr, out, cost_prev, reference_cost):
     """Each (sex, age) cell's joiners over the risk groups, in order, by the groups' tilt;
-    they enter at duration 0. Returns the quarter's joins."""
+    they enter at duration 0 (and the joins' detail, if asked). Returns the quarter's
+    joins."""
     N = st.members
     L = tab.join_split_p.size
     G = tab.group_share.size
@@ -158,6 +158,7 @@ def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
         scr.group_suffix[k] = acc
     word = np.uint64(keys.joins_group[t])
     joined = 0
+    slot = out.detail_slot[INT.joins]
     for s in range(2):
         for a in range(A):
             left = scr.join_nodes[L + s * A + a]
@@ -173,6 +174,8 @@ def _joins_into_groups(t, c0, tab, keys, st, scr, cost_prev, reference_cost):
                 N[r, a, 0] += x
                 left -= x
                 joined += x
+                if slot >= 0:
+                    out.detail_counts[slot, i, t, r, out.detail_band[a]] += x
     return joined
 
 
@@ -231,14 +234,12 @@ def apply_stage(stage, k, t, i, par, tab, st, scr, out, count):
     """2.–4. (after the draws) A stage's ``count`` draws ``scr.draws.x`` applied to their
     cells (``scr.draw_cell``) by the decrement's route (:class:`engine.model.events.Route`),
     in the order :func:`gather_stage` gathered them; the claim tilt's sums added to the
-    path's; the count added to the stage's output variable. Returns the aid of the severe
-    claims (yuan): for mild claims, the severe ones' at the full benefit; for payout level
-    ``k``, what its claims are paid less than that, ``Σ x (ℓ_k − b)``; 0 for the others.
-
-    Diagnoses past the waiting period go to ``scr.claims_cells``, those in the quarter it
-    ends to ``scr.boundary_cells`` (half of them are claims: the eligible stage); the others
-    drawn are counted in the stage's output.
-    """
+    path's; the count added to the stage's output variable (and its detail). Returns the
+    aid of the severe claims (yuan): for mild claims, the severe ones' at the full benefit;
+    for payout level ``k``, what its claims are paid less than that, ``Σ x (ℓ_k − b)``; 0
+    for the others. Diagnoses past the waiting period go to ``scr.claims_cells``, those in
+    the quarter it ends to ``scr.boundary_cells`` (half of them are claims: the eligible
+    stage); the others drawn are counted in the stage's output."""
     route = STAGE_ROUTE[stage]
     tilting = _tilting(route, t, par)
     N = st.members
@@ -247,6 +248,9 @@ def apply_stage(stage, k, t, i, par, tab, st, scr, out, count):
     cd = scr.draws
     drawn = 0
     severe_yuan = 0.0
+    # [output] detail: the stage's count by (row, age band), and the aid per cell
+    slot = out.detail_slot[STAGE_SLOT[stage]]
+    aid_cells = out.detail_aid.shape[0] > 0
     log_w = 0.0
     tilted_aid = 0.0
     tilted_mean = 0.0
@@ -265,27 +269,33 @@ def apply_stage(stage, k, t, i, par, tab, st, scr, out, count):
             tilted_aid = tilted_aid + b * x
             tilted_mean = tilted_mean + n * b * p
             tilted_var = tilted_var + n * b * b * p * (1.0 - p)
+        counted = x        # what the stage's output variable counts of the cell
         if route == ROUTE.mild:
-            drawn += x
             severe_yuan += float(n - x) * tab.benefit_yuan[t, a]
             scr.severe_cells[s, a] = n - x
-            continue
-        if route == ROUTE.payout:
-            drawn += x
-            severe_yuan += float(x) * (tab.payout_level_yuan[t, a, k] - tab.benefit_yuan[t, a])
+            if aid_cells:
+                scr.aid_cells[s, a] = (float(n - x) * tab.benefit_yuan[t, a]
+                                       + float(x) * par.mild_yuan)
+        elif route == ROUTE.payout:
+            level_yuan = float(x) * (tab.payout_level_yuan[t, a, k] - tab.benefit_yuan[t, a])
+            severe_yuan += level_yuan
             scr.severe_cells[s, a] = n - x
-            continue
-        if route == ROUTE.eligible:
+            if aid_cells:
+                scr.aid_cells[s, a] += level_yuan
+        elif route == ROUTE.eligible:
             scr.claims_cells[s, a] += x
-            drawn += n - x
-            continue
-        N[s, a, d] = n - x
-        if route != ROUTE.diagnose or d < waiting:
-            drawn += x
-        elif d == waiting and waiting > 0:
-            scr.boundary_cells[s, a] = x
+            counted = n - x
         else:
-            scr.claims_cells[s, a] += x
+            N[s, a, d] = n - x
+            if route == ROUTE.diagnose and d >= waiting:
+                counted = 0
+                if d == waiting and waiting > 0:
+                    scr.boundary_cells[s, a] = x
+                else:
+                    scr.claims_cells[s, a] += x
+        drawn += counted
+        if slot >= 0:
+            out.detail_counts[slot, i, t, s, out.detail_band[a]] += counted
     if tilting:
         # one sum per quarter, added to the path's: the reference sums in the same order
         out.claim_stats[i, 0] += log_w
@@ -316,6 +326,7 @@ def _prepare_stage(stage, route, par, tab, st, scr, leave_q):
                 scr.claims_cells[s, a] = 0
                 scr.boundary_cells[s, a] = 0
                 scr.severe_cells[s, a] = 0
+                scr.aid_cells[s, a] = 0.0
     if stage == STAGE.lapses:
         prepare_lapses(par, tab, st, scr, leave_q)
 
@@ -458,10 +469,13 @@ def age_and_close(t, i, par, st, out, arrivals, aged_cells):
             for d in range(Dn):
                 N[s, 0, d] += arrivals[i, t, s, d]
     members = 0
+    slot = out.detail_slot[INT.members] if t != par.closure_quarter else -1
     for s in range(S):
         for a in range(A):
             for d in range(Dn):
                 members += N[s, a, d]
+                if slot >= 0:
+                    out.detail_counts[slot, i, t, s, out.detail_band[a]] += N[s, a, d]
     if t == par.closure_quarter:
         out.ints[INT.closed_out, i, t] = members
         members = 0

@@ -38,9 +38,17 @@ def aid_due(t, i, par, st, scr, out, severe_yuan, benefit_factor_t, pattern):
     what falls due under the payment pattern."""
     S, A = scr.claims_cells.shape
     claims = 0
+    slot = out.detail_slot[INT.claims]
+    aid_cells = out.detail_aid.shape[0] > 0
     for s in range(S):
         for a in range(A):
             claims += scr.claims_cells[s, a]
+            # [output] detail by (row, age band), cells in order (the reference's order)
+            if slot >= 0:
+                out.detail_counts[slot, i, t, s, out.detail_band[a]] += scr.claims_cells[s, a]
+            if aid_cells:
+                out.detail_aid[i, t, s, out.detail_band[a]] += (scr.aid_cells[s, a]
+                                                                * benefit_factor_t)
     mild = out.ints[INT.mild_claims, i, t]
     aid = (severe_yuan + float(mild) * par.mild_yuan) * benefit_factor_t
     if aid < 0.0:
@@ -69,6 +77,9 @@ def count_sharers(t, i, par, st, scr, out):
                 in_cell += N[s, a, d]
             scr.sharer_cells[s, a] = float(in_cell)
             sharers += in_cell
+            slot = out.detail_slot[INT.sharers]
+            if slot >= 0:
+                out.detail_counts[slot, i, t, s, out.detail_band[a]] += in_cell
     out.ints[INT.sharers, i, t] = sharers
 
 

@@ -26,7 +26,7 @@ from engine.model.inputs import ModelInputs
 from engine.model.tilt import CLAIM_STATS
 from engine.random import streams
 from engine.random.cells import CellDraws, cell_draws
-from engine.variables import VARIABLES
+from engine.variables import CELLS_PREFIX, VARIABLES
 
 INT_VARIABLES = tuple(v.name for v in VARIABLES if v.dtype is np.int64)
 FLOAT_VARIABLES = tuple(v.name for v in VARIABLES if v.dtype is np.float64)
@@ -146,6 +146,8 @@ class Scratch(NamedTuple):
     claims_cells: np.ndarray       # (R, A) int64 claims of the quarter
     boundary_cells: np.ndarray     # (R, A) int64 diagnoses in the quarter waiting ends
     severe_cells: np.ndarray       # (R, A) int64 severe claims not yet given a payout level
+    aid_cells: np.ndarray          # (R, A) aid detail: the quarter's aid per cell (yuan,
+                                   # before benefit inflation)
     lapse_q: np.ndarray            # (R, Dn) lapse probability by row and duration
     lapse_ratio_cells: np.ndarray  # (R, A) age-rated: (c / c_ref)^(η σ) per cell
     sharer_cells: np.ndarray       # (R, A) sharers per cell
@@ -163,6 +165,12 @@ class Outputs(NamedTuple):
     ints: np.ndarray               # (len(INT), P, T) int64, zeroed
     floats: np.ndarray             # (len(FLT), P, T) float64, zeroed
     claim_stats: np.ndarray        # (P, len(CLAIM_STATS)) tilted claims, zeroed
+    # [output] detail (engine.config.output), by row and age band; empty when not asked
+    detail_counts: np.ndarray      # (V, P, T, R, B) int64: count variable INT j in
+                                   # slot detail_slot[j] (−1: not detailed)
+    detail_aid: np.ndarray         # (P, T, R, B) float64 aid (no rows: not detailed)
+    detail_slot: np.ndarray        # (len(INT),) int64
+    detail_band: np.ndarray        # (A,) int64 age band of each age-quarter
 
 
 def params_of(inputs: ModelInputs) -> Params:
@@ -205,7 +213,7 @@ def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:
                   np.empty((R, A)), np.empty(Dn), np.zeros(pending), np.zeros(pending),
                   np.empty(1, np.int64), np.empty(1), np.empty(1), np.empty(1))
     scratch = Scratch(np.empty((R, A), np.int64), np.zeros((R, A), np.int64),
-                      np.zeros((R, A), np.int64),
+                      np.zeros((R, A), np.int64), np.zeros((R, A)),
                       np.empty((R, Dn)), np.empty((R, A)), np.empty((R, A)), np.empty((R, A)),
                       np.zeros(Dn, np.bool_), np.zeros(2 * len(inputs.join_split_p), np.int64),
                       np.empty(G), np.empty(G),
@@ -214,14 +222,30 @@ def work_of(inputs: ModelInputs) -> tuple[State, Scratch]:
     return state, scratch
 
 
-def outputs_of(n_paths: int, quarters: int) -> Outputs:
+def outputs_of(n_paths: int, quarters: int, inputs: ModelInputs) -> Outputs:
+    """Zeroed outputs of ``n_paths`` paths, with the detail ``inputs.detail`` asks for."""
+    counted = [name for name in inputs.detail if name in INT_VARIABLES]
+    slots = np.array([counted.index(n) if n in counted else -1 for n in INT_VARIABLES],
+                     dtype=np.int64)
+    cells = (n_paths, quarters, inputs.n_rows, inputs.n_age_bands)
+    band = (np.zeros(inputs.n_age_quarters, np.int64) if inputs.age_band is None
+            else np.ascontiguousarray(inputs.age_band, dtype=np.int64))
     return Outputs(np.zeros((len(INT), n_paths, quarters), np.int64),
                    np.zeros((len(FLT), n_paths, quarters)),
-                   np.zeros((n_paths, len(CLAIM_STATS))))
+                   np.zeros((n_paths, len(CLAIM_STATS))),
+                   np.zeros((len(counted),) + (cells if counted else (0, 0, 0, 0)), np.int64),
+                   np.zeros(cells if "aid" in inputs.detail else (0, 0, 0, 0)),
+                   slots, band)
 
 
 def as_dict(out: Outputs) -> dict[str, np.ndarray]:
-    """``{variable: (P, T) array}`` views of the outputs."""
+    """``{variable: (P, T) array}`` views of the outputs, and each detailed variable's
+    ``(P, T, R, B)`` array under ``CELLS_PREFIX + name``."""
     named = {name: out.ints[j] for j, name in enumerate(INT_VARIABLES)}
     named.update({name: out.floats[j] for j, name in enumerate(FLOAT_VARIABLES)})
+    named.update({CELLS_PREFIX + name: out.detail_counts[slot]
+                  for name, slot in zip(INT_VARIABLES, out.detail_slot, strict=True)
+                  if slot >= 0})
+    if out.detail_aid.shape[0] > 0:
+        named[CELLS_PREFIX + "aid"] = out.detail_aid
     return named

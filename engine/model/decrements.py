@@ -32,8 +32,10 @@ def draw_decrements(inputs: ModelInputs, state, t: int, draws, paths: np.ndarray
     quarter's claims and mild claims per (path, row, age), and per payout level what its
     claims are paid less than the full benefit, ``x (ℓ_k − b)`` per (path, row, age).
     ``leave_q`` (an enrolled plan): the enrolling plan's leavers' share per path, its
-    lapse probability."""
+    lapse probability. ``state.detail_cells``, if not None, receives each output's counts
+    by (path, row, age): the results' detail (:mod:`engine.config.output`)."""
     N = state.members
+    cells = state.detail_cells
     cell, p_col, cell_sa, p_sa = cells_of(inputs, paths)
     waiting = inputs.waiting_quarters
     claims = boundary = mild = None
@@ -48,14 +50,16 @@ def draw_decrements(inputs: ModelInputs, state, t: int, draws, paths: np.ndarray
                                inputs.cell_id[None, :, :, waiting])
             claims = claims + x
             col[dec.output] = col[dec.output] + (boundary - x).sum(axis=(1, 2))
+            _count(cells, dec.output, boundary - x)
             continue
         if dec.route == Route.MILD:
             mild = draws.binomial(claims, p, t, dec.kind, p_sa, cell_sa)
             col[dec.output] = col[dec.output] + mild.sum(axis=(1, 2))
+            _count(cells, dec.output, mild)
             continue
         if dec.route == Route.PAYOUT:
             below_cap = _payout_levels(inputs, t, draws, dec, p, claims - mild, p_sa, cell_sa,
-                                       col)
+                                       col, cells)
             continue
         if dec.route == Route.DIAGNOSE and trace is not None:
             trace["at_risk_of_diagnosis"] = N.copy()
@@ -67,18 +71,26 @@ def draw_decrements(inputs: ModelInputs, state, t: int, draws, paths: np.ndarray
         N -= x
         if dec.route == Route.LEAVE:
             col[dec.output] = col[dec.output] + x.sum(axis=(1, 2, 3))
+            _count(cells, dec.output, x.sum(axis=3))
             continue
         if trace is not None:
             trace["diagnosed"] = np.array(x, dtype=np.float64)
         claims = x[:, :, :, waiting + (waiting > 0):].sum(axis=3)
         boundary = x[:, :, :, waiting]
         col[dec.output] = col[dec.output] + x[:, :, :, :waiting].sum(axis=(1, 2, 3))
+        _count(cells, dec.output, x[:, :, :, :waiting].sum(axis=3))
     if inputs.prepaid:
         _top_up(inputs, state)
     return claims, mild, below_cap
 
 
-def _payout_levels(inputs, t, draws, dec, rho, severe, p_sa, cell_sa, col) -> list:
+def _count(cells: dict | None, name: str, x: np.ndarray) -> None:
+    """Add a decrement's counts by (path, row, age) to ``cells[name]`` (when kept)."""
+    if cells is not None:
+        cells[name] = cells[name] + x if name in cells else x
+
+
+def _payout_levels(inputs, t, draws, dec, rho, severe, p_sa, cell_sa, col, cells) -> list:
     """The chain of binomials over the severe claims (:mod:`engine.model.payout`): level
     ``k`` draws ``Binomial(left, ρ_k)`` on the cells' duration bits ``k``; each level's
     count is added to ``col[output]``. Returns each level's ``x (ℓ_k − b)``."""
@@ -89,6 +101,7 @@ def _payout_levels(inputs, t, draws, dec, rho, severe, p_sa, cell_sa, col) -> li
         x = draws.binomial(left, rho[k], t, dec.kind, p_sa, cell_sa + k)
         left = left - x
         col[dec.output] = col[dec.output] + x.sum(axis=(1, 2))
+        _count(cells, dec.output, x)
         below_cap.append(x * (inputs.payout_level_yuan[t][None, None, :, k] - b))
     return below_cap
 

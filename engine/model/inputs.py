@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.config.labels import quarter_labels, quarter_offset
 from engine.config.lookup import scenario_tables
+from engine.config.output import detail_fields
 from engine.config.schema import GROUP_KEYS
 from engine.model import growth as growth_rules
 from engine.model import lapse as lapse_rules
@@ -119,6 +120,9 @@ class ModelInputs:
                                        # and its leavers' share as lapses (0: own growth)
     tilt: Tilt = Tilt()                # [tail]: tilted systematic draws (engine.model.tilt)
     fixed_drivers: FixedDrivers = NOT_FIXED  # [drivers]: held systematic draws
+    detail: tuple[str, ...] = ()       # [output] detail: variables kept by (row, age band)
+    n_age_bands: int = 0               # [output] age_bands (engine.config.output)
+    age_band: np.ndarray | None = None  # (A,) int64 band of each age-quarter (None: no detail)
 
     @property
     def n_groups(self) -> int:
@@ -252,6 +256,7 @@ def build_inputs(scenario) -> ModelInputs:
         share_weight=_share_weight(ben, base_hazard[row_sex, :, -1], benefit_t[0]),
         tilt=Tilt.of(scenario.tail),
         fixed_drivers=fixed_drivers_of(scenario),
+        **detail_fields(scenario, np.repeat(ages, 4)),
     )
 
 

@@ -77,6 +77,7 @@ from engine.model.decrements import draw_decrements
 from engine.model.inputs import ModelInputs
 from engine.model.tilt import CLAIM_STATS
 from engine.random import samplers, streams
+from engine.variables import CELLS_PREFIX
 
 
 class KeyedDraws:
@@ -111,6 +112,7 @@ class State:
     balance_yuan: np.ndarray         # (P, Dn) pre-paid: average balance per member, by duration
     last_charge_yuan: np.ndarray     # (P,) pre-paid: what a sharer paid last quarter
     claim_stats: np.ndarray          # (P, 4) tilted claims (engine.model.tilt.CLAIM_STATS)
+    detail_cells: dict | None = None  # the quarter's [output] detail by (P, R, A), or None
 
 
 def initial_state(inputs: ModelInputs, n_paths: int, dtype=np.int64) -> State:
@@ -191,6 +193,9 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     enrolling plan's joins and leavers' share of the quarter.
     """
     col: dict[str, np.ndarray] = {}
+    # the results' detail by (path, row, age), for each variable ``out`` keeps it of
+    cells = {} if any(CELLS_PREFIX + name in out for name in inputs.detail) else None
+    state.detail_cells = cells
     cost_prev = perceived_cost(state)
     enrolment = None if moves is None else moves.get("enrolment")
     _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col, enrolment)
@@ -209,6 +214,22 @@ def step_quarter(inputs: ModelInputs, state: State, t: int, draws, paths: np.nda
     _age(inputs, state, t, col, moves)
     for name, values in col.items():
         out[name][:, t] = values
+    if cells is not None:
+        cells.update(sharers=sharer_cells, members=state.members.sum(axis=3))
+        for name in inputs.detail:
+            if CELLS_PREFIX + name in out:
+                out[CELLS_PREFIX + name][:, t] = to_bands(
+                    cells.get(name, np.zeros_like(cells["claims"])), inputs.age_band,
+                    inputs.n_age_bands)
+
+
+def to_bands(cells: np.ndarray, band: np.ndarray, n_bands: int) -> np.ndarray:
+    """``(P, R, A)`` counts or amounts by cell as ``(P, R, B)`` by age band, each band's
+    cells added in age order (the kernel's order, so that amounts agree to the bit)."""
+    out = np.zeros(cells.shape[:2] + (n_bands,), dtype=cells.dtype)
+    for a in range(cells.shape[2]):
+        out[:, :, band[a]] += cells[:, :, a]
+    return out
 
 
 
@@ -230,6 +251,14 @@ def _aid(inputs, state, t, claims, mild, below_cap, col) -> None:
     aid = np.where(aid < 0.0, 0.0, aid)
     col["claims"] = claims.sum(axis=(1, 2))
     col["aid"] = aid
+    cells = state.detail_cells
+    if cells is not None:
+        # the detail's aid per cell, operation for operation as the kernel adds it
+        aid_cells = ((claims - mild) * inputs.benefit_yuan[t][None, None, :]
+                     + mild * inputs.mild_yuan)
+        for level in below_cap:
+            aid_cells = aid_cells + level
+        cells.update(claims=claims, aid=aid_cells * inputs.benefit_factor[t])
     col["aid_reported"], col["claims_reported"] = report_claims(inputs, state, aid, col["claims"])
 
 
@@ -268,6 +297,8 @@ def _joins(inputs, state, t, draws, paths, join_gamma, cost_prev, col, enrolment
         state.balance_yuan[:, 0] = prepaid.blend(held, state.balance_yuan[:, 0], joins,
                                                  inputs.deposit_yuan, inputs.deposit_yuan)
     N[:, :, :, 0] += joins_cells
+    if state.detail_cells is not None:
+        state.detail_cells["joins"] = joins_cells
     state.ever_joined += joins
     col["joins"], col["expected_joins"] = joins, lam + np.zeros(n_paths)
 

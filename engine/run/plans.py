@@ -34,6 +34,7 @@ from engine.model.drivers import is_driver
 from engine.model.inputs import ModelInputs, build_inputs
 from engine.model.mean_path import mean_paths
 from engine.model.tilt import CLAIM_STATS_KEY
+from engine.run.detail import shape_detail, stack_plans
 from engine.run.simulate import (
     Chunk,
     Enrolment,
@@ -58,11 +59,12 @@ class PlatformInputs:
     plans: tuple[ModelInputs, ...]
     age_out: str
     enrolled_by: tuple[int, ...] = ()   # per plan: the plan that enrols it, or −1
+    detail_by: tuple[str, ...] = ()     # [output] by: the detail's dimensions
 
     @classmethod
-    def of_plan(cls, inputs: ModelInputs) -> PlatformInputs:
+    def of_plan(cls, inputs: ModelInputs, detail_by: tuple[str, ...] = ()) -> PlatformInputs:
         """A plain scenario's inputs as the platform of its one plan."""
-        return cls(inputs.name, (), (inputs,), "leave")
+        return cls(inputs.name, (), (inputs,), "leave", detail_by=detail_by)
 
     def enroller(self, j: int) -> int:
         """The plan whose joiners enrol plan ``j``'s (``enrolled_with``), or −1."""
@@ -94,13 +96,14 @@ class PlatformInputs:
 
 def build_run_inputs(scenario) -> PlatformInputs:
     """What a run simulates for one scenario: a platform of its plans, or of itself."""
+    by = tuple(scenario.output.by) if scenario.output.detail else ()
     if not scenario.plans:
-        return PlatformInputs.of_plan(build_inputs(scenario))
+        return PlatformInputs.of_plan(build_inputs(scenario), by)
     return PlatformInputs(scenario.name, tuple(plan_label(p.name)
                                                for p in scenario.plans),
                           tuple(build_inputs(p) for p in scenario.plans), scenario.age_out,
                           tuple(p.enrolled_with[0] if p.enrolled_with else -1
-                                for p in scenario.plans))
+                                for p in scenario.plans), by)
 
 
 def plan_order(platform: PlatformInputs) -> list[int]:
@@ -166,7 +169,8 @@ def simulate_plans(platform: PlatformInputs, seed: int, start: int, count: int,
         return simulate_paths(plan, seed, start, count, backend, arrivals=arrivals,
                               keep_aged_out=keep_aged_out, enrolment=enrolment)
 
-    return chain_plans(platform, run_plan)
+    return shape_detail(chain_plans(platform, run_plan), platform.detail_by,
+                        platform.plans[0].n_groups)
 
 
 def expected_paths(platform: PlatformInputs) -> dict[str, np.ndarray]:
@@ -251,6 +255,7 @@ def combine(runs: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     for name in MOVES:
         out[name + PLAN_SUFFIX] = np.stack([r.get(name, np.zeros_like(r["members"]))
                                             for r in runs])
+    out.update(stack_plans(runs))
     # members who moved to another plan did not leave the platform
     out["aged_out"] = out["aged_out"] - out["moved_out" + PLAN_SUFFIX].sum(axis=0)
     return out

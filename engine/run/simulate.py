@@ -22,7 +22,7 @@ from engine.model.mean_path import mean_paths
 from engine.model.systematic import incidence_levels, join_multipliers, joins_drawn
 from engine.model.tilt import CLAIM_STATS_KEY
 from engine.random import streams
-from engine.variables import WEIGHT, empty_outputs
+from engine.variables import CELLS_PREFIX, WEIGHT, empty_outputs
 
 BACKENDS = ("numba", "numpy")
 # Not a backend for results: each path's expected path given its own systematic drivers
@@ -135,6 +135,9 @@ def _simulate_reference(inputs: ModelInputs, seed: int, paths: np.ndarray,
                         enrolment: Enrolment | None) -> dict[str, np.ndarray]:
     """The numpy reference over the chunk's paths (the same draws as the kernel)."""
     out = empty_outputs(len(paths), inputs.quarters)
+    cells = (len(paths), inputs.quarters, inputs.n_rows, inputs.n_age_bands)
+    out.update({CELLS_PREFIX + name: np.zeros(cells, np.float64 if name == "aid" else np.int64)
+                for name in inputs.detail})
     state = reference.initial_state(inputs, len(paths))
     draws = reference.KeyedDraws(seed)
     for t in range(inputs.quarters):
@@ -159,7 +162,7 @@ def _simulate_numba(inputs: ModelInputs, seed: int, start: int, multipliers: np.
     from engine.kernel.path import simulate_paths_serial
 
     count, T = multipliers.shape
-    out = records.outputs_of(count, T)
+    out = records.outputs_of(count, T, inputs)
     none = np.zeros((0, 0))
     fixed = (start, records.params_of(inputs), records.tables_of(inputs),
              records.keys_of(inputs, seed),
