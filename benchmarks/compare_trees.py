@@ -1,8 +1,9 @@
 """Kernel speed and compile time of two source trees, run back to back (issue 9's check).
 
-``python -m benchmarks.compare_trees BEFORE_TREE AFTER_TREE`` measures in child processes,
-alternating the trees twice: cold compile (an empty numba cache), cached load, and kernel
-cells/s on the default scenario (best of three). Prints one JSON line per measurement and
+``python -m benchmarks.compare_trees BEFORE_TREE AFTER_TREE [PATHS [SCENARIO]]`` measures in
+child processes, alternating the trees twice: cold compile (an empty numba cache), cached
+load, and kernel cells/s on each tree's default scenario, or on ``SCENARIO`` in both (best of
+three). Prints one JSON line per measurement and
 the ratios after/before.
 """
 
@@ -51,11 +52,12 @@ def measure(tree: str, scenario: str, paths: int, cache: str) -> dict:
 def main() -> int:
     before, after = sys.argv[1], sys.argv[2]
     paths = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+    given = sys.argv[4] if len(sys.argv) > 4 else None
     rows = {before: [], after: []}
     for _ in range(2):
         for tree in (before, after):
             with tempfile.TemporaryDirectory() as cache:
-                scenario = os.path.join(tree, "scenarios", "xianghubao.toml")
+                scenario = given or os.path.join(tree, "scenarios", "xianghubao.toml")
                 cold = measure(tree, scenario, 0, cache)["load_s"]
                 warm = measure(tree, scenario, paths, cache)
             row = {"tree": tree, "compile_s_cold": cold, "load_s_cached": warm["load_s"],

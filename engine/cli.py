@@ -333,15 +333,18 @@ def cmd_fairness(args) -> int:
     import csv
     from dataclasses import asdict
 
+    from engine.analysis.profiles import format_profiles
     from engine.config.scenario import load_scenario_set
     from engine.model.inputs import build_inputs
     from engine.store import check_output_path
-    from engine.studies.fairness import analyse, format_table
+    from engine.studies.fairness import analyse, expected_profiles, format_table
 
     scenario_set = load_scenario_set(args.scenario)
     rows = analyse(build_inputs(scenario_set.base))
     print(f"scenario {scenario_set.base.name}")
     print(format_table(rows))
+    print("who claims and who is a member on the expected path (every draw at its mean):")
+    print("\n".join(format_profiles(expected_profiles(scenario_set.base), single=True)))
     if args.csv:
         path = check_output_path(args.csv)
         with path.open("w", newline="", encoding="utf-8") as fh:

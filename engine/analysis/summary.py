@@ -6,6 +6,7 @@ import numpy as np
 
 from engine.analysis import economics, metrics, precision
 from engine.analysis import weighted as W
+from engine.analysis.profiles import format_profiles, profiles
 from engine.resolved import format_version, provenance, scenario_values
 from engine.used_paths import path_count, paths_used, scenario_paths
 from engine.variables import WEIGHT
@@ -44,7 +45,7 @@ SCENARIO_KEYS = ("ruin_probability", "ruin_probability_se", "ruin_probability_by
                  "shortfall_tvar_995_by_year", "cost_per_member_quantiles", "members_quantiles",
                  "claims_quantiles", "mean", "platform_value", "market_share_by_year", "risk",
                  "ruin_probability_interval", "ruin_probability_text", "effective_paths",
-                 "weighted", "paths_used", "precision")
+                 "weighted", "paths_used", "precision", "profiles")
 QUANTILE_VARIABLES = ("cost_per_member", "members", "claims")
 
 
@@ -146,6 +147,8 @@ def _scenario_figures(ds, scenarios, idx: list[int], labels: list[str],
         # a [precision] run's targets as reached (one scenario; a pool has none)
         "precision": (precision.summary_rows(scenario.precision.as_dict(), data, labels, w)
                       if len(idx) == 1 and "precision" in scenario else []),
+        # who claims and who is a member, from an [output] detail (engine.analysis.profiles)
+        "profiles": profiles(ds, idx, labels, w),
     }
 
 
@@ -482,6 +485,7 @@ def format_summary(summary: dict) -> str:
         lines.append(f"members at the horizon: {_range(risk['members_at_horizon_quantiles'])}")
         lines += precision.format_rows(summary["precision"][name],
                                        summary["paths_used"][name])
+        lines += format_profiles(summary["profiles"][name])
         for w in risk["warnings"]:
             lines.append(f"warning: {w}")
     return "\n".join(lines)

@@ -1,8 +1,8 @@
 """Reading a scenario file: TOML, a base it ``extends``, and table paths that move with it.
 
 A file may say ``extends = "BASE.toml"``: its tables are merged over the base's, key by key
-(this file's keys win; the base's ``[sweep]`` and ``[precision]`` are dropped), at most five
-bases deep. The base's CSV table paths are relative to the base's folder;
+(this file's keys win; the base's ``[sweep]``, ``[precision]`` and ``[output]`` are
+dropped), at most five bases deep. The base's CSV table paths are relative to the base's folder;
 :func:`rebase_table_refs` rewrites them relative to this file's, as it does for any document
 written to another folder.
 """
@@ -59,6 +59,9 @@ def _extend(raw: dict, path: Path, label: str, depth: int = 0) -> tuple[dict, st
     base_raw.pop("sweep", None)
     # how many paths a run needs is its own question: a base's [precision] is not inherited
     base_raw.pop("precision", None)
+    # nor what a run writes beyond the totals: a set of hundreds of stresses of a base
+    # would multiply its detail (engine.config.output)
+    base_raw.pop("output", None)
     rebase_table_refs(base_raw, base_path.parent, path.parent)
     merged = {k: dict(v) if isinstance(v, dict) else v for k, v in base_raw.items()}
     for table, values in raw.items():

@@ -16,7 +16,7 @@ import numpy as np
 from engine.model.inputs import ModelInputs
 from engine.model.reference import initial_state, step_quarter
 from engine.model.tilt import CLAIM_STATS_KEY
-from engine.variables import VARIABLES
+from engine.variables import CELLS_PREFIX, VARIABLES
 
 
 class MeanDraws:
@@ -39,7 +39,7 @@ class MeanDraws:
 def mean_paths(inputs: ModelInputs, join_gamma: np.ndarray, incidence_level: np.ndarray,
                paths: np.ndarray | None = None, moves_in: np.ndarray | None = None,
                moves_out: np.ndarray | None = None, traces: list | None = None,
-               enrolment=None) -> dict[str, np.ndarray]:
+               enrolment=None, detail: bool = False) -> dict[str, np.ndarray]:
     """Each path's expected path given its drivers, ``(P, T)`` per variable.
 
     Parameters
@@ -54,6 +54,8 @@ def mean_paths(inputs: ModelInputs, join_gamma: np.ndarray, incidence_level: np.
         (:func:`engine.model.reference.step_quarter`), or None
     enrolment : an enrolled plan's :class:`engine.run.simulate.Enrolment` (the enrolling
         plan's expected joins and leavers' share), or None
+    detail : also ``inputs.detail``'s variables by (row, age band), ``(P, T, R, B)`` under
+        ``CELLS_PREFIX + name`` (expected counts: the fairness study's profiles)
 
     Returns
     -------
@@ -64,6 +66,10 @@ def mean_paths(inputs: ModelInputs, join_gamma: np.ndarray, incidence_level: np.
     count, T = join_gamma.shape
     paths = np.zeros(count, dtype=np.int64) if paths is None else paths
     out = {v.name: np.zeros((count, T)) for v in VARIABLES}
+    if detail:
+        out.update({CELLS_PREFIX + name: np.zeros((count, T, inputs.n_rows,
+                                                   inputs.n_age_bands))
+                    for name in inputs.detail})
     state = initial_state(inputs, count, dtype=np.float64)
     draws = MeanDraws()
     for t in range(T):

@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.analysis.compare import COLUMNS, EFFECT_METRICS, compare, extremes, plain
 from engine.analysis.sensitivity import effect_indices
 from engine.analysis.summary import format_amount, format_summary
+from engine.report.profiles_page import profiles_section
 from engine.report.set_brief import set_brief
 from engine.resolved import provenance, resolved
 from engine.used_paths import paths_used, scenario_paths
@@ -218,6 +219,7 @@ def render(ds, fairness: str | None = None, title: str | None = None,
     else:
         parts.append("<h2>Summary</h2><pre>" + html.escape(format_summary(comparison.summary))
                      + "</pre>")
+    parts.append(profiles_section(comparison.summary, names[:max_fan_scenarios], _png))
     if reverse_stress:
         parts.append(reverse_stress)
     if fairness:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from engine.model.fairness import FairnessRow, analyse
 
-__all__ = ["FairnessRow", "analyse", "format_table", "fairness_text"]
+__all__ = ["FairnessRow", "analyse", "expected_profiles", "format_table", "fairness_text"]
 
 
 def format_table(rows: list[FairnessRow]) -> str:
@@ -40,3 +40,37 @@ def fairness_text(ds) -> str:
                 f"{ds.attrs.get('engine_version', '?')}): run the scenario again with this "
                 "engine, or `mutualsim fairness SCENARIO.toml`")
     return format_table([FairnessRow(**row) for row in rows])
+
+
+def expected_profiles(scenario) -> dict:
+    """Who claims and who is a member on the scenario's expected path (every draw at its
+    mean, :mod:`engine.model.mean_path`): the profiles of :mod:`engine.analysis.profiles`
+    from expected claims and members by sex, age band (the scenario's ``[output]`` bands,
+    else five-year ones) and risk group, each figure one value (no spread over paths)."""
+    from dataclasses import replace
+
+    import numpy as np
+    import xarray as xr
+
+    from engine.analysis.profiles import profiles
+    from engine.config.output import SEXES, age_band_index, band_labels, default_age_bands
+    from engine.model.inputs import build_inputs
+    from engine.model.mean_path import mean_paths
+    from engine.run.detail import shape_detail
+
+    inputs = build_inputs(scenario)
+    bands = scenario.output.age_bands or default_age_bands(inputs.age_min, inputs.age_max)
+    inputs = replace(inputs, detail=("claims", "members"), n_age_bands=len(bands),
+                     age_band=age_band_index(bands, inputs.age_years))
+    ones = np.ones((1, inputs.quarters))
+    out = shape_detail(mean_paths(inputs, ones, ones, detail=True),
+                       ("sex", "age_band", "risk_group"), inputs.n_groups)
+    dims = ("scenario", "path", "quarter", "sex", "age_band", "risk_group")
+    ds = xr.Dataset(
+        {f"{name}_by": (dims, out[f"{name}_by"][None]) for name in ("claims", "members")}
+        | {"age_band_lower": ("age_band", [b[0] for b in bands]),
+           "age_band_upper": ("age_band", [b[1] for b in bands])},
+        coords={"scenario": [scenario.name], "path": [0],
+                "quarter": list(inputs.quarter_labels), "sex": list(SEXES),
+                "age_band": band_labels(bands), "risk_group": list(inputs.group_names)})
+    return profiles(ds, [0], list(inputs.quarter_labels), None)
