@@ -278,6 +278,7 @@ def _risks(summary, name, series, disclosure, prepaid, premiums) -> list[str]:
         ("Disclosure", f"{len(published)} published figures in {len(years)} years "
          f"({', '.join(years)}), {by_plan} of them about one plan; none quarterly. Section 5 "
          "lists what a platform should publish every quarter."),
+        ("Who claims", who_claims(summary["profiles"][name], year)),
         ("Positioning", "what members pay against an insurance premium for the same cover "
          "(section 2); " + (_seniors_short(premiums) or "no plan to compare.")),
         ("Licensing", none + "a mutual-aid platform holds no insurance licence, so no "
@@ -291,6 +292,27 @@ def _risks(summary, name, series, disclosure, prepaid, premiums) -> list[str]:
         f"<img alt=\"claims and the members' risk mix\" src=\"{risk_figure(series)}\">",
         "<h3>Reserve adequacy</h3>", adequacy_lines(disclosure, prepaid),
     ]
+
+
+def who_claims(profiles: dict, year: str) -> str:
+    """Men's share of the year's claims and the mean age at claim by sex, with the range of
+    the paths (engine.analysis.profiles); what the run's detail does not give, said."""
+    share = profiles.get("claims_male_share", {}).get(year)
+    ages = profiles.get("age_at_claim", {})
+    if not share and not ages:
+        return ("the run has no detail by sex and age ([output]), so no profile of the "
+                "claimants is given.")
+    parts = []
+    if share and share["paths"]:
+        parts.append(f"men make {100 * share['mean']:.1f} % of {year}'s modelled claims "
+                     f"(5-95 % of paths {100 * share['q05']:.1f}-{100 * share['q95']:.1f} %)")
+    for who in ("female", "male", "all"):
+        s = ages.get(who, {}).get(year, {}).get("mean")
+        if s and s["paths"]:
+            parts.append(f"mean age at claim, {who}, {s['mean']:.1f} years ({s['q05']:.1f}-"
+                         f"{s['q95']:.1f}; exact age)")
+    return ("; ".join(parts) + ". No published figure of the platform's claimants' sex or "
+            "age is in the data (engine/data) to hold them against.")
 
 
 def _seniors_short(premiums, margin: float = ADVANTAGE_MARGIN) -> str:

@@ -112,3 +112,19 @@ def test_the_expected_paths_age_at_claim_is_the_incidence_weighted_mean_age(tmp_
         (claims[1] * ages).sum() / claims[1].sum(), rel=1e-12)
     assert figures["claims_male_share"][year]["mean"] == pytest.approx(
         claims[1].sum() / claims.sum(), rel=1e-12)
+
+
+def test_the_age_profile_page_shows_what_its_example_computes():
+    """docs/age_profile.md's table is examples/age_profile.py's output, number for number."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("age_profile",
+                                                  ROOT / "examples" / "age_profile.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    rows = example.rows()
+    page = (ROOT / "docs" / "age_profile.md").read_text(encoding="utf-8")
+    for row in rows:
+        cells = [row["mix"].replace("-0.3", "−0.3")] + [f"{v:.1f}" for k, v in row.items()
+                                                         if k != "mix"]
+        assert "| " + " | ".join(cells) + " |" in page, cells
