@@ -128,3 +128,16 @@ def test_the_age_profile_page_shows_what_its_example_computes():
         cells = [row["mix"].replace("-0.3", "−0.3")] + [f"{v:.1f}" for k, v in row.items()
                                                          if k != "mix"]
         assert "| " + " | ".join(cells) + " |" in page, cells
+
+
+def test_the_study_says_who_claims_or_that_the_run_cannot():
+    from engine.report.study_sections import who_claims
+
+    stat = {"mean": 0.45, "q05": 0.44, "q95": 0.46, "paths": 10}
+    age = {"mean": {"mean": 47.0, "q05": 46.5, "q95": 47.5, "paths": 10}}
+    text = who_claims({"claims_male_share": {"2019": stat},
+                       "age_at_claim": {"all": {"2019": age}, "female": {"2019": age}}}, "2019")
+    assert "men make 45.0 % of 2019's modelled claims (5-95 % of paths 44.0-46.0 %)" in text
+    assert "mean age at claim, female, 47.0 years (46.5-47.5" in text
+    assert "no published figure" in text.lower()
+    assert "no detail" in who_claims({}, "2019")
