@@ -157,29 +157,37 @@ def test_a_closed_group_of_one_age_and_sex_claims_in_its_band_only(tmp_path):
     assert np.array_equal(members[:, :, 0, 1], out["members"])
 
 
-def test_mean_age_at_claim_of_a_closed_group_matches_the_incidence_by_age(tmp_path):
-    """The claims' mean age (single-year bands) against the exposure-weighted incidence by
-    age, computed from the initial members and the incidence table: within 4 s.e. of the
-    ratio estimator over paths."""
-    lo, hi = 30, 59
+MIXED_AGES = (30, 59)
+
+
+def mixed_closed_group(tmp_path: Path):
+    """A closed group of ages 30-59, 55 % women, one quarter, no waiting period, single-year
+    bands; and by hand its expected claims by (sex, age): the members of each sex and age
+    times ``1 − exp(−rate / 100,000 / 4)``, the rate from the incidence table."""
+    from engine.model.inputs import tables_as_used
+
+    lo, hi = MIXED_AGES
     data = _closed_group(tmp_path, (lo, hi), {"female": 0.55, "male": 0.45}, 1_000_000, 1,
                          bands=[[a, a] for a in range(lo, hi + 1)])
     data["benefits"]["waiting_quarters"] = 0
     scenario = load(tmp_path, data).base
-    inputs = build_inputs(scenario)
+    rate = tables_as_used(scenario)["incidence_per_100k"]            # (sex, ages)
+    members = build_inputs(scenario).initial_members.sum(axis=2)
+    members = members.reshape(2, -1, hi - lo + 1, 4).sum(axis=(1, 3))  # (sex, ages)
+    return scenario, members * -np.expm1(-rate / 100_000 / 4)
+
+
+def test_mean_age_at_claim_of_a_closed_group_matches_the_incidence_by_age(tmp_path):
+    """The claims' mean age (single-year bands) against the exposure-weighted incidence by
+    age computed by hand: within 4 s.e. of the ratio estimator over paths."""
+    scenario, expected = mixed_closed_group(tmp_path)
     out = simulate_plans(build_run_inputs(scenario), 11, 0, 400)
     claims = out["claims_by"][:, 0].sum(axis=1).astype(float)        # (P, ages)
-    ages = np.arange(lo, hi + 1, dtype=float)
+    ages = np.arange(MIXED_AGES[0], MIXED_AGES[1] + 1, dtype=float)
     x, y = claims @ ages, claims.sum(axis=1)
     mean_age = x.sum() / y.sum()
     se = np.sqrt(((x - mean_age * y) ** 2).sum()) / y.sum()
-    # by hand: members by (sex, age) times 1 − exp(−rate / 100,000 / 4), rate from the table
-    from engine.model.inputs import tables_as_used
-    rate = tables_as_used(scenario)["incidence_per_100k"]            # (sex, ages)
-    members = inputs.initial_members.sum(axis=2).reshape(2, -1, hi - lo + 1, 4)
-    members = members.sum(axis=(1, 3))                                # (sex, ages)
-    expected = (members * -np.expm1(-rate / 100_000 / 4)).sum(axis=0)
-    exact = (expected * ages).sum() / expected.sum()
+    exact = (expected.sum(axis=0) * ages).sum() / expected.sum()
     assert abs(mean_age - exact) < 4 * se, (mean_age, exact, se)
     assert se < 0.05
 

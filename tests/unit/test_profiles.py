@@ -89,21 +89,11 @@ def test_the_summary_and_report_show_the_profiles_only_with_detail(detailed):
 def test_the_expected_paths_age_at_claim_is_the_incidence_weighted_mean_age(tmp_path):
     """A closed group, one quarter: the expected path's mean age at claim is the mean of
     exact ages (completed age + ½) weighted by members times the probability of a claim."""
-    from engine.model.inputs import build_inputs, tables_as_used
     from engine.studies.fairness import expected_profiles
-    from tests.conftest import load
-    from tests.unit.test_detail import _closed_group
+    from tests.unit.test_detail import MIXED_AGES, mixed_closed_group
 
-    lo, hi = 30, 59
-    data = _closed_group(tmp_path, (lo, hi), {"female": 0.55, "male": 0.45}, 1_000_000, 1,
-                         bands=[[a, a] for a in range(lo, hi + 1)])
-    data["benefits"]["waiting_quarters"] = 0
-    scenario = load(tmp_path, data).base
-    inputs = build_inputs(scenario)
-    rate = tables_as_used(scenario)["incidence_per_100k"]
-    members = inputs.initial_members.sum(axis=2).reshape(2, -1, hi - lo + 1, 4).sum(axis=(1, 3))
-    claims = members * -np.expm1(-rate / 100_000 / 4)                 # (sex, ages)
-    ages = np.arange(lo, hi + 1) + 0.5
+    scenario, claims = mixed_closed_group(tmp_path)                  # (sex, ages)
+    ages = np.arange(MIXED_AGES[0], MIXED_AGES[1] + 1) + 0.5
     figures = expected_profiles(scenario)
     year = scenario.scenario.start[:4]
     assert figures["age_at_claim"]["all"][year]["mean"]["mean"] == pytest.approx(
