@@ -177,10 +177,11 @@ def _age(s: dict, single: bool = False) -> str:
 def format_profiles(figures: dict, single: bool = False) -> list[str]:
     """The profiles as lines of the summary (nothing without detail); ``single``: one path
     (the expected path), its values without ranges."""
-    spread = "" if single else " (mean over paths, 5-95 % range)"
+    spread = "" if single else "; mean over paths, 5-95 % range"
     lines = []
     if "claims_male_share" in figures:
-        lines.append(f"men's share of claims, by year{spread}: " + "; ".join(
+        lines.append(f"men's share of claims, by year{f' ({spread[2:]})' if spread else ''}: "
+                     + "; ".join(
             f"{y} {_pct(s, single)}" for y, s in figures["claims_male_share"].items()
             if s["paths"]))
     for who, by_year in figures.get("age_at_claim", {}).items():
