@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.12.0"
+__version__ = "0.12.1"
 
 _PUBLIC = {
     # the notebook face (engine/api.py; docs/notebook.md)

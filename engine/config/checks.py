@@ -64,14 +64,14 @@ def check_number(spec: Key, v: Any, key: str, problems: Problems, integer: bool)
         problems.add(key, "must be a number", v)
         return None
     # Integers are compared exactly: a 64-bit seed does not survive a float conversion.
-    inside = spec.lo <= v <= spec.hi if integer else _in_range(spec, float(v))
+    inside = spec.lo <= v <= spec.hi if integer else in_range(spec, float(v))
     if not inside:
-        problems.add(key, f"must be {_range_text(spec)}", v)
+        problems.add(key, f"must be {range_text(spec)}", v)
         return None
     return int(v) if integer else float(v)
 
 
-def _range_text(spec: Key) -> str:
+def range_text(spec: Key) -> str:
     num = shown_number
     lo = "" if spec.lo == -math.inf else (f"> {num(spec.lo)}" if spec.lo_open
                                           else f"≥ {num(spec.lo)}")
@@ -83,7 +83,7 @@ def _range_text(spec: Key) -> str:
     return lo or hi
 
 
-def _in_range(spec: Key, v: float) -> bool:
+def in_range(spec: Key, v: float) -> bool:
     if math.isnan(v):
         return False
     above = v > spec.lo if spec.lo_open else v >= spec.lo

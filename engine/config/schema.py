@@ -39,6 +39,10 @@ class Key:
     hi_open: bool = False
 
 
+# The largest join elasticity or sensitivity accepted (judgement, see growth.cost_elasticity).
+ELASTICITY_MAX = 50.0
+
+
 def _prob(doc: str, default: Any = REQUIRED) -> Key:
     return Key("float", doc, default, lo=0.0, hi=1.0)
 
@@ -82,7 +86,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
                       "quarter (≥ 0).", None, lo=0.0),
         "dispersion": _nonneg("Over-dispersion α of joins: Var = λ + α λ² (0 = Poisson).",
                               0.0),
-        "cost_elasticity": _nonneg("ε in the join damping exp(−ε (c/c_ref − 1)).", 0.0),
+        "cost_elasticity": Key("float", "ε in the join damping exp(−ε (c/c_ref − 1)), 0 ≤ ε ≤ "
+                               "50 (judgement: at 50 a cost 10 % under the reference already "
+                               "multiplies joins by e⁵ ≈ 150; far beyond, e^ε leaves the "
+                               "floating-point range).", 0.0, lo=0.0, hi=ELASTICITY_MAX),
         "joiner_age_mix": Key("table_ref", "Age–sex mix of joiners: built-in name or CSV "
                               "`age,sex,share`.", "cnnic2020_internet_users"),
         "stop_joins_from": Key("quarter", "No joins from this quarter on (e.g. a regulator's "
@@ -359,8 +366,9 @@ GROUP_KEYS: dict[str, Key] = {
     "incidence": _nonneg("Multiplier on the incidence table for the group.", 1.0),
     "lapse_sensitivity": _nonneg("σ_k: the group's cost-driven lapse is ℓc (c/c_ref)^(η σ_k) "
                                  "(0: cost does not move it).", 1.0),
-    "join_sensitivity": _nonneg("β_k: the group's share of joiners ∝ share_k exp(−β_k "
-                                "(c/c_ref − 1)).", 0.0),
+    "join_sensitivity": Key("float", "β_k: the group's share of joiners ∝ share_k exp(−β_k "
+                            "(c/c_ref − 1)), 0 ≤ β_k ≤ 50 (as growth.cost_elasticity).", 0.0,
+                            lo=0.0, hi=ELASTICITY_MAX),
 }
 
 # Keys that were removed, with what replaced them (the error a file that still uses one gets).

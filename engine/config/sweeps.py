@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.config.checks import is_number
+from engine.config.checks import in_range, is_number, range_text
 from engine.config.schema import SCHEMA
 from engine.errors import Problems
 
@@ -174,6 +174,13 @@ def _swept_keys(flat: dict[str, Any], method: str, problems: Problems
                     or low >= high:
                 problems.add(key, "a range must be {low = number, high = number} with low < "
                              "high", options)
+                continue
+            spec = SCHEMA[table][name]
+            outside = [(end, v) for end, v in (("low", low), ("high", high))
+                       if not in_range(spec, float(v))]
+            if outside:     # every member drawn near that end would fail: say it once
+                end, v = outside[0]
+                problems.add(f"{key}.{end}", f"must be {range_text(spec)}", v)
                 continue
             keys.append(dotted)
             values.append(("range", float(low), float(high), SCHEMA[table][name].kind))

@@ -27,24 +27,53 @@ def select(condition, if_true, if_false):
     return np.where(condition, if_true, if_false)
 
 
+def _exp(v: float) -> float:
+    try:
+        return math.exp(v)
+    except OverflowError:       # C returns +HUGE_VAL where Python raises
+        return math.inf
+
+
+def _pow(v: float, w: float) -> float:
+    try:
+        return math.pow(v, w)
+    except (OverflowError, ValueError):
+        # C's pow: ±HUGE_VAL on overflow and for a zero base with a negative exponent
+        # (negative only for a negative base and an odd integer exponent), NaN for a
+        # negative base with a non-integer exponent.
+        if v < 0.0 and w != math.floor(w):
+            return math.nan
+        odd = w == math.floor(w) and math.fmod(w, 2.0) != 0.0
+        return -math.inf if odd and math.copysign(1.0, v) < 0.0 else math.inf
+
+
+def _log(v: float) -> float:
+    try:
+        return math.log(v)
+    except ValueError:          # C: log(±0) = −HUGE_VAL, log(v < 0) = NaN
+        return -math.inf if v == 0.0 else math.nan
+
+
 def c_exp(x):
-    """``exp(x)`` element by element with the C library's ``exp``."""
+    """``exp(x)`` element by element with the C library's ``exp`` (``inf`` on overflow,
+    as C gives, where Python's ``math.exp`` raises)."""
     x = np.asarray(x, dtype=np.float64)
-    return np.array([math.exp(v) for v in x.ravel()]).reshape(x.shape)
+    return np.array([_exp(v) for v in x.ravel()]).reshape(x.shape)
 
 
 def c_pow(x, y):
     """``x ** y`` element by element with the C library's ``pow`` (``x`` and ``y``
-    broadcast together)."""
+    broadcast together; ``±inf`` on overflow and ``nan`` off the domain, as C gives)."""
     x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, np.float64))
-    return np.array([math.pow(v, w) for v, w in zip(x.ravel(), y.ravel(), strict=True)]
+    return np.array([_pow(v, w) for v, w in zip(x.ravel(), y.ravel(), strict=True)]
                     ).reshape(x.shape)
 
 
 def c_log(x):
-    """``log(x)`` element by element with the C library's ``log``."""
+    """``log(x)`` element by element with the C library's ``log`` (``−inf`` at 0 and
+    ``nan`` below, as C gives)."""
     x = np.asarray(x, dtype=np.float64)
-    return np.array([math.log(v) for v in x.ravel()]).reshape(x.shape)
+    return np.array([_log(v) for v in x.ravel()]).reshape(x.shape)
 
 
 def expm1(x):

@@ -26,10 +26,15 @@ from numba.extending import register_jitable
 from engine.model.elementwise import c_pow
 
 
+# Where ``(c / c_ref)^(η σ_k)`` overflows, it is held here: ``ℓc`` times it still makes the
+# lapse 1 (for ``ℓc`` not tiny), and ``ℓc = 0`` times it stays 0, where ``0 · inf`` is NaN.
+RATIO_MAX = 1e300
+
+
 @register_jitable
 def cost_ratio(cost_yuan, reference_cost_yuan: float, exponent):
-    """``(c / c_ref)^(η σ_k)`` with the C library's ``pow`` in both engines."""
-    return c_pow(cost_yuan / reference_cost_yuan, exponent)
+    """``min((c / c_ref)^(η σ_k), 10³⁰⁰)`` with the C library's ``pow`` in both engines."""
+    return np.minimum(c_pow(cost_yuan / reference_cost_yuan, exponent), RATIO_MAX)
 
 
 @register_jitable

@@ -263,7 +263,7 @@ GROUP = {"name": "a", "population_share": 1.0, "incidence": 1.0, "lapse_sensitiv
      "risk.groups.population_share", "shares must sum to 1"),
     ([{**GROUP, "incidence": -1.0}], "risk.groups[0].incidence", "≥ 0"),
     ([{**GROUP, "lapse_sensitivity": -0.5}], "risk.groups[0].lapse_sensitivity", "≥ 0"),
-    ([{**GROUP, "join_sensitivity": -0.5}], "risk.groups[0].join_sensitivity", "≥ 0"),
+    ([{**GROUP, "join_sensitivity": -0.5}], "risk.groups[0].join_sensitivity", "[0, 50]"),
     ([{**GROUP, "incidence": 1.5}], "risk.groups.incidence", "must be 1"),
     ([{**GROUP, "colour": "red"}], "risk.groups[0].colour", "unknown key"),
     ([GROUP, {**GROUP, "population_share": 0.0}], "risk.groups[1].population_share",
