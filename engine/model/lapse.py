@@ -25,7 +25,6 @@ from numba.extending import register_jitable
 
 from engine.model.elementwise import c_pow
 
-
 # Where ``(c / c_ref)^(η σ_k)`` overflows, it is held here: ``ℓc`` times it still makes the
 # lapse 1 (for ``ℓc`` not tiny), and ``ℓc = 0`` times it stays 0, where ``0 · inf`` is NaN.
 RATIO_MAX = 1e300
