@@ -316,7 +316,9 @@ def cmd_disclose(args) -> int:
     print(f"{len(d.actual_expected)} figures against {d.paths_said} ({d.scenario}); "
           f"{len(flagged)} outside the 90% interval"
           + "".join(f"\n  row {r.observation.row} {r.observation.date} "
-                    f"{r.observation.metric}: {r.flag}" for r in flagged))
+                    f"{r.observation.label}: {r.flag}" for r in flagged)
+          + "".join(f"\n  row {o.row} {o.date} {o.label}: not checked, {why}"
+                    for o, why in d.unchecked))
     return 0
 
 

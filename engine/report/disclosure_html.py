@@ -50,7 +50,7 @@ def ae_section(d) -> str:
     for r in d.actual_expected:
         o = r.observation
         lo, hi = r.figure_range
-        rows.append([o.date, o.metric, o.plan or "platform", o.value,
+        rows.append([o.date, o.label, o.plan or "platform", o.value,
                      f"{readable(lo)} – {readable(hi)}", r.median,
                      f"{readable(r.q25)} – {readable(r.q75)}",
                      f"{readable(r.q05)} – {readable(r.q95)}", f"{r.ae:.2f}",
@@ -71,6 +71,13 @@ def ae_section(d) -> str:
         rules = ("<h3>Published rules against the scenario's</h3>"
                  + _table(["date", "rule", "plan", "published", "scenario", "", "how checked"],
                           rule_rows, [not c.consistent for c in d.rules]))
+    if d.unchecked:
+        rules += ("<h3>Published figures not checked</h3><p>These figures of who claims or "
+                  "who is a member cannot be computed from the results, and are neither "
+                  "inside nor outside:</p><ul>"
+                  + "".join(f"<li>{html.escape(o.date)} {html.escape(o.label)} "
+                            f"({readable(o.value)}): {html.escape(why)}</li>"
+                            for o, why in d.unchecked) + "</ul>")
     return intro + table + rules
 
 

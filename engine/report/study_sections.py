@@ -69,7 +69,7 @@ def published_section(d) -> str:
         lo, hi = r.figure_range
         count = o.unit == "persons"
         f = _count if count else readable
-        rows.append([o.date, o.metric.replace("_", " "), o.plan or "platform",
+        rows.append([o.date, o.label.replace("_", " "), o.plan or "platform",
                      f"{f(o.value)} {o.unit}", f"{f(lo)} – {f(hi)}", f(r.median),
                      f"{f(r.q05)} – {f(r.q95)}", f"{r.ae:.2f}",
                      f"{100 * r.percentile:.0f}%", f"{r.verdict.z:+.2f}",
@@ -100,6 +100,10 @@ def published_section(d) -> str:
                                                       c.observation.value),
               shown(c.observation.metric, c.model),
               "consistent" if c.consistent else "DIFFERS", c.what] for c in d.rules]))
+    if d.unchecked:
+        rules += ("<p>Not checked (the results cannot give them): "
+                  + "; ".join(f"{_esc(o.date)} {_esc(o.label.replace('_', ' '))}, "
+                              f"{_esc(why)}" for o, why in d.unchecked) + ".</p>")
     return intro + table + rules
 
 

@@ -43,7 +43,7 @@ from engine.run.simulate import (
     simulate_paths,
     with_moves,
 )
-from engine.variables import PLAN_SUFFIX, VARIABLES, WEIGHT
+from engine.variables import DETAIL_SUFFIX, PLAN_SUFFIX, VARIABLES, WEIGHT
 
 MOVES = ("moved_in", "moved_out")   # per-plan extras: members who moved between plans
 
@@ -173,19 +173,25 @@ def simulate_plans(platform: PlatformInputs, seed: int, start: int, count: int,
                         platform.plans[0].n_groups)
 
 
-def expected_paths(platform: PlatformInputs) -> dict[str, np.ndarray]:
+def expected_paths(platform: PlatformInputs, detail: bool = False) -> dict[str, np.ndarray]:
     """The expected path (:mod:`engine.model.mean_path`) of a scenario or platform: its
     totals ``(T,)`` and each plan's ``name + "_by_plan"`` ``(n_plans, T)``, members moving
-    between plans in expectation too."""
+    between plans in expectation too; with ``detail``, also the ``[output]`` detail's
+    ``NAME_by`` ``(T, <by>)`` (expected counts)."""
     def run_plan(plan, arrivals, keep_aged_out, enrolment):
         ones = np.ones((1, plan.quarters))
         aged = np.zeros((1, plan.quarters, plan.n_rows, plan.n_durations))
         out = mean_paths(plan, ones, ones, moves_in=arrivals,
-                         moves_out=aged if keep_aged_out else None, enrolment=enrolment)
+                         moves_out=aged if keep_aged_out else None, enrolment=enrolment,
+                         detail=detail and bool(plan.detail))
         del out[CLAIM_STATS_KEY]
         return with_moves(out, arrivals, aged if keep_aged_out else None)
 
-    return {name: values[..., 0, :] for name, values in chain_plans(platform, run_plan).items()}
+    shaped = chain_plans(platform, run_plan)
+    if detail:
+        shaped = shape_detail(shaped, platform.detail_by, platform.plans[0].n_groups)
+    return {name: values[0] if name.endswith(DETAIL_SUFFIX) else values[..., 0, :]
+            for name, values in shaped.items()}
 
 
 def run_chunks(scenarios, n_paths: int, seed: int, chunk_paths: int, backend: str = "numba",

@@ -15,6 +15,7 @@ import numpy as np
 from engine.run.plans import build_run_inputs
 from engine.studies.calibrate import Fit, Model, parameter_draws, values_of
 from engine.studies.observations import Observation
+from engine.studies.profile_figures import detail_results, with_profile_detail
 from engine.studies.verdicts import Verdict, inside, relative_error
 from engine.variables import WEIGHT
 
@@ -84,7 +85,12 @@ def forecast_values(fit_result: Fit, observations: list[Observation], scenario_p
         scenario = model.scenario(theta)
         if tilt is not None:
             scenario = scenario_with_tilt(scenario, tilt)
-        out = simulate_plans(build_run_inputs(scenario), draw_seed, 0, paths)
+        platform = build_run_inputs(scenario)
+        if model.profiles:
+            platform, bands = with_profile_detail(platform)
+        out = simulate_plans(platform, draw_seed, 0, paths)
+        if model.profiles:
+            out |= detail_results(out, bands)
         blocks.append(values_of(observations, out, scenario, model.initial))
         weights.append(out[WEIGHT])
     w = np.concatenate(weights)
@@ -115,7 +121,7 @@ def backtest_table(rows: list[BacktestRow], until: dt.date) -> str:
              f"{'error':>8} {'90% interval':>27} {'z':>6} {'in 50%':>7} {'in 90%':>7}"]
     for r in rows:
         o = r.observation
-        lines.append(f"{o.row:>4} {o.date:<12} {o.metric:<26} {o.value:>12,.6g} "
+        lines.append(f"{o.row:>4} {o.date:<12} {o.label:<26} {o.value:>12,.6g} "
                      f"{r.median:>12,.6g} {r.error:>8.1%} {r.quantiles[0.05]:>12,.6g} – "
                      f"{r.quantiles[0.95]:<12,.6g} {r.verdict.z:>6.2f} "
                      f"{'yes' if r.in_50 else 'no':>7} {'yes' if r.in_90 else 'no':>7}")

@@ -68,6 +68,7 @@ from engine.studies.observations import (
     model_values,
     read_observations,
 )
+from engine.studies.profile_figures import PROFILES, detail_results, with_profile_detail
 from engine.studies.verdicts import Verdict, conflict_lines
 
 PRIOR_SD = 1.0
@@ -211,6 +212,8 @@ class Model:
         self.parameters = parameters
         self.observations = observations
         self.initial = float(base_raw.get("population", {}).get("initial_members", 0))
+        # profile figures need the claims and members by sex and age
+        self.profiles = any(o.metric in PROFILES for o in observations)
 
     def scenario(self, theta):
         raw = apply_theta(self.base_raw, self.parameters, theta)
@@ -220,7 +223,13 @@ class Model:
 
     def values(self, theta) -> np.ndarray:
         scenario = self.scenario(theta)
-        return values_of(self.observations, expected_paths(build_run_inputs(scenario)),
+        platform = build_run_inputs(scenario)
+        if not self.profiles:
+            return values_of(self.observations, expected_paths(platform), scenario,
+                             self.initial)
+        platform, bands = with_profile_detail(platform)
+        results = expected_paths(platform, detail=True)
+        return values_of(self.observations, results | detail_results(results, bands),
                          scenario, self.initial)
 
 
@@ -383,7 +392,7 @@ def report_table(fit_result: Fit) -> str:
               f"{'fitted':>14} {'error':>8} {'z':>6} {'met':>4}"]
     for v in verdicts(fit_result):
         o = v.observation
-        lines.append(f"{o.row:>4} {o.date:<12} {o.metric:<26} {o.plan or '-':<9} "
+        lines.append(f"{o.row:>4} {o.date:<12} {o.label:<26} {o.plan or '-':<9} "
                      f"{o.value:>14,.6g} {v.fitted:>14,.6g} {v.error:>8.1%} {v.z:>6.2f} "
                      f"{'yes' if v.met else 'no':>4}")
     lines += ["", *conflict_lines(verdicts(fit_result))]

@@ -42,6 +42,7 @@ from engine.analysis import weighted as W
 from engine.analysis.compare import used_values
 from engine.errors import InputError
 from engine.resolved import scenario_values
+from engine.studies import profile_figures
 from engine.studies.observations import (
     Observation,
     RuleCheck,
@@ -114,6 +115,8 @@ class Disclosure:
     adequacy: list[dict]
     quarterly: list[dict]
     effective_paths: float | None = None  # Kish's, when the paths are weighted ([tail])
+    # profile figures the results cannot give (engine.studies.profile_figures.checkable)
+    unchecked: tuple = ()
 
     def by_source(self) -> list[str]:
         """The list by source from the A/E rows and the one yardstick
@@ -248,9 +251,10 @@ def disclose(observations_path, ds, scenario_name: str | None = None) -> Disclos
     # the chosen (or first pooled) scenario's rules and plans, as the file records them
     scenario = scenario_values(ds)[index[0]]
     results = _results_of(ds, index)
+    results |= profile_figures.file_results(ds, index)
     initial = float(scenario.population.initial_members)
     initial_by_plan = tuple(float(p.population.initial_members) for p in scenario.plans)
-    figures = fitted_only(observations)
+    figures, unchecked = profile_figures.checkable(fitted_only(observations), results)
     values = (model_values(figures, results, initial, plans, initial_by_plan)
               if figures else np.zeros((results["members"].shape[0], 0)))
     adequacy = reserve_adequacy(results["reserve"], labels, w=w)
@@ -265,7 +269,7 @@ def disclose(observations_path, ds, scenario_name: str | None = None) -> Disclos
     return Disclosure(shown, len(index), results["members"].shape[0], labels,
                       actual_expected(figures, values, w), rule_checks(observations, scenario),
                       adequacy, quarterly,
-                      None if w is None else W.effective_sample_size(w))
+                      None if w is None else W.effective_sample_size(w), tuple(unchecked))
 
 
 # ------------------------------------------------------------------------ writing
@@ -281,7 +285,7 @@ def ae_rows(d: Disclosure) -> list[dict]:
                      "sd_log": o.sd_log, "figure_p05": r.figure_range[0],
                      "figure_p95": r.figure_range[1], "z": r.verdict.z,
                      "inside_50": r.inside_50, "inside_90": r.inside_90, "flag": r.flag,
-                     "source": o.source})
+                     "source": o.source, **_who(o)})
     for c in d.rules:
         o = c.observation
         rows.append({"row": o.row, "date": o.date, "metric": o.metric, "plan": o.plan,
@@ -291,8 +295,21 @@ def ae_rows(d: Disclosure) -> list[dict]:
                      "percentile": "", "sd_log": "", "figure_p05": "", "figure_p95": "",
                      "z": "", "inside_50": "", "inside_90": "",
                      "flag": "" if c.consistent else f"rule differs ({c.what})",
-                     "source": o.source})
+                     "source": o.source, **_who(o)})
+    blank = dict.fromkeys(("expected_median", "p05", "p25", "p75", "p95", "expected_mean",
+                           "actual_over_expected", "percentile", "sd_log", "figure_p05",
+                           "figure_p95", "z", "inside_50", "inside_90"), "")
+    for o, why in d.unchecked:
+        rows.append({"row": o.row, "date": o.date, "metric": o.metric, "plan": o.plan,
+                     "actual": o.value, **blank, "flag": f"not checked: {why}",
+                     "source": o.source, **_who(o)})
     return rows
+
+
+def _who(o) -> dict:
+    """A profile figure's sex and ages (empty for the others): the CSV's last columns."""
+    return {"sex": o.sex, "age_from": "" if o.age_from is None else o.age_from,
+            "age_to": "" if o.age_to is None else o.age_to}
 
 
 def csv_text(rows: list[dict]) -> str:

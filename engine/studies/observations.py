@@ -29,6 +29,10 @@ under pre-paid funding), ``waiting_days`` (``benefits.waiting_quarters`` × 91.3
 a month), ``benefit_cap`` (yuan: the plan's largest amount at the date), ``single_payout``
 (yuan: one claimant's aid, at most the plan's largest amount at the date).
 
+Profile figures (``claims_male_share``, ``mean_age_at_claim``, ``claims_age_share``,
+``members_age_share``, with the optional columns ``sex``, ``age_from`` and ``age_to``) say
+who claims and who is a member: :mod:`engine.studies.profile_figures`.
+
 ``plan`` (optional) names a plan of a platform file (:mod:`engine.config.platform`): the
 figure is then compared with that plan's values; empty means the platform's totals.
 
@@ -56,12 +60,20 @@ from engine.config.labels import parse_quarter
 from engine.config.platform import plan_label
 from engine.config.tables import read_csv
 from engine.errors import Problem, TableError
+from engine.studies.profile_figures import (
+    PROFILE_STOCKS,
+    PROFILES,
+    WhoProblem,
+    label,
+    profile_value,
+    who_of,
+)
 
 STOCKS = ("members", "cumulative_aided", "sharers")
 FLOWS = ("aided_in_period", "aid_amount_in_period", "cost_per_member_in_period",
          "aided_per_member_year")
 RULES = ("founding", "deposit", "waiting_days", "benefit_cap", "single_payout")
-METRICS = STOCKS + FLOWS + RULES
+METRICS = STOCKS + FLOWS + PROFILES + RULES
 DEFAULT_SD_LOG = 0.1
 
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -85,6 +97,14 @@ class Observation:
     last_day: dt.date  # the last calendar day the figure covers
     plan: str = ""     # a plan of the platform, or "" for the platform's totals
     note: str = ""
+    sex: str = ""      # a profile figure's sex, "" for both
+    age_from: int | None = None   # an age share's ages, completed years, both included
+    age_to: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The metric with its sex and ages, as tables show it."""
+        return label(self.metric, self.sex, self.age_from, self.age_to)
 
 
 def date_span(text: str) -> tuple[dt.date, dt.date]:
@@ -187,6 +207,13 @@ def _observation(reading: _Reading, number: int, row: dict) -> Observation:
     metric = _metric(row, reading, where)
     value = _value(row, reading, where)
     plan = _plan(row, reading, where)
+    try:
+        who = who_of(row, metric, value)
+    except WhoProblem as exc:
+        raise _RowProblem(reading, where, exc.column, exc.what, exc.got) from None
+    if plan and metric in PROFILES:
+        raise _RowProblem(reading, where, "plan", "profile figures are of the platform's "
+                          "totals: leave plan empty", plan)
     sd = _sd_log(row, reading, where)
     try:
         first, after = date_span(row["date"])
@@ -198,13 +225,13 @@ def _observation(reading: _Reading, number: int, row: dict) -> Observation:
         t = quarter_time(reading.start_quarter, first)
         return Observation(number, metric, value, row["unit"], row["source"], row["date"],
                            t, t, sd, after - dt.timedelta(days=1), plan, note)
-    if metric in STOCKS:
+    if metric in STOCKS + PROFILE_STOCKS:
         t0, t1, column, last_day = _stock_time(reading, row, first, after)
     else:
         t0, t1, column, last_day = _flow_time(reading, where, row, first, after)
     _check_inside_run(reading, where, row, column, (t0, t1))
     return Observation(number, metric, value, row["unit"], row["source"], row["date"],
-                       t0, t1, sd, last_day, plan, note)
+                       t0, t1, sd, last_day, plan, note, *who)
 
 
 def _metric(row: dict, reading: _Reading, where: str) -> str:
@@ -355,6 +382,8 @@ def model_values(observations: list[Observation], results: dict[str, np.ndarray]
 def _model_value(o: Observation, results: dict[str, np.ndarray], initial_members: float
                  ) -> np.ndarray:
     """The model's value of one observation from one set of per-quarter results."""
+    if o.metric in PROFILES:
+        return profile_value(o, results)
     # Published counts and amounts are of claims paid: with a payment pattern, those falling
     # due in each quarter (results without them, e.g. hand-made ones, use the incurred).
     paid_claims = "claims_reported" if "claims_reported" in results else "claims"

@@ -144,14 +144,14 @@ def conflict_lines(rows: list[Verdict]) -> list[str]:
         missed = [v for v in vs if not v.met]
         mean = sum(abs(v.z) for v in vs) / len(vs)
         state = ("met" if not missed else "NOT MET: " + ", ".join(
-            f"row {v.observation.row} {v.observation.metric} "
+            f"row {v.observation.row} {v.observation.label} "
             f"({'model above' if v.z > 0 else 'model below'}, {v.error:+.0%})" for v in missed))
         lines.append(f"  {source}: {len(vs)} figure(s), mean |z| {mean:.2f}, {state}")
     above = [v for v in rows if v.z > CONFLICT_Z]
     below = [v for v in rows if v.z < -CONFLICT_Z]
     if above and below:
         def names(vs):
-            return "; ".join(f"row {v.observation.row} {v.observation.metric} "
+            return "; ".join(f"row {v.observation.row} {v.observation.label} "
                              f"{v.observation.date}" for v in vs)
         lines.append(f"sources in conflict (|z| > {CONFLICT_Z:g} on opposite sides): the fit "
                      f"lands above {names(above)} and below {names(below)}; it is a "
@@ -160,7 +160,7 @@ def conflict_lines(rows: list[Verdict]) -> list[str]:
     elif above or below:
         lines.append("pulled one way only (a different model, not a compromise between "
                      "sources, would be needed to meet them): "
-                     + "; ".join(f"row {v.observation.row} {v.observation.metric}"
+                     + "; ".join(f"row {v.observation.row} {v.observation.label}"
                                  for v in above + below))
     else:
         lines.append(f"no two figures pull the fit apart (every |z| ≤ {CONFLICT_Z:g})")
