@@ -39,6 +39,11 @@ class Key:
     hi_open: bool = False
 
 
+# The age at which incidence.age_tilt_per_decade leaves the claim rate as the table has it
+# (judgement: near the middle of the members' ages, so that the tilt moves the level little).
+AGE_TILT_PIVOT = 40
+
+
 # The largest join elasticity or sensitivity accepted (judgement, see growth.cost_elasticity).
 ELASTICITY_MAX = 50.0
 
@@ -109,6 +114,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
                               lo=-1.0, lo_open=True),
         "selection": Key("float_list", "Multipliers by year since joining; the last applies "
                          "thereafter (≥ 0).", [1.0], lo=0.0),
+        "age_tilt_per_decade": Key("float", "Selection by age: claim rates × exp(τ (age − "
+                                   f"{AGE_TILT_PIVOT}) / 10), age in completed years; 0 keeps "
+                                   "the table's age shape, below 0 members' claims rise less "
+                                   "steeply with age than the population's (−5 ≤ τ ≤ 5).",
+                                   0.0, lo=-5.0, hi=5.0),
         "shocks": Key("shocks", "Shocks: [{start = \"2020Q1\", quarters = 2, multiplier = "
                       "0.8}, ...].", []),
         # Systematic risk (DESIGN §1 step 3): one level Λ per path and quarter, shared by

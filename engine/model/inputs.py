@@ -18,7 +18,7 @@ import numpy as np
 from engine.config.labels import quarter_labels, quarter_offset
 from engine.config.lookup import scenario_tables
 from engine.config.output import detail_fields
-from engine.config.schema import GROUP_KEYS
+from engine.config.schema import AGE_TILT_PIVOT, GROUP_KEYS
 from engine.model import growth as growth_rules
 from engine.model import lapse as lapse_rules
 from engine.model import payout, units
@@ -200,7 +200,7 @@ def build_inputs(scenario) -> ModelInputs:
     groups = scenario.risk.groups or ONE_GROUP
     row_group, row_sex, multiplier, share = _rows(groups)
 
-    base_hazard = _diagnosis_hazard(inc, used["incidence_per_100k"], durations)  # (2, A, Dn)
+    base_hazard = _diagnosis_hazard(inc, used["incidence_per_100k"], durations, ages)
     hazard = base_hazard[row_sex] * multiplier[row_group][:, None, None]
     # joiners arrive spread through the quarter: half a quarter of exposure at d = 0
     hazard[:, :, 0] *= 0.5
@@ -426,12 +426,16 @@ def _cell_ids(row_group, row_sex, abs_age_quarters, durations, plan: int = 0) ->
             | durations[None, None, :]).astype(np.uint32)
 
 
-def _diagnosis_hazard(inc, incidence: np.ndarray, durations: np.ndarray) -> np.ndarray:
-    """Quarterly hazard ``(S, A, Dn)`` of ``incidence / cancer_share · selection[d]``."""
+def _diagnosis_hazard(inc, incidence: np.ndarray, durations: np.ndarray,
+                      ages: np.ndarray) -> np.ndarray:
+    """Quarterly hazard ``(S, A, Dn)`` of ``incidence / cancer_share · selection[d]``, each
+    age's rate first × ``exp(τ (age − 40) / 10)`` (``incidence.age_tilt_per_decade``)."""
     selection = np.asarray(inc.selection, dtype=float)
     selection_by_d = selection[np.minimum(durations // 4, len(selection) - 1)]
-    base_hazard = units.quarterly_hazard_from_rate_per_100k(
-        incidence / inc.cancer_share_of_claims)                         # (S, ages)
+    rate = incidence / inc.cancer_share_of_claims                      # (S, ages)
+    if inc.age_tilt_per_decade != 0.0:      # no tilt: the rates' bits as before it existed
+        rate = rate * np.exp(inc.age_tilt_per_decade * (ages - AGE_TILT_PIVOT) / 10.0)
+    base_hazard = units.quarterly_hazard_from_rate_per_100k(rate)
     return np.repeat(base_hazard, 4, axis=1)[:, :, None] * selection_by_d[None, None, :]
 
 

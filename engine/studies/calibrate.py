@@ -13,7 +13,11 @@ lapse level              ``lapse.base_quarterly`` (logit) or every entry of
                          ``lapse.by_duration`` × e^θ (capped at 1)
 share paid below cap     ``benefits.payout_levels``: the levels'  logit
                          total probability, their shape kept
+age tilt of claims τ     ``incidence.age_tilt_per_decade``        linear
 =======================  ======================================  ===========
+
+The age tilt (rates × ``exp(τ (age − 40) / 10)``) is fitted only where the figures include
+a claimants' mean age or a share of claims by age (nothing else informs it).
 
 The share of claims paid below the cap is fitted only where the scenario gives
 ``benefits.payout_levels`` (their total probability above 0): the levels' shares of the cap
@@ -85,7 +89,7 @@ class Parameter:
 
     name: str
     key: str
-    scale: str           # "log", "logit", "log_multiplier", "logit_total"
+    scale: str           # "log", "logit", "log_multiplier", "logit_total", "linear"
 
 
 @dataclass
@@ -108,8 +112,12 @@ class Fit:
         return np.sqrt(np.diag(self.covariance))
 
 
-def parameters_for(raw: dict) -> list[Parameter]:
-    """The fitted parameters of a scenario document (see the module docstring)."""
+AGE_FIGURES = ("mean_age_at_claim", "claims_age_share")   # they identify the age tilt
+
+
+def parameters_for(raw: dict, observations=()) -> list[Parameter]:
+    """The fitted parameters of a scenario document and the figures used (see the module
+    docstring)."""
     model = raw.get("growth", {}).get("model")
     out = []
     if model in ("bass", "logistic"):
@@ -131,6 +139,9 @@ def parameters_for(raw: dict) -> list[Parameter]:
     if _below_cap_total(raw.get("benefits", {}).get("payout_levels")) > 0 and not own_levels:
         out.append(Parameter("share of claims paid below the cap", "benefits.payout_levels",
                              "logit_total"))
+    if any(o.metric in AGE_FIGURES for o in observations):
+        out.append(Parameter("age tilt of claims (per decade)",
+                             "incidence.age_tilt_per_decade", "linear"))
     return out
 
 
@@ -167,6 +178,8 @@ def initial_theta(raw: dict, parameters: list[Parameter]) -> np.ndarray:
         value = _get(raw, p.key)
         if p.scale == "log_multiplier":
             theta.append(0.0)
+        elif p.scale == "linear":
+            theta.append(float(value or 0.0))
         elif p.scale == "logit_total":
             x = min(max(_below_cap_total(value), 1e-6), 1 - 1e-6)
             theta.append(math.log(x / (1 - x)))
@@ -186,6 +199,8 @@ def apply_theta(base_raw: dict, parameters: list[Parameter], theta) -> dict:
     for p, t in zip(parameters, theta, strict=True):
         if p.scale == "log":
             _set(raw, p.key, float(math.exp(t)))
+        elif p.scale == "linear":
+            _set(raw, p.key, float(t))
         elif p.scale == "logit":
             _set(raw, p.key, float(1.0 / (1.0 + math.exp(-t))))
         elif p.scale == "logit_total":
@@ -286,7 +301,7 @@ def fit(observations_path: str | Path, scenario_path: str | Path,
     if not used:
         raise FitError.one(str(observations_path), "--until",
                            "no observations on or before that date", str(until))
-    parameters = parameters_for(base_raw)
+    parameters = parameters_for(base_raw, used)
     base_raw = {k: v for k, v in base_raw.items() if k != "sweep"}
     model = Model(base_raw, str(scenario_path), scenario_path.resolve().parent, parameters,
                   used)
@@ -365,7 +380,9 @@ def natural_values(fit_result: Fit, theta) -> list:
     """Each parameter in its scenario units (a multiplier for the level parameters)."""
     out = []
     for p, t in zip(fit_result.parameters, theta, strict=True):
-        if p.scale == "log":
+        if p.scale == "linear":
+            out.append(float(t))
+        elif p.scale == "log":
             out.append(math.exp(t))
         elif p.scale in ("logit", "logit_total"):
             out.append(1.0 / (1.0 + math.exp(-t)))

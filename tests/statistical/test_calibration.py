@@ -183,3 +183,61 @@ def test_calibration_recovers_the_share_paid_below_the_cap(tmp_path):
     true, start = math.log(0.5 / 0.5), math.log(0.05 / 0.95)
     assert abs(start - true) > 5 * se, se
     assert abs(result.theta[k] - true) < 4 * se, (result.theta[k], se)
+
+
+def test_the_age_tilt_is_fitted_only_with_figures_of_claimants_ages():
+    raw = plan()
+    assert "incidence.age_tilt_per_decade" not in [p.key for p in
+                                                   calibrate.parameters_for(raw)]
+    from engine.studies.observations import Observation
+
+    age = Observation(1, "mean_age_at_claim", 40.0, "years", "s", "2019", 0, 4, 0.1,
+                      dt.date(2019, 12, 31))
+    parameters = calibrate.parameters_for(raw, [age])
+    assert parameters[-1].key == "incidence.age_tilt_per_decade"
+    theta = calibrate.initial_theta(raw, parameters)
+    assert theta[-1] == 0.0
+    theta[-1] = -0.7
+    assert calibrate.apply_theta(raw, parameters, theta)["incidence"][
+        "age_tilt_per_decade"] == -0.7
+
+
+@pytest.mark.slow
+def test_calibration_recovers_the_age_tilt_from_claimants_ages(tmp_path):
+    """Claimants' mean ages and a share of claims by age from a plan whose claim rates
+    rise less steeply with age than the table's (τ = −1.2 per decade): the fit from τ = 0
+    lands within 4 standard errors of −1.2, and the start is more than 5 away."""
+    from engine.run.plans import build_run_inputs, expected_paths
+    from engine.studies.observations import model_values, read_observations
+    from engine.studies.profile_figures import detail_results, with_profile_detail
+
+    def wide(tilt):
+        doc = plan()
+        doc["population"].update(age_min=20, age_max=59)
+        doc["benefits"]["amount_by_age"] = [[20, 59, 100000]]
+        doc["incidence"]["age_tilt_per_decade"] = tilt
+        return doc
+
+    truth = load_scenario_set(write_toml(tmp_path / "truth.toml", wide(-1.2))).base
+    platform, bands = with_profile_detail(build_run_inputs(truth))
+    out = expected_paths(platform, detail=True)
+    out |= detail_results(out, bands)
+    header = ("date,metric,value,unit,source,period_start,period_end,sd_log,note,sex,"
+              "age_from,age_to")
+    lines = ["2018-12,members,1,persons,synthetic,,,0.05,,,,",
+             "2019-12,members,1,persons,synthetic,,,0.05,,,,",
+             "2019,aided_in_period,1,persons,synthetic,,,0.05,,,,",
+             "2019,mean_age_at_claim,1,years,synthetic,,,0.02,,,,",
+             "2020,mean_age_at_claim,1,years,synthetic,,,0.02,,male,,",
+             "2020,claims_age_share,1,percent,synthetic,,,0.05,,,20,39"]
+    path = tmp_path / "obs.csv"
+    path.write_text(header + "\n" + "\n".join(lines) + "\n")
+    exact = model_values(read_observations(path, "2018Q1", 16), out, 0.0)
+    rows = [",".join(line.split(",")[:2] + [f"{v:.6g}"] + line.split(",")[3:])
+            for line, v in zip(lines, exact, strict=True)]
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    result = calibrate.fit(path, write_toml(tmp_path / "base.toml", wide(0.0)))
+    k = [p.key for p in result.parameters].index("incidence.age_tilt_per_decade")
+    se = result.standard_errors[k]
+    assert abs(0.0 - (-1.2)) > 5 * se, se
+    assert abs(result.theta[k] - (-1.2)) < 4 * se, (result.theta[k], se)

@@ -42,6 +42,25 @@ def test_hazard_includes_selection_and_cancer_share(tmp_path):
     assert inp.diagnosis_hazard_q[1, -1, -1] == pytest.approx(h)
 
 
+def test_the_age_tilt_multiplies_each_age_s_rate(tmp_path):
+    constant_table(tmp_path / "inc.csv", "rate_per_100k", 400.0)
+    data = scenario_dict(incidence__table="inc.csv", incidence__selection=[1.0],
+                         population__age_min=20, population__age_max=59,
+                         benefits__amount_by_age=[[20, 59, 100000]])
+    flat = inputs_of(tmp_path, data)
+    data["incidence"]["age_tilt_per_decade"] = 0.0
+    assert np.array_equal(inputs_of(tmp_path, data).diagnosis_hazard_q,
+                          flat.diagnosis_hazard_q)          # τ = 0: the same bits
+    data["incidence"]["age_tilt_per_decade"] = -0.8
+    tilted = inputs_of(tmp_path, data).diagnosis_hazard_q
+    ages = flat.age_years
+    expected = flat.diagnosis_hazard_q * np.exp(-0.8 * (ages - 40) / 10.0)[None, :, None]
+    np.testing.assert_allclose(tilted, expected, rtol=1e-14)
+    # 40 is the pivot: its rate is the table's
+    at_40 = ages == 40
+    assert np.array_equal(tilted[:, at_40], flat.diagnosis_hazard_q[:, at_40])
+
+
 def test_trend_and_shocks(tmp_path):
     inp = inputs_of(tmp_path, scenario_dict(
         incidence__trend_per_year=0.1,

@@ -189,17 +189,34 @@ def test_the_expected_path_with_one_year_bands(tmp_path):
 
 @pytest.mark.slow
 def test_the_age_profile_page_shows_the_fit_to_the_published_profiles():
-    """docs/age_profile.md's fitted rows are what `calibrate` gives on the shipped file."""
+    """docs/age_profile.md's table: the shipped scenario's expected path, and what
+    `calibrate` fits (with the age tilt) on the shipped file."""
     import datetime as dt
 
+    from engine.config.scenario import load_scenario_set
     from engine.studies.calibrate import fit
+    from engine.studies.observations import fitted_only
+    from engine.studies.profile_figures import PROFILES
     from tests.conftest import ROOT, SCENARIOS
 
-    result = fit(ROOT / "data" / "observations" / "xianghubao.csv",
-                 SCENARIOS / "xianghubao.toml", dt.date(2019, 12, 31))
+    page = (ROOT / "docs" / "age_profile.md").read_text(encoding="utf-8")
+    observations = ROOT / "data" / "observations" / "xianghubao.csv"
+    scenario = load_scenario_set(SCENARIOS / "xianghubao.toml").base
+    platform, bands = with_profile_detail(build_run_inputs(scenario))
+    out = expected_paths(platform, detail=True)
+    out |= detail_results(out, bands)
+    figures = [o for o in fitted_only(read_observations(observations, "2018Q4", 21))
+               if o.metric in PROFILES]
+    shipped = model_values(figures, out, float(scenario.population.initial_members))
+    for o, value in zip(figures, shipped, strict=True):
+        unit = "years" if o.metric == "mean_age_at_claim" else "%"
+        assert f"| {o.value:g} {unit} | {value:.1f} {unit} |" in page, (o.label, value)
+
+    result = fit(observations, SCENARIOS / "xianghubao.toml", dt.date(2019, 12, 31))
     fitted = {o.label: float(m) for o, m in zip(result.used, result.fitted_values,
                                                 strict=True)}
-    page = (ROOT / "docs" / "age_profile.md").read_text(encoding="utf-8")
-    assert f"| 36.8 years | {fitted['mean_age_at_claim']:.1f} years |" in page
-    assert f"| 49.4 % | {fitted['claims_age_share 20-39']:.1f} % |" in page
-    assert f"(J {result.objective:.1f}," in page
+    assert f"| 47.5 years | {fitted['mean_age_at_claim']:.1f} years |" in page
+    assert f"| 16.1 % | {fitted['claims_age_share 20-39']:.1f} % |" in page
+    assert f"J = {result.objective:.1f} (" in page
+    assert result.parameters[-1].key == "incidence.age_tilt_per_decade"
+    assert f"τ = {result.theta[-1]:.2f} per decade".replace("-", "−") in page
