@@ -161,3 +161,26 @@ def test_sources_edited_after_import_compile_into_a_private_folder(tmp_path, mon
     assert private.name.startswith("mutualsim-numba-private-") and private.is_dir()
     assert jit_cache.numba_config.CACHE_DIR == str(private)
     assert jit_cache.recheck(package) == private  # once private, stays so
+
+
+@pytest.mark.slow
+def test_the_install_step_compiles_the_kernel_that_every_scenario_then_loads(tmp_path):
+    """``python -m engine.run.warm`` (the Makefile's setup step) on the default scenario
+    fills the cache; a run of another scenario (other ages, growth and rules) then loads the
+    kernel without compiling, and a second warm-up does nothing."""
+    package = copy_package(tmp_path / "copy")
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=str(package.parent), XDG_CACHE_HOME=str(home),
+               NUMBA_NUM_THREADS="1")
+    warm = [sys.executable, "-m", "engine.run.warm", str(ROOT / "scenarios" / "xianghubao.toml")]
+    first = subprocess.run(warm, cwd=package.parent, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "compiling the kernel once, at install" in first.stdout
+    assert "compiled in" in first.stdout
+    run = run_copy(package.parent, home)
+    assert run["hits"] == 1 and run["misses"] == 0
+    second = subprocess.run(warm, cwd=package.parent, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert second.returncode == 0 and "compiled already" in second.stdout
