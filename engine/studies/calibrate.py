@@ -54,13 +54,13 @@ import copy
 import datetime as dt
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import optimize
 
+from engine.config.loading import read_document
 from engine.config.platform import plan_label
 from engine.config.scenario import scenario_set_from_dict
 from engine.errors import InputError
@@ -290,8 +290,7 @@ def fit(observations_path: str | Path, scenario_path: str | Path,
         When the optimiser does not converge or the Hessian is not positive definite.
     """
     scenario_path = Path(scenario_path)
-    text = scenario_path.read_text(encoding="utf-8")
-    base_raw = tomllib.loads(text)
+    base_raw, text = read_document(scenario_path)       # a file that extends another too
     base_set = scenario_set_from_dict(base_raw, str(scenario_path), text,
                                       scenario_path.resolve().parent)
     base = base_set.base.scenario

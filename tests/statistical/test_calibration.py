@@ -241,3 +241,15 @@ def test_calibration_recovers_the_age_tilt_from_claimants_ages(tmp_path):
     se = result.standard_errors[k]
     assert abs(0.0 - (-1.2)) > 5 * se, se
     assert abs(result.theta[k] - (-1.2)) < 4 * se, (result.theta[k], se)
+
+
+@pytest.mark.slow
+def test_a_scenario_that_extends_another_is_fitted_as_the_merged_document(tmp_path):
+    obs = synthetic_observations(tmp_path)
+    base = write_toml(tmp_path / "base.toml", plan(market=1.5e6))
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\n\n[scenario]\nname = "child"\n',
+                     encoding="utf-8")
+    direct, extended = calibrate.fit(obs, base), calibrate.fit(obs, child)
+    assert extended.raw["scenario"]["name"] == "child"
+    np.testing.assert_allclose(extended.theta, direct.theta, rtol=1e-9, atol=1e-12)
