@@ -282,7 +282,8 @@ def _risks(summary, name, series, disclosure, prepaid, premiums) -> list[str]:
         ("Disclosure", f"{len(published)} published figures in {len(years)} years "
          f"({', '.join(years)}), {by_plan} of them about one plan; none quarterly. Section 5 "
          "lists what a platform should publish every quarter."),
-        ("Who claims", who_claims(summary["profiles"][name], year)),
+        ("Who claims", who_claims(summary["profiles"][name], year,
+                                  disclosure.profile_rows)),
         ("Positioning", "what members pay against an insurance premium for the same cover "
          "(section 2); " + (_seniors_short(premiums) or "no plan to compare.")),
         ("Licensing", none + "a mutual-aid platform holds no insurance licence, so no "
@@ -298,9 +299,11 @@ def _risks(summary, name, series, disclosure, prepaid, premiums) -> list[str]:
     ]
 
 
-def who_claims(profiles: dict, year: str) -> str:
+def who_claims(profiles: dict, year: str, published=()) -> str:
     """Men's share of the year's claims and the mean age at claim by sex, with the range of
-    the paths (engine.analysis.profiles); what the run's detail does not give, said."""
+    the paths (engine.analysis.profiles); what the run's detail does not give, said; and
+    the published figures of who claims (``published``: the disclosure's rows of profile
+    figures) against the model, or that there are none."""
     share = profiles.get("claims_male_share", {}).get(year)
     ages = profiles.get("age_at_claim", {})
     if not share and not ages:
@@ -315,8 +318,14 @@ def who_claims(profiles: dict, year: str) -> str:
         if s and s["paths"]:
             parts.append(f"mean age at claim, {who}, {s['mean']:.1f} years ({s['q05']:.1f}-"
                          f"{s['q95']:.1f}; exact age)")
-    return ("; ".join(parts) + ". No published figure of the platform's claimants' sex or "
-            "age is in the data (engine/data) to hold them against.")
+    if not published:
+        return ("; ".join(parts) + ". No published figure of the platform's claimants' sex "
+                "or age is in the data (engine/data) to hold them against.")
+    held = "; ".join(
+        f"{r.observation.label.replace('_', ' ')} to {r.observation.date}: published "
+        f"{readable(r.observation.value)} {r.observation.unit}, model median "
+        f"{readable(r.median)} ({'met' if r.inside_90 else 'not met'})" for r in published)
+    return "; ".join(parts) + f". Held against the published figures: {held}."
 
 
 def _seniors_short(premiums, margin: float = ADVANTAGE_MARGIN) -> str:

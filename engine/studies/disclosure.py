@@ -126,6 +126,12 @@ class Disclosure:
         return conflict_lines([r.verdict for r in self.actual_expected])
 
     @property
+    def profile_rows(self) -> list[ActualExpected]:
+        """The rows of the figures of who claims (:mod:`engine.studies.profile_figures`)."""
+        return [r for r in self.actual_expected
+                if r.observation.metric in profile_figures.PROFILES]
+
+    @property
     def paths_said(self) -> str:
         """The paths, and for weighted paths their effective number."""
         if self.effective_paths is None:

@@ -131,3 +131,15 @@ def test_the_study_says_who_claims_or_that_the_run_cannot():
     assert "mean age at claim, female, 47.0 years (46.5-47.5" in text
     assert "no published figure" in text.lower()
     assert "no detail" in who_claims({}, "2019")
+
+    from types import SimpleNamespace
+
+    from engine.studies.observations import Observation
+
+    o = Observation(26, "mean_age_at_claim", 36.8, "years", "s", "2019-08-09", 0, 3, 0.1,
+                    None)
+    row = SimpleNamespace(observation=o, median=47.5, inside_90=False)
+    held = who_claims({"claims_male_share": {"2019": stat}}, "2019", [row])
+    assert ("Held against the published figures: mean age at claim to 2019-08-09: "
+            "published 36.8 years, model median 47.5 (not met).") in held
+    assert "no published figure" not in held.lower()
