@@ -103,7 +103,8 @@ def policies(scenario_path: Path, scenario_set, out_dir: Path, paths: int,
     out = []
     # 1. separate age pools against one pool
     if base.plans:
-        one = {k: v for k, v in raw.items() if k not in ("plans", "platform")}
+        # totals only: an [output] by plan would need the plans this pool has not got
+        one = {k: v for k, v in raw.items() if k not in ("plans", "platform", "output")}
         path = _write_policy(one, scenario_path, out_dir, "one_pool", None,
                              "the platform as one pool of all ages")
         _, ds = _run(path, out_dir, paths)

@@ -20,11 +20,14 @@ from tests.conftest import (
 PLATFORM = {"platform": {"age_out": "leave"},
             "plans": [{"name": "young", "ages": [30, 32]},
                       {"name": "old", "ages": [33, 34],
-                       "benefits": {"amount_by_age": [[33, 34, 60000]]}}]}
+                       "benefits": {"amount_by_age": [[33, 34, 60000]]}}],
+            # by plan: the one-pool policy, which has no plans, must drop it
+            "output": {"detail": ["claims", "members"], "by": ["sex", "age_band", "plan"]}}
 OBSERVATIONS = ("date,metric,value,unit,source,period_start,period_end,sd_log,plan\n"
                 "2020Q2,members,25000,persons,https://example.org/a,,,0.1,\n"
                 "2020Q3,aided_in_period,5,persons,https://example.org/b,,,0.3,old\n"
-                "2020-06,benefit_cap,60000,yuan,https://example.org/c,,,,old\n")
+                "2020-06,benefit_cap,60000,yuan,https://example.org/c,,,,old\n"
+                "2020Q3,claims_male_share,50,percent,https://example.org/d,2020Q1,2020Q3,0.1,\n")
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +95,12 @@ def test_the_policies_are_scenario_files_with_their_results(study):
     assert all(p.reserve.loading_per_member_quarter > 0 for p in loaded.plans)
     assert all(p.sharing.cap_per_quarter > 0 for p in loaded.plans)
     assert (study / "disclosure" / "disclosure_ae.csv").is_file()
+
+
+def test_who_claims_is_held_against_the_published_figure(study):
+    page = (study / "study.html").read_text(encoding="utf-8")
+    assert "Held against the published figures: claims male share to 2020Q3: published 50" \
+        in page
 
 
 def test_the_founding_capital_is_a_sweep_whose_ruin_falls_with_the_capital(study):
