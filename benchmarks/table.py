@@ -198,7 +198,10 @@ def _tail_rows(r: dict) -> list[str]:
              _pair(r["tail_paths_plain"], ",.0f")),
         _row("same, importance sampling (pilot not counted; s.e. from replications)",
              _pair(r["tail_paths_is"], ",.0f")),
-        _row("variance reduction per path; time to ±2 % plain / IS (pilot counted)",
+        _row("variance reduction per path; time to ±2 % plain / IS, pilot counted "
+             "(target ≥ 10×)" + (f"; pilot: {r['tail_pilot_paths']} paths, "
+                                 f"{r['tail_pilot_seconds']:.1f} s"
+                                 if "tail_pilot_paths" in r else ""),
              _pair(r["tail_variance_reduction"], ".1f", "×") + "; "
              + _pair(r["tail_seconds_ratio"], ".1f", "×")),
         _row("same, importance sampling: effective sample share; reported s.e. / spread of "

@@ -50,15 +50,20 @@ def _replications(inputs, seed: int, quarters: slice, replications: int, paths: 
     return runs, reported, ess, time.perf_counter() - t0
 
 
-def tail_sampling(paths: int = 1000, pilot_paths: int = 500, replications: int = 20,
-                  replication_paths: int = 250) -> dict:
+def tail_sampling(paths: int = 4000, pilot_paths: int | None = None, replications: int = 40,
+                  replication_paths: int = 250, pilot_stop: str = "surrogate") -> dict:
     """Paths and seconds that plain Monte Carlo and importance sampling need for ±2 %
     relative s.e. on VaR and TVaR 99.5 % of year :data:`TAIL_YEAR`'s shortfall.
 
     Plain: one run of ``paths``, s.e. Maritz–Jarrett and the asymptotic TVaR s.e.
     Importance sampling: the spread of ``replications`` tilted runs of ``replication_paths``
     each (seeds after the run's), not the runs' own batch-means s.e., which a tail tilt's
-    few effective paths make too small (their ratio is kept). Seconds include the pilot.
+    few effective paths make too small (their ratio is kept). Seconds include the pilot:
+    ``pilot_paths`` of them (None: the pilot's default, the surrogate's 200), chosen by
+    ``pilot_stop`` (``tail.pilot_stop``: ``"surrogate"``, ``"extrapolate"``, ``"target"``).
+    Both sides' path counts are estimates: with 4,000 plain paths (20 beyond VaR 99.5 %) and
+    40 replications, each count's relative error is about 16 % and 22 % (the variance of a
+    sample variance, ``√(2/(n − 1))``, and a plain s.e. resting on 20 tail paths).
 
     Returns
     -------
@@ -87,10 +92,10 @@ def tail_sampling(paths: int = 1000, pilot_paths: int = 500, replications: int =
     plain = simulate_plans(build_run_inputs(base), seed, 0, paths)["shortfall"][:, quarters]
     t_plain = time.perf_counter() - t0
     tail = dataclasses.replace(base.tail, target="shortfall", year=TAIL_YEAR, level=0.995,
-                               pilot_paths=pilot_paths)
+                               pilot_paths=pilot_paths, pilot_stop=pilot_stop)
     asked = dataclasses.replace(plain_set, scenarios=(dataclasses.replace(base, tail=tail),))
     t0 = time.perf_counter()
-    tilted_set_, _ = tilted_set(asked, seed, "numba")
+    tilted_set_, record = tilted_set(asked, seed, "numba")
     t_pilot = time.perf_counter() - t0
     runs, reported, ess, t_runs = _replications(build_run_inputs(tilted_set_.base), seed,
                                                 quarters, replications, replication_paths)
@@ -104,6 +109,8 @@ def tail_sampling(paths: int = 1000, pilot_paths: int = 500, replications: int =
                     "tail_seconds_ratio": {}, "tail_is_reported_over_spread": {},
                     "tail_effective_sample_share": float(np.mean(ess)) / replication_paths,
                     "tail_pilot_seconds": t_pilot, "tail_paths_measured": paths,
+                    "tail_pilot_paths": record["pilot_paths"],
+                    "tail_surrogate_r_squared": record["rounds"][0].get("surrogate_r_squared"),
                     "tail_replications": [replications, replication_paths]}
     for key, (v_p, se_p) in plain_estimates.items():
         v_i = float(np.mean(runs[key]))
@@ -169,9 +176,9 @@ def tail_ruin(paths_plain: int = 100_000, paths_is: int = 2000) -> dict:
 
 
 def measure_tail(context: Context) -> dict:
-    """The ``tail`` measurement: 1,000 plain paths, a pilot of 500, 20 runs of 250 (quick:
-    400, 200, 3 runs of 100)."""
-    return tail_sampling(*context.size((1000, 500, 20, 250), (400, 200, 3, 100)))
+    """The ``tail`` measurement: 4,000 plain paths, the default pilot (the surrogate's 200
+    paths), 40 runs of 250 (quick: 400, 100, 3 runs of 100)."""
+    return tail_sampling(*context.size((4000, None, 40, 250), (400, 100, 3, 100)))
 
 
 def measure_ruin(context: Context) -> dict:

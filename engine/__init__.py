@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.12.1"
+__version__ = "0.13.0"
 
 _PUBLIC = {
     # the notebook face (engine/api.py; docs/notebook.md)

@@ -262,8 +262,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
                     "first four quarters).", 1, lo=1),
         "horizon_quarters": Key("int", "Quarters over which ruin is the target (default: the "
                                 "whole run).", None, lo=1),
-        "pilot_paths": Key("int", "Paths of each of the pilot's three cross-entropy rounds, "
-                           "on a seed of their own.", 2000, lo=100, hi=1_000_000),
+        "pilot_paths": Key("int", "Paths of the pilot (of each of its cross-entropy rounds "
+                           "where it keeps an elite), on a seed of their own. Default: 200 "
+                           "for the surrogate (pilot_stop), 2000 otherwise.", None, lo=100,
+                           hi=1_000_000),
         "drivers": Key("choice", "What the pilot tilts: the systematic drivers (level, "
                        "trend, shocks, join multipliers), the claim counts (an Esscher tilt "
                        "of each cell's binomial, for small pools and closed groups whose tail "
@@ -276,8 +278,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
                           "κ = λ(z_level) / λ(z_elite), λ the inverse Mills ratio (joins' means "
                           "1 + κ (m − 1); the shock chance as the elite's). target: rounds "
                           "until the elite is the target's own tail (at most three; the rule "
-                          "before engine 0.11.0, and for ruin or claim-count targets).",
-                          "extrapolate", choices=("extrapolate", "target")),
+                          "before engine 0.11.0, and for ruin or claim-count targets). "
+                          "surrogate: for the same targets as extrapolate, one round that "
+                          "fits the target to the drivers by least squares (shocks drawn "
+                          "more often, as a design) and runs cross-entropy on that fit, with "
+                          "a shock chance per quarter (engine/run/surrogate.py; the default "
+                          "from engine 0.13.0).",
+                          "surrogate", choices=("surrogate", "extrapolate", "target")),
         "pilot": Key("choice", "How the pilot's paths are computed: each path's expected "
                      "path given its systematic drivers (every count replaced by its mean: "
                      "a large pool's tail is its drivers', and such a path costs a fraction "

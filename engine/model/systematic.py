@@ -155,13 +155,11 @@ def shock_multipliers(risk: SystematicRisk, seed: int, paths: np.ndarray,
     if risk.shock_probability_per_year == 0.0 or risk.shock_size == 0.0:
         return out, log_w
     start_q = 1.0 - (1.0 - risk.shock_probability_per_year) ** 0.25
-    tilted_q = start_q if tilt.shock_probability_per_year is None else \
-        1.0 - (1.0 - tilt.shock_probability_per_year) ** 0.25
     in_event = np.zeros(len(paths), dtype=np.int64)     # quarters of the event left
     in_catch_up = np.zeros(len(paths), dtype=np.int64)  # quarters of the catch-up left
     for t in range(quarters):
         u = samplers.uniform(streams.Stream(seed, t, streams.Kind.INCIDENCE_SHOCK), paths, 0)
-        drawn_q = tilted_q if tilt.applies(t) else start_q
+        drawn_q = tilt.shock_start_at(t, start_q)
         eligible = (in_event == 0) & (in_catch_up == 0)
         if fixed.shock_starts is None:
             starts = eligible & (u < drawn_q)

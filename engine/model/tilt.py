@@ -48,7 +48,10 @@ class Tilt:
     # tail's drivers differ by period (early joins matter most to a later year's shortfall)
     level_shift: float | tuple[float, ...] = 0.0
     trend_shift: float = 0.0
-    shock_probability_per_year: float | None = None
+    # a chance per year (stated as 1 − (1 − q)⁴ of the quarter's start chance q), or one per
+    # quarter from the pilot's surrogate (engine.run.surrogate): a shock's quarter decides
+    # whether it cuts the target's claims or moves them into it
+    shock_probability_per_year: float | tuple[float, ...] | None = None
     join_multiplier_mean: float | tuple[float, ...] = 1.0
     # Tilt only the draws of the first ``quarters`` quarters (the years they start): draws
     # after the target's period cannot move it, and tilting them only adds to the weights'
@@ -78,6 +81,15 @@ class Tilt:
             return 1.0
         x = self.join_multiplier_mean
         return float(x[min(quarter, len(x) - 1)]) if isinstance(x, tuple) else x
+
+    def shock_start_at(self, quarter: int, model_q: float) -> float:
+        """Quarter ``quarter``'s chance that a shock starts (where one may), under the tilt;
+        ``model_q``, the model's, past the tilted quarters or without a shock tilt."""
+        x = self.shock_probability_per_year
+        if x is None or not self.applies(quarter):
+            return model_q
+        per_year = float(x[min(quarter, len(x) - 1)]) if isinstance(x, tuple) else x
+        return 1.0 - (1.0 - per_year) ** 0.25
 
     def claims_tilted_at(self, quarter: int) -> bool:
         """Whether quarter ``quarter``'s claim counts are drawn tilted."""

@@ -50,7 +50,7 @@ def chosen_tilt(scenario, seed: int, backend: str, file: str):
     """The pilot's tilt for ``scenario``'s ``[tail] target`` and its record
     (:func:`engine.run.tail.choose_tilt`); a pilot that cannot choose is one line, exit 2."""
     from engine.run.plans import build_run_inputs
-    from engine.run.tail import choose_tilt
+    from engine.run.tail import choose_tilt, pilot_paths_of
 
     tail = scenario.tail
     try:
@@ -59,7 +59,7 @@ def chosen_tilt(scenario, seed: int, backend: str, file: str):
     except ValueError as exc:
         raise ResultsError.one(file, "tail.pilot_paths", f"the pilot cannot choose a tilt: "
                                f"{exc}; give more pilot paths or a lower tail.level",
-                               tail.pilot_paths) from None
+                               pilot_paths_of(tail)) from None
 
 
 def tilted_set(scenario_set, seed: int, backend: str):

@@ -24,8 +24,13 @@ simulation would give, at a fraction of the cost; the main run is simulated in f
 weights make it exact whatever the pilot chose. Tilting claim counts needs the counts, so
 that pilot is simulated.
 
-The pilot stops after its first round where it can (``tail.pilot_stop = "extrapolate"``,
-the default from engine 0.11.0): for a shortfall target of systematic drivers the first
+For a shortfall target of systematic drivers the pilot by default (``tail.pilot_stop =
+"surrogate"``, engine 0.13.0) keeps no elite: it fits the target to the drivers over all
+its paths and runs cross-entropy on that fit (:mod:`engine.run.surrogate`,
+:func:`surrogate_rounds`), with a shock start chance for each quarter.
+
+With ``tail.pilot_stop = "extrapolate"`` (the default from engine 0.11.0 to 0.12.1) the
+pilot stops after its first round: for a shortfall target of systematic drivers the first
 round's elite (the pilot's top 10 %) lies short of the target's tail, and instead of a
 second round its shifts are scaled to the target's level as a normal tail's are
 (:func:`tail_ratio`, :func:`extrapolated`). The pilot's paths are expected paths given their
@@ -63,6 +68,14 @@ MIN_ELITE = 10                 # fewer elite paths than this: the pilot cannot c
 SHIFT_LIMIT = 8.0              # the schema's range for shifts
 MEAN_LIMIT = 20.0
 CLAIM_TILT_LIMIT = 10.0        # the schema's range for tail.claim_tilt
+SHOCK_WEIGHT_LIMIT = 20.0      # judgement: a quarter's start chance is tilted to no less
+                               # than the model's / 20, so a start weighs at most 20
+ELITE_PILOT_PATHS = 2000       # tail.pilot_paths by default where the pilot keeps an elite
+SURROGATE_PILOT_PATHS = 200    # judgement: five paths for each of the surrogate's (about 40
+                               # for the default scenario's four years) terms
+PILOT_BLOCK = 100              # the surrogate's pilot paths are computed this many at a time
+                               # (the expected paths' arrays then stay in cache: 6 against
+                               # 8.5 ms a path at 500 at once, on two cores)
 
 
 def pilot_seed(seed: int) -> int:
@@ -113,8 +126,10 @@ def _drivers(platform, seed: int, paths: np.ndarray) -> dict[str, np.ndarray]:
     return drivers
 
 
-def _update(tilt: Tilt, drivers: dict, w: np.ndarray, elite: np.ndarray, first) -> Tilt:
-    """One cross-entropy step (module notes) over the draws the tilt applies to."""
+def _update(tilt: Tilt, drivers: dict, w: np.ndarray, elite: np.ndarray, first,
+            by_quarter: bool = False) -> Tilt:
+    """One cross-entropy step (module notes) over the draws the tilt applies to; with
+    ``by_quarter``, a shock start chance for each quarter (:func:`_shock_by_quarter`)."""
     we = w[elite]
     total = float(we.sum())
     changes = {}
@@ -139,18 +154,9 @@ def _update(tilt: Tilt, drivers: dict, w: np.ndarray, elite: np.ndarray, first) 
             screened(we @ drivers["trend"][elite] / total, 0.0, 1.0), -SHIFT_LIMIT,
             SHIFT_LIMIT))
     if "shock_start" in drivers:
-        starts = we @ drivers["shock_start"][elite][:, :quarters].sum(axis=1)
-        eligible = we @ drivers["shock_eligible"][elite][:, :quarters].sum(axis=1)
-        q = float(np.clip(starts / eligible, 1e-4, 0.5)) if eligible > 0 else None
-        # screened as the shifts are: the model's start chance unless the elite's differs
-        # by more than 2 binomial s.e. over the elite's eligible quarters
-        q_model = 1.0 - (1.0 - first.systematic.shock_probability_per_year) ** 0.25
-        n_quarters = eligible / total * n_elite if eligible > 0 else 0.0
-        if q is not None and abs(q - q_model) > SCREEN_SE * np.sqrt(
-                q_model * (1.0 - q_model) / max(n_quarters, 1.0)):
-            changes["shock_probability_per_year"] = 1.0 - (1.0 - q) ** 4
-        else:
-            changes["shock_probability_per_year"] = None
+        changes["shock_probability_per_year"] = (
+            _shock_by_quarter(drivers, we, elite, quarters, n_elite, first) if by_quarter
+            else _shock_chance(drivers, we, elite, quarters, n_elite, first))
     if first.join_dispersion >= 1e-12:
         # one mean per quarter the tilt reaches (measured: one per year, shared by its
         # quarters, tilted less where the tail needs it and reduced the variance less)
@@ -158,6 +164,42 @@ def _update(tilt: Tilt, drivers: dict, w: np.ndarray, elite: np.ndarray, first) 
             screened(we @ drivers["join"][elite][:, :quarters] / total, 1.0,
                      np.sqrt(first.join_dispersion)), 1.0 / MEAN_LIMIT, MEAN_LIMIT))
     return dataclasses.replace(tilt, **changes)
+
+
+def _shock_chance(drivers, we, elite, quarters, n_elite, first) -> float | None:
+    """The elite's start chance per year over the tilted quarters, or None (the model's)
+    unless it differs from the model's by more than 2 binomial s.e."""
+    total = float(we.sum())
+    starts = we @ drivers["shock_start"][elite][:, :quarters].sum(axis=1)
+    eligible = we @ drivers["shock_eligible"][elite][:, :quarters].sum(axis=1)
+    q = float(np.clip(starts / eligible, 1e-4, 0.5)) if eligible > 0 else None
+    q_model = 1.0 - (1.0 - first.systematic.shock_probability_per_year) ** 0.25
+    n_quarters = eligible / total * n_elite if eligible > 0 else 0.0
+    if q is not None and abs(q - q_model) > SCREEN_SE * np.sqrt(
+            q_model * (1.0 - q_model) / max(n_quarters, 1.0)):
+        return 1.0 - (1.0 - q) ** 4
+    return None
+
+
+def _shock_by_quarter(drivers, we, elite, quarters, n_elite, first
+                      ) -> tuple[float, ...] | None:
+    """The elite's start chance in each tilted quarter, stated per year; the model's where
+    it is within 2 binomial s.e. of it, and at least the model's over
+    :data:`SHOCK_WEIGHT_LIMIT` (so a start the elite never saw weighs at most that much)."""
+    per_year = first.systematic.shock_probability_per_year
+    q_model = 1.0 - (1.0 - per_year) ** 0.25
+    total = float(we.sum())
+    starts = we @ drivers["shock_start"][elite][:, :quarters]
+    eligible = we @ drivers["shock_eligible"][elite][:, :quarters]
+    q = np.clip(starts / np.maximum(eligible, 1e-300), q_model / SHOCK_WEIGHT_LIMIT, 0.5)
+    n_quarters = eligible / total * n_elite
+    moved = (eligible > 0) & (np.abs(q - q_model) > SCREEN_SE * np.sqrt(
+        q_model * (1.0 - q_model) / np.maximum(n_quarters, 1.0)))
+    if not moved.any():
+        return None
+    # the model's own figure where not moved: Tilt.shock_start_at then gives its very bits
+    return tuple(float(1.0 - (1.0 - v) ** 4) if m else float(per_year)
+                 for v, m in zip(q, moved, strict=True))
 
 
 def claim_update(theta: float, stats: np.ndarray, w: np.ndarray, elite: np.ndarray) -> float:
@@ -203,9 +245,10 @@ def pilot_inputs(platform, quarters: int | None):
 
 def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
                 ) -> tuple[Tilt, dict]:
-    """The tilt for ``tail`` (the scenario's ``[tail]`` table) by up to :data:`ROUNDS`
-    rounds of cross-entropy on ``tail.pilot_paths`` pilot paths each, stopping after the
-    first round whose elite is the target's own tail; ``run_inputs_for(tilt)`` gives the
+    """The tilt for ``tail`` (the scenario's ``[tail]`` table): by the surrogate
+    (:func:`surrogates`; module notes), else by up to :data:`ROUNDS` rounds of
+    cross-entropy on :func:`pilot_paths_of` pilot paths each, stopping after the first
+    round whose elite is the target's own tail; ``run_inputs_for(tilt)`` gives the
     inputs to simulate under a tilt. Returns the tilt and a record of the rounds.
 
     Raises
@@ -218,19 +261,22 @@ def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
     from engine.run.simulate import CONDITIONAL_MEAN
 
     seed_p = pilot_seed(seed)
+    n = pilot_paths_of(tail)
     if pilot_mode(tail) == CONDITIONAL_MEAN:
         backend = CONDITIONAL_MEAN
-    paths = np.arange(tail.pilot_paths, dtype=np.int64)
+    paths = np.arange(n, dtype=np.int64)
     tilt = Tilt.of(tail)
     record = []
-    for r in range(ROUNDS):
+    if surrogates(tail):
+        tilt = _surrogate_pilot(run_inputs_for, seed_p, tail, n, backend, record)
+    for r in range(0 if surrogates(tail) else ROUNDS):
         inputs = pilot_inputs(run_inputs_for(tilt), tilt.quarters)
-        out = simulate_plans(inputs, seed_p, 0, tail.pilot_paths, backend)
+        out = simulate_plans(inputs, seed_p, 0, n, backend)
         w = out["weight"]
         x = target_values(out, tail.target, tail.year, tail.horizon_quarters)
         gamma, elite, reached = elite_paths(x, w, tail.target, tail.level)
         if elite.sum() < MIN_ELITE:
-            raise ValueError(f"round {r + 1}: {int(elite.sum())} of {tail.pilot_paths} pilot "
+            raise ValueError(f"round {r + 1}: {int(elite.sum())} of {n} pilot "
                              "paths reach the target's tail")
         first = inputs.plans[0]
         if tail.drivers != "claims":
@@ -249,14 +295,85 @@ def choose_tilt(run_inputs_for, seed: int, tail, backend: str = "numba"
             # re-estimate it from as many paths
             break
         if r == 0 and extrapolates(tail):
-            kappa = tail_ratio(float(elite.sum()) / tail.pilot_paths, tail.level)
+            kappa = tail_ratio(float(elite.sum()) / n, tail.level)
             tilt = extrapolated(tilt, kappa)
             record[-1].update({"extrapolated_by": kappa, "tilt": dataclasses.asdict(tilt)})
             break
     return tilt, {"target": tail.target, "level": tail.level, "year": tail.year,
                   "horizon_quarters": tail.horizon_quarters,
-                  "pilot_paths": tail.pilot_paths, "pilot": pilot_mode(tail),
+                  "pilot_paths": n, "pilot": pilot_mode(tail),
+                  "pilot_stop": ("surrogate" if surrogates(tail) else "extrapolate"
+                                 if extrapolates(tail) else "target"),
                   "pilot_seed": seed_p, "rounds": record}
+
+
+def _surrogate_pilot(run_inputs_for, seed_p: int, tail, n: int, backend: str, record: list
+                     ) -> Tilt:
+    """The tilt by cross-entropy on the pilot's surrogate (:mod:`engine.run.surrogate`):
+    ``n`` pilot paths under the design's tilt fit the surrogate, whose rounds (drivers
+    only, a fixed set of :data:`~engine.run.surrogate.SURROGATE_PATHS`) are recorded."""
+    from engine.run import surrogate as S
+    from engine.run.plans import simulate_plans
+
+    tilt = Tilt.of(tail)
+    inputs = pilot_inputs(run_inputs_for(S.design_tilt(tilt, run_inputs_for(tilt).plans[0])),
+                          tilt.quarters)
+    x = np.concatenate([target_values(simulate_plans(
+        inputs, seed_p, start, min(PILOT_BLOCK, n - start), backend),
+        tail.target, tail.year, tail.horizon_quarters)
+        for start in range(0, n, PILOT_BLOCK)])
+    first = inputs.plans[0]
+    drivers = _drivers(inputs, seed_p, np.arange(n, dtype=np.int64))
+    model = S.fit(x, S.features(drivers, first, tilt.quarters))
+    record.append({"round": 0, "surrogate_r_squared": model.r_squared,
+                   "surrogate_terms": model.kept})
+    first = pilot_inputs(run_inputs_for(tilt), tilt.quarters).plans[0]
+    return surrogate_rounds(first, tilt, model, seed_p, tail.level, record)
+
+
+def surrogate_rounds(first, tilt: Tilt, model, seed_p: int, level: float, record: list
+                     ) -> Tilt:
+    """Cross-entropy on ``model`` (a :class:`~engine.run.surrogate.Surrogate`) from
+    ``tilt``: each round draws the drivers of the surrogate's paths under the current tilt
+    (``first``, a plan's inputs, names the drivers' laws), keeps those whose ``x̂`` passes
+    the lesser of VaR at ``level`` and the top 10 %, and takes the exact update, with a
+    shock chance per quarter; it stops after the first round whose elite is the target's
+    own tail."""
+    from engine.run import surrogate as S
+
+    paths = np.arange(S.SURROGATE_FIRST_PATH, S.SURROGATE_FIRST_PATH + S.SURROGATE_PATHS,
+                      dtype=np.int64)
+    for r in range(S.SURROGATE_ROUNDS):
+        drivers, w = S.drivers_with_weights(dataclasses.replace(first, tilt=tilt), seed_p,
+                                            paths)
+        gamma, elite, reached = elite_paths(model.predict(drivers, first, tilt.quarters), w,
+                                            "shortfall", level)
+        if elite.sum() < MIN_ELITE:
+            raise ValueError(f"surrogate round {r + 1}: {int(elite.sum())} of "
+                             f"{S.SURROGATE_PATHS} draws reach the target's tail")
+        tilt = _update(tilt, drivers, w, elite, first, by_quarter=True)
+        record.append({"round": r + 1, "surrogate_threshold": float(gamma),
+                       "elite_paths": int(elite.sum()), "reached_target": reached,
+                       "tilt": dataclasses.asdict(tilt)})
+        if reached:
+            break
+    return tilt
+
+
+def pilot_paths_of(tail) -> int:
+    """``tail.pilot_paths``, or by default :data:`SURROGATE_PILOT_PATHS` for the surrogate
+    and :data:`ELITE_PILOT_PATHS` for a pilot of elites."""
+    if tail.pilot_paths is not None:
+        return tail.pilot_paths
+    return SURROGATE_PILOT_PATHS if surrogates(tail) else ELITE_PILOT_PATHS
+
+
+def surrogates(tail) -> bool:
+    """Whether the pilot fits a surrogate (``tail.pilot_stop = "surrogate"``,
+    :mod:`engine.run.surrogate`): a shortfall target, only systematic drivers tilted, from
+    the model's law (no shift given as a starting point)."""
+    return (tail.drivers == "systematic" and tail.target == "shortfall"
+            and tail.pilot_stop == "surrogate" and Tilt.of(tail).none)
 
 
 def extrapolates(tail) -> bool:

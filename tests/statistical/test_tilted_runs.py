@@ -189,9 +189,10 @@ def test_the_pilot_chooses_a_tilt_stores_it_and_chooses_it_again(tmp_path):
     claims in the target's year), and draws after the target's year are not tilted."""
     import json
 
-    # a pool of 20,000 whose year-1 tail owes much to its claim counts: a simulated pilot
+    # a pool of 20,000 whose year-1 tail owes much to its claim counts: a simulated pilot,
+    # of elites extrapolated (the surrogate, the default: test_surrogate_pilot.py)
     tail = {"target": "shortfall", "year": 1, "level": 0.99, "pilot_paths": 400,
-            "pilot": "simulated"}
+            "pilot": "simulated", "pilot_stop": "extrapolate"}
     a = results(tmp_path, "a", 200, tail=tail)
     b = results(tmp_path, "b", 200, tail=tail)
     plain = results(tmp_path, "plain", 200)
